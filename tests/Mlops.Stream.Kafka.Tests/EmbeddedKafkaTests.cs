@@ -1,0 +1,99 @@
+using System.Net.Sockets;
+using Confluent.Kafka;
+using Mlops.Stream.Kafka.Embedded;
+using Mlops.Stream.Kafka.Tests.Infrastructure;
+
+namespace Mlops.Stream.Kafka.Tests;
+
+public sealed class EmbeddedKafkaTests
+{
+    [Fact]
+    public async Task A_created_topic_has_its_partitions_and_round_trips_records_through_plain_clients()
+    {
+        using var kafka = EmbeddedKafka.Start();
+        const string topic = "embedded-roundtrip";
+        kafka.CreateTopic(topic, partitions: 3);
+
+        Assert.Equal(3, KafkaTestClient.PartitionCount(kafka.BootstrapServers, topic));
+
+        var delivered = await KafkaTestClient.ProduceAsync(kafka.BootstrapServers, topic, 30);
+        Assert.All(delivered, d => Assert.Equal(PersistenceStatus.Persisted, d.Status));
+        Assert.Equal(3, delivered.Select(d => d.Partition.Value).Distinct().Count());
+
+        var read = KafkaTestClient.ReadTopic(kafka.BootstrapServers, topic, expected: 30);
+        Assert.Equal(
+            Enumerable.Range(0, 30).Select(i => $"value-{i}").Order(),
+            read.Select(r => r.Message.Value).Order());
+    }
+
+    [Fact]
+    public async Task A_record_is_not_acknowledged_while_its_broker_is_down_and_is_once_it_is_back()
+    {
+        using var kafka = EmbeddedKafka.Start();
+        const string topic = "embedded-broker-down";
+        kafka.CreateTopic(topic, partitions: 1);
+        using var producer = new ProducerBuilder<string, string>(KafkaTestClient.ProducerConfig(kafka.BootstrapServers)).Build();
+        // Connected and acknowledged first, so the later silence is the outage and nothing else.
+        await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "before" })
+            .WaitAsync(KafkaTestClient.DefaultTimeout);
+
+        kafka.SetBrokerDown(1);
+        var during = producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "during" });
+        var first = await Task.WhenAny(during, Task.Delay(TimeSpan.FromSeconds(1.5)));
+        Assert.NotSame(during, first);
+
+        kafka.SetBrokerUp(1);
+        var result = await during.WaitAsync(KafkaTestClient.DefaultTimeout);
+        Assert.Equal(PersistenceStatus.Persisted, result.Status);
+        Assert.Equal(1, result.Offset.Value);
+    }
+
+    [Fact]
+    public void Creating_an_existing_topic_fails_with_a_message_naming_it()
+    {
+        using var kafka = EmbeddedKafka.Start();
+        kafka.CreateTopic("embedded-twice", 2);
+
+        var error = Assert.Throws<InvalidOperationException>(() => kafka.CreateTopic("embedded-twice", 2));
+        Assert.Contains("embedded-twice", error.Message);
+    }
+
+    [Fact]
+    public void Broker_ids_outside_the_cluster_are_rejected()
+    {
+        using var kafka = EmbeddedKafka.Start(brokerCount: 2);
+
+        Assert.Equal(2, kafka.BrokerCount);
+        Assert.Equal(2, kafka.BootstrapServers.Split(',').Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => kafka.SetBrokerDown(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => kafka.SetBrokerUp(3));
+    }
+
+    [Fact]
+    public void Dispose_is_idempotent_and_closes_the_listeners()
+    {
+        var kafka = EmbeddedKafka.Start();
+        var (host, port) = FirstBroker(kafka.BootstrapServers);
+        using (var probe = new TcpClient())
+        {
+            probe.Connect(host, port);
+        }
+
+        kafka.Dispose();
+        kafka.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => kafka.CreateTopic("after-dispose", 1));
+        Assert.ThrowsAny<SocketException>(() =>
+        {
+            using var probe = new TcpClient();
+            probe.Connect(host, port);
+        });
+    }
+
+    private static (string Host, int Port) FirstBroker(string bootstrapServers)
+    {
+        var first = bootstrapServers.Split(',')[0];
+        var colon = first.LastIndexOf(':');
+        return (first[..colon], int.Parse(first[(colon + 1)..]));
+    }
+}
