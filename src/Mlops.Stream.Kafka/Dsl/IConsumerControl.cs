@@ -1,0 +1,45 @@
+using Confluent.Kafka;
+
+namespace Mlops.Stream.Kafka.Dsl;
+
+/// <summary>A point-in-time view of one consumer source, for tests, metrics and the CLI.</summary>
+public sealed record ConsumerMetrics(
+    IReadOnlyList<TopicPartition> AssignedPartitions,
+    IReadOnlyList<TopicPartition> PausedPartitions,
+    /// <summary>Records fetched and waiting for downstream demand (bounded by MaxBufferSize).</summary>
+    int Buffered,
+    /// <summary>The most records ever waiting at once.</summary>
+    int BufferHighWatermark,
+    /// <summary>How many times the source paused its partitions for lack of demand.</summary>
+    long Pauses,
+    long Consumed,
+    long Emitted,
+    /// <summary>Consumed and not yet completed by the committer.</summary>
+    int InFlight,
+    long Completed,
+    long Commits,
+    /// <summary>Completions that arrived after their partition was revoked (not committed).</summary>
+    long StaleCompletions,
+    /// <summary>Records in flight when their partition was revoked: an upper bound of duplicates.</summary>
+    long RevokedInFlight,
+    long Rebalances,
+    IReadOnlyDictionary<TopicPartition, long> CommittedOffsets);
+
+/// <summary>
+/// Controls a running consumer source (Akka.Streams.Kafka's <c>IControl</c>).
+/// <see cref="Stop"/> ends the stream's supply of records but keeps the consumer open so the
+/// committer can still commit; <see cref="Shutdown"/> closes the consumer.
+/// </summary>
+public interface IConsumerControl
+{
+    /// <summary>Stop emitting records; completes when the source has completed.</summary>
+    Task Stop();
+
+    /// <summary>Stop and close the consumer (completed offsets of its partitions are committed on the way out).</summary>
+    Task Shutdown();
+
+    /// <summary>Completes when the consumer is closed, for whatever reason.</summary>
+    Task IsShutdown { get; }
+
+    ConsumerMetrics Metrics { get; }
+}

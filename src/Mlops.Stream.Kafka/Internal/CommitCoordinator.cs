@@ -1,0 +1,247 @@
+using Confluent.Kafka;
+using Mlops.Stream.Kafka.Dsl;
+using Mlops.Stream.Kafka.Supervision;
+
+namespace Mlops.Stream.Kafka.Internal;
+
+/// <summary>What one commit attempt achieved.</summary>
+internal readonly record struct CommitOutcome(int Partitions, Error? Error, CommitErrorAction Action)
+{
+    public static CommitOutcome Nothing => new(0, null, CommitErrorAction.Retry);
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>
+/// Tracks, per assigned partition, which consumed records are still being worked on and which
+/// completed, and commits only up to the first record that has not completed ("never commit past
+/// unfinished work"), whatever order completions arrive in. One per consumer.
+///
+/// Threads: the consumer's poll thread reports assignments and consumed records; the committer
+/// stage reports completions and asks for commits. Every field is guarded by <c>_lock</c>; the
+/// commit itself runs outside it, one at a time (<c>_commitGate</c>) so two commits of the same
+/// partition cannot overtake each other and move an offset backwards.
+/// </summary>
+internal sealed class CommitCoordinator
+{
+    private sealed class PartitionProgress(long epoch)
+    {
+        public readonly long Epoch = epoch;
+        /// <summary>Offsets consumed and not yet completed, ascending.</summary>
+        public readonly Queue<long> InFlight = new();
+        /// <summary>Completed while an earlier offset of the partition is still in flight.</summary>
+        public HashSet<long>? CompletedAhead;
+        /// <summary>The offset a commit would write now: last contiguous completed + 1.</summary>
+        public long Committable = -1;
+        public long Committed = -1;
+    }
+
+    private readonly object _lock = new();
+    private readonly Dictionary<TopicPartition, PartitionProgress> _partitions = new();
+    private readonly SemaphoreSlim _commitGate = new(1, 1);
+    private readonly Action<IReadOnlyList<TopicPartitionOffset>> _commitSync;
+    private long _lastEpoch;
+    private bool _closed;
+    private long _completed, _staleCompletions, _commits, _revokedInFlight;
+
+    public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync) => _commitSync = commitSync;
+
+    public long Completed { get { lock (_lock) return _completed; } }
+    public long StaleCompletions { get { lock (_lock) return _staleCompletions; } }
+    public long Commits { get { lock (_lock) return _commits; } }
+    /// <summary>Records consumed but not completed when their partition was revoked: the most that can be redelivered.</summary>
+    public long RevokedInFlight { get { lock (_lock) return _revokedInFlight; } }
+
+    public int InFlight
+    {
+        get { lock (_lock) return _partitions.Values.Sum(p => p.InFlight.Count); }
+    }
+
+    public IReadOnlyDictionary<TopicPartition, long> CommittedOffsets
+    {
+        get
+        {
+            lock (_lock)
+                return _partitions.Where(p => p.Value.Committed >= 0)
+                    .ToDictionary(p => p.Key, p => p.Value.Committed);
+        }
+    }
+
+    // ---- poll thread ----
+
+    public void OnAssigned(IEnumerable<TopicPartition> partitions)
+    {
+        lock (_lock)
+            foreach (var tp in partitions)
+                _partitions[tp] = new PartitionProgress(++_lastEpoch);
+    }
+
+    /// <summary>Registers a consumed record and returns its context.</summary>
+    public CommittableOffset OnConsumed(TopicPartition tp, long offset)
+    {
+        lock (_lock)
+        {
+            if (!_partitions.TryGetValue(tp, out var progress))
+            {
+                // A record of a partition we were never told about cannot happen with a
+                // subscription; guard anyway with a fresh epoch rather than crash.
+                progress = new PartitionProgress(++_lastEpoch);
+                _partitions[tp] = progress;
+            }
+            progress.InFlight.Enqueue(offset);
+            return new CommittableOffset(this, tp, offset, progress.Epoch);
+        }
+    }
+
+    /// <summary>
+    /// Partitions are being taken away: commit what completed on them (synchronously, inside the
+    /// rebalance callback, as Kafka requires) and forget them. Records still in flight are not
+    /// committed; the new owner will process them again.
+    /// </summary>
+    public (int Committed, int InFlight, Exception? Error) OnRevoked(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout)
+    {
+        var gateTaken = _commitGate.Wait(timeout);
+        try
+        {
+            List<TopicPartitionOffset> offsets;
+            var inFlight = 0;
+            lock (_lock)
+            {
+                offsets = CollectCommittable(partitions).Select(c => new TopicPartitionOffset(c.Partition, c.Offset)).ToList();
+                foreach (var tp in partitions)
+                {
+                    if (!_partitions.Remove(tp, out var progress)) continue;
+                    inFlight += progress.InFlight.Count;
+                }
+                _revokedInFlight += inFlight;
+            }
+            if (offsets.Count == 0 || _closed) return (0, inFlight, null);
+            try
+            {
+                _commitSync(offsets);
+                lock (_lock) _commits++;
+                return (offsets.Count, inFlight, null);
+            }
+            catch (KafkaException e)
+            {
+                return (0, inFlight, e);
+            }
+        }
+        finally
+        {
+            if (gateTaken) _commitGate.Release();
+        }
+    }
+
+    /// <summary>Partitions lost without a clean revocation: their offsets can no longer be committed.</summary>
+    public int OnLost(IEnumerable<TopicPartition> partitions)
+    {
+        lock (_lock)
+        {
+            var inFlight = 0;
+            foreach (var tp in partitions)
+                if (_partitions.Remove(tp, out var progress)) inFlight += progress.InFlight.Count;
+            _revokedInFlight += inFlight;
+            return inFlight;
+        }
+    }
+
+    /// <summary>The consumer is closing: no further commits can be made through it.</summary>
+    public void Close()
+    {
+        lock (_lock) _closed = true;
+    }
+
+    // ---- committer stage ----
+
+    public void MarkCompleted(in CommittableOffset offset)
+    {
+        lock (_lock)
+        {
+            if (!_partitions.TryGetValue(offset.TopicPartition, out var progress) || progress.Epoch != offset.Epoch)
+            {
+                _staleCompletions++;
+                return;
+            }
+            var queue = progress.InFlight;
+            if (queue.Count > 0 && queue.Peek() == offset.Offset)
+            {
+                progress.Committable = queue.Dequeue() + 1;
+                while (queue.Count > 0 && progress.CompletedAhead is { Count: > 0 } ahead && ahead.Remove(queue.Peek()))
+                    progress.Committable = queue.Dequeue() + 1;
+                _completed++;
+            }
+            else if (queue.Contains(offset.Offset))
+            {
+                (progress.CompletedAhead ??= new HashSet<long>()).Add(offset.Offset);
+                _completed++;
+            }
+            // Otherwise the offset was completed twice; nothing to do.
+        }
+    }
+
+    /// <summary>Commits every partition's completed prefix that is not committed yet.</summary>
+    public async Task<CommitOutcome> CommitCompletedAsync()
+    {
+        await _commitGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            List<(TopicPartition Partition, long Offset, long Epoch)> batch;
+            lock (_lock)
+            {
+                if (_closed) return CommitOutcome.Nothing;
+                batch = CollectCommittable(_partitions.Keys);
+            }
+            if (batch.Count == 0) return CommitOutcome.Nothing;
+
+            var offsets = batch.Select(c => new TopicPartitionOffset(c.Partition, c.Offset)).ToList();
+            try
+            {
+                // librdkafka's synchronous commit blocks for a broker round trip: keep it off the stream's threads.
+                await Task.Run(() => _commitSync(offsets)).ConfigureAwait(false);
+            }
+            catch (TopicPartitionOffsetException e)
+            {
+                // Some partitions may have succeeded; record those and report the first failure.
+                var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartition).ToHashSet();
+                MarkCommitted(batch.Where(c => succeeded.Contains(c.Partition)));
+                var failure = e.Results.First(r => r.Error.IsError).Error;
+                return new CommitOutcome(succeeded.Count, failure, KafkaErrorDecider.DecideCommit(failure));
+            }
+            catch (KafkaException e)
+            {
+                return new CommitOutcome(0, e.Error, KafkaErrorDecider.DecideCommit(e.Error));
+            }
+            catch (ObjectDisposedException)
+            {
+                // The consumer closed between collecting and committing; its close committed what it could.
+                return CommitOutcome.Nothing;
+            }
+            MarkCommitted(batch);
+            return new CommitOutcome(batch.Count, null, CommitErrorAction.Retry);
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    private List<(TopicPartition Partition, long Offset, long Epoch)> CollectCommittable(IEnumerable<TopicPartition> partitions)
+    {
+        var batch = new List<(TopicPartition, long, long)>();
+        foreach (var tp in partitions)
+            if (_partitions.TryGetValue(tp, out var progress) && progress.Committable > progress.Committed)
+                batch.Add((tp, progress.Committable, progress.Epoch));
+        return batch;
+    }
+
+    private void MarkCommitted(IEnumerable<(TopicPartition Partition, long Offset, long Epoch)> committed)
+    {
+        lock (_lock)
+        {
+            _commits++;
+            foreach (var (tp, offset, epoch) in committed)
+                if (_partitions.TryGetValue(tp, out var progress) && progress.Epoch == epoch)
+                    progress.Committed = Math.Max(progress.Committed, offset);
+        }
+    }
+}

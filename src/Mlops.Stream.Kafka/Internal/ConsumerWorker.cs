@@ -1,0 +1,302 @@
+using Akka.Event;
+using Error = Confluent.Kafka.Error;
+using Confluent.Kafka;
+using Mlops.Stream.Kafka.Dsl;
+using Mlops.Stream.Kafka.Settings;
+using Mlops.Stream.Kafka.Supervision;
+
+namespace Mlops.Stream.Kafka.Internal;
+
+/// <summary>
+/// Owns one Confluent.Kafka consumer and the thread that polls it (librdkafka's poll blocks, and
+/// rebalance callbacks run on the polling thread, so one thread owns both). Records go into a
+/// bounded buffer that the source stage drains on demand; when the buffer is full, or downstream
+/// has not asked for anything yet, or the source was stopped, every assigned partition is paused,
+/// so the broker, not this process, holds the backlog. The thread keeps polling while paused so
+/// group membership and rebalances keep working.
+/// </summary>
+internal sealed class ConsumerWorker<TKey, TValue>
+{
+    private static readonly TimeSpan UnreachableProbeInterval = TimeSpan.FromSeconds(2);
+
+    private readonly ConsumerSettings<TKey, TValue> _settings;
+    private readonly Subscription _subscription;
+    private readonly ILoggingAdapter _log;
+    private readonly Action _dataAvailable;
+    private readonly Action<Exception> _failed;
+    private readonly TaskCompletionSource _shutdownCompleted;
+    private readonly IConsumer<TKey, TValue> _consumer;
+    private readonly Thread _thread;
+
+    private readonly object _gate = new();
+    private readonly Queue<(ConsumeResult<TKey, TValue> Record, CommittableOffset Offset)> _buffer = new();
+    private bool _stageNotified;
+    private bool _demandSeen;
+    private bool _stopConsuming;
+    private volatile bool _shutdownRequested;
+    private int _bufferHighWatermark;
+    private long _consumed, _emitted, _pauses, _rebalances;
+    private TopicPartition[] _assignedSnapshot = [];
+    private TopicPartition[] _pausedSnapshot = [];
+
+    // Poll-thread state.
+    private readonly HashSet<TopicPartition> _assigned = new();
+    private bool _paused;
+    private bool _assignmentChanged;
+    private Error? _fatalError;
+    private DateTime _lastProbe = DateTime.MinValue;
+
+    public ConsumerWorker(
+        ConsumerSettings<TKey, TValue> settings,
+        Subscription subscription,
+        ILoggingAdapter log,
+        Action dataAvailable,
+        Action<Exception> failed,
+        TaskCompletionSource shutdownCompleted)
+    {
+        _settings = settings;
+        _subscription = subscription;
+        _log = log;
+        _dataAvailable = dataAvailable;
+        _failed = failed;
+        _shutdownCompleted = shutdownCompleted;
+        _consumer = BuildConsumer();
+        Coordinator = new CommitCoordinator(offsets => _consumer.Commit(offsets));
+        _thread = new Thread(Run) { IsBackground = true, Name = $"kafka-{settings.Name}" };
+    }
+
+    public CommitCoordinator Coordinator { get; }
+
+    public void Start() => _thread.Start();
+
+    // ---- called by the stage ----
+
+    /// <summary>Takes the next buffered record, or arranges to be told when one arrives.</summary>
+    public bool TryTake(out (ConsumeResult<TKey, TValue> Record, CommittableOffset Offset) item)
+    {
+        lock (_gate)
+        {
+            _demandSeen = true;
+            if (_buffer.TryDequeue(out item))
+            {
+                _emitted++;
+                return true;
+            }
+            _stageNotified = false;
+            return false;
+        }
+    }
+
+    /// <summary>Stop fetching: partitions are paused, the buffer is dropped (those records were never emitted, so they are not committed).</summary>
+    public void StopConsuming()
+    {
+        lock (_gate)
+        {
+            _stopConsuming = true;
+            _buffer.Clear();
+        }
+    }
+
+    public void Shutdown() => _shutdownRequested = true;
+
+    public ConsumerMetrics Metrics
+    {
+        get
+        {
+            lock (_gate)
+                return new ConsumerMetrics(
+                    _assignedSnapshot, _pausedSnapshot, _buffer.Count, _bufferHighWatermark, _pauses,
+                    _consumed, _emitted, Coordinator.InFlight, Coordinator.Completed, Coordinator.Commits,
+                    Coordinator.StaleCompletions, Coordinator.RevokedInFlight, _rebalances, Coordinator.CommittedOffsets);
+        }
+    }
+
+    // ---- poll thread ----
+
+    private IConsumer<TKey, TValue> BuildConsumer()
+    {
+        var builder = new ConsumerBuilder<TKey, TValue>(_settings.ToConfig())
+            .SetPartitionsAssignedHandler((_, partitions) => OnAssigned(partitions))
+            .SetPartitionsRevokedHandler((_, partitions) => OnRevoked(partitions.Select(p => p.TopicPartition).ToList()))
+            .SetPartitionsLostHandler((_, partitions) => OnLost(partitions.Select(p => p.TopicPartition).ToList()))
+            .SetErrorHandler((_, error) =>
+            {
+                _settings.Health.ReportError(_settings.Name, error);
+                if (KafkaErrorDecider.Decide(error) == KafkaErrorAction.Stop) _fatalError = error;
+            })
+            .SetLogHandler((_, message) =>
+            {
+                if (message.Level <= SyslogLevel.Warning) _log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
+                else _log.Debug("librdkafka {0}: {1}", message.Facility, message.Message);
+            });
+        if (_settings.KeyDeserializer is not null) builder.SetKeyDeserializer(_settings.KeyDeserializer);
+        if (_settings.ValueDeserializer is not null) builder.SetValueDeserializer(_settings.ValueDeserializer);
+        return builder.Build();
+    }
+
+    private void Run()
+    {
+        try
+        {
+            _consumer.Subscribe(_subscription.Topics);
+            while (!_shutdownRequested)
+            {
+                if (_fatalError is { } fatal) throw new KafkaException(fatal);
+                bool pause;
+                lock (_gate) pause = _stopConsuming || !_demandSeen || _buffer.Count >= _settings.MaxBufferSize;
+                ApplyPause(pause);
+
+                ConsumeResult<TKey, TValue>? record;
+                try
+                {
+                    record = _consumer.Consume(_settings.PollTimeout);
+                }
+                catch (ConsumeException e) when (KafkaErrorDecider.Decide(e.Error) != KafkaErrorAction.Stop)
+                {
+                    _settings.Health.ReportError(_settings.Name, e.Error);
+                    continue;
+                }
+                if (record is null || record.IsPartitionEOF)
+                {
+                    ProbeWhileUnreachable();
+                    continue;
+                }
+                _settings.Health.ReportReachable(_settings.Name);
+                Enqueue(record);
+            }
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Kafka consumer {0} failed", _settings.Name);
+            _failed(e);
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    private void Enqueue(ConsumeResult<TKey, TValue> record)
+    {
+        var offset = Coordinator.OnConsumed(record.TopicPartition, record.Offset.Value);
+        bool notify;
+        lock (_gate)
+        {
+            _buffer.Enqueue((record, offset));
+            _consumed++;
+            _bufferHighWatermark = Math.Max(_bufferHighWatermark, _buffer.Count);
+            notify = !_stageNotified;
+            _stageNotified = true;
+        }
+        if (notify) _dataAvailable();
+    }
+
+    private void ApplyPause(bool pause)
+    {
+        if (pause && (!_paused || _assignmentChanged))
+        {
+            // Re-pausing after an assignment change covers partitions that were just assigned:
+            // they start paused until there is demand.
+            if (_assigned.Count > 0) _consumer.Pause(_assigned);
+            if (!_paused) Interlocked.Increment(ref _pauses);
+            _paused = true;
+        }
+        else if (!pause && _paused)
+        {
+            if (_assigned.Count > 0) _consumer.Resume(_assigned);
+            _paused = false;
+        }
+        else return;
+        _assignmentChanged = false;
+        lock (_gate) _pausedSnapshot = _paused ? _assigned.ToArray() : [];
+    }
+
+    private void OnAssigned(List<TopicPartition> partitions)
+    {
+        Coordinator.OnAssigned(partitions);
+        foreach (var tp in partitions) _assigned.Add(tp);
+        _assignmentChanged = true;
+        lock (_gate)
+        {
+            _rebalances++;
+            _assignedSnapshot = _assigned.ToArray();
+        }
+        _log.Info("Kafka consumer {0} assigned {1}", _settings.Name, string.Join(", ", partitions));
+    }
+
+    private void OnRevoked(List<TopicPartition> partitions)
+    {
+        DropBuffered(partitions);
+        var (committed, inFlight, error) = Coordinator.OnRevoked(partitions, _settings.CommitTimeout);
+        if (error is not null)
+            _log.Warning("Kafka consumer {0}: commit on revocation failed ({1}); those records will be redelivered", _settings.Name, error.Message);
+        _log.Info("Kafka consumer {0} revoked {1}: committed {2} partition(s), {3} record(s) in flight will be redelivered",
+            _settings.Name, string.Join(", ", partitions), committed, inFlight);
+    }
+
+    private void OnLost(List<TopicPartition> partitions)
+    {
+        DropBuffered(partitions);
+        var inFlight = Coordinator.OnLost(partitions);
+        _log.Warning("Kafka consumer {0} lost {1}; {2} record(s) in flight will be redelivered",
+            _settings.Name, string.Join(", ", partitions), inFlight);
+    }
+
+    private void DropBuffered(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        foreach (var tp in partitions) _assigned.Remove(tp);
+        _assignmentChanged = true;
+        lock (_gate)
+        {
+            _assignedSnapshot = _assigned.ToArray();
+            var keep = _buffer.Where(item => !partitions.Contains(item.Record.TopicPartition)).ToList();
+            _buffer.Clear();
+            foreach (var item in keep) _buffer.Enqueue(item);
+        }
+    }
+
+    /// <summary>
+    /// While this client is marked unreachable and no record arrives (an idle topic), ask the
+    /// broker something cheap now and then, so recovery is noticed without traffic.
+    /// </summary>
+    private void ProbeWhileUnreachable()
+    {
+        if (_settings.Health.IsReachable || _assigned.Count == 0) return;
+        if (DateTime.UtcNow - _lastProbe < UnreachableProbeInterval) return;
+        _lastProbe = DateTime.UtcNow;
+        try
+        {
+            _consumer.QueryWatermarkOffsets(_assigned.First(), TimeSpan.FromSeconds(1));
+            _settings.Health.ReportReachable(_settings.Name);
+        }
+        catch (KafkaException)
+        {
+            // Still unreachable; the outage stays reported.
+        }
+    }
+
+    private void Close()
+    {
+        try
+        {
+            // Close leaves the group; the revocation it triggers commits what completed.
+            _consumer.Close();
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Kafka consumer {0} did not close cleanly: {1}", _settings.Name, e.Message);
+        }
+        finally
+        {
+            Coordinator.Close();
+            _consumer.Dispose();
+            lock (_gate)
+            {
+                _assignedSnapshot = [];
+                _pausedSnapshot = [];
+                _buffer.Clear();
+            }
+            _shutdownCompleted.TrySetResult();
+        }
+    }
+}
