@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mlops.Stream.Kafka.Embedded.Internal;
@@ -79,6 +80,21 @@ public sealed class EmbeddedKafka : IDisposable
     /// <exception cref="InvalidOperationException">The mock cluster refused, e.g. the topic already exists.</exception>
     public void CreateTopic(string name, int partitions, int replicationFactor = 1)
     {
+        var err = TryCreateTopic(name, partitions, replicationFactor);
+        if (err != ErrorCode.NoError)
+        {
+            throw new InvalidOperationException(
+                $"Embedded Kafka could not create topic '{name}' with {partitions} partition(s) and replication factor " +
+                $"{replicationFactor}: {LibrdkafkaNative.DescribeError((int)err)} ({err}).");
+        }
+    }
+
+    /// <summary>
+    /// <see cref="CreateTopic"/> that returns librdkafka's error code instead of throwing it, so a
+    /// provisioner can tell "already exists" from a real failure. Argument errors still throw.
+    /// </summary>
+    internal ErrorCode TryCreateTopic(string name, int partitions, int replicationFactor = 1)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
@@ -88,17 +104,18 @@ public sealed class EmbeddedKafka : IDisposable
                 $"Replication factor {replicationFactor} exceeds the {BrokerCount} broker(s) of the embedded cluster.");
         }
 
+        int err;
         lock (_gate)
         {
-            var err = LibrdkafkaNative.MockTopicCreate(LiveCluster(), name, partitions, replicationFactor);
-            if (err != 0)
-            {
-                throw new InvalidOperationException(
-                    $"Embedded Kafka could not create topic '{name}' with {partitions} partition(s) and replication factor " +
-                    $"{replicationFactor}: {LibrdkafkaNative.DescribeError(err)} (code {err}).");
-            }
+            err = LibrdkafkaNative.MockTopicCreate(LiveCluster(), name, partitions, replicationFactor);
         }
-        _logger.LogDebug("Embedded Kafka created topic {Topic} with {Partitions} partition(s)", name, partitions);
+        // rd_kafka_resp_err_t and Confluent.Kafka's ErrorCode share their values.
+        var code = (ErrorCode)err;
+        if (code == ErrorCode.NoError)
+        {
+            _logger.LogDebug("Embedded Kafka created topic {Topic} with {Partitions} partition(s)", name, partitions);
+        }
+        return code;
     }
 
     /// <summary>
