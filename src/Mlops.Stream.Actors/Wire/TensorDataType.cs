@@ -1,9 +1,13 @@
+using System.Text.Json.Serialization;
+using Mlops.Stream.Actors.Wire.Internal;
+
 namespace Mlops.Stream.Actors.Wire;
 
 /// <summary>
 /// Element types the service decodes, validates and runs. Names on the wire are the Open
 /// Inference Protocol (KServe v2) ones ("FP32", "INT64", ...); see <see cref="TensorDataTypes"/>.
 /// </summary>
+[JsonConverter(typeof(TensorDataTypeJsonConverter))]
 public enum TensorDataType
 {
     Bool = 1,

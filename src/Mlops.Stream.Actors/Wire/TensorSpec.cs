@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 
 namespace Mlops.Stream.Actors.Wire;
 
@@ -6,12 +7,13 @@ namespace Mlops.Stream.Actors.Wire;
 /// One input or output of a model: name, element type and shape, where -1 marks a dimension of
 /// any size (in practice axis 0, the batch axis). Equality compares the shape element-wise.
 /// </summary>
-public sealed record TensorSpec(string Name, TensorDataType DataType, ImmutableArray<long> Shape)
+public sealed record TensorSpec(string Name, [property: JsonPropertyName("datatype")] TensorDataType DataType, ImmutableArray<long> Shape)
 {
     /// <summary>The marker for a dimension of any size.</summary>
     public const long DynamicDimension = -1;
 
     /// <summary>True when axis 0 accepts any size, so requests can be stacked along it.</summary>
+    [JsonIgnore]
     public bool HasBatchAxis => !Shape.IsEmpty && Shape[0] == DynamicDimension;
 
     public bool Equals(TensorSpec? other) =>
