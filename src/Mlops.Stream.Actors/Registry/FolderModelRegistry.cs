@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -153,7 +152,7 @@ public sealed class FolderModelRegistry : IModelRegistry
                         Name = registration.Model,
                         Version = version,
                         Created = DateTimeOffset.UtcNow,
-                        Sha256 = Sha256Hex(bytes),
+                        Sha256 = ModelManifest.Sha256Of(bytes),
                         Inputs = signature.Inputs,
                         Outputs = signature.Outputs,
                         FeatureNames = registration.FeatureNames,
@@ -221,7 +220,7 @@ public sealed class FolderModelRegistry : IModelRegistry
             throw new ModelRegistryException(ModelRegistryError.NotFound, $"{modelPath}: file is missing", e);
         }
 
-        var sha256 = Sha256Hex(bytes);
+        var sha256 = ModelManifest.Sha256Of(bytes);
         if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelRegistryException(
@@ -248,9 +247,6 @@ public sealed class FolderModelRegistry : IModelRegistry
 
         return new ModelArtifacts(manifest, bytes, modelPath);
     }
-
-    /// <summary>Lower-case hex SHA-256, the form manifests record.</summary>
-    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private static ModelSignature CheckModel(ModelRegistration registration, byte[] bytes)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using Mlops.Stream.Actors.Wire;
 
@@ -44,6 +45,9 @@ public sealed record ModelManifest
 
     [JsonIgnore]
     public ModelSignature Signature => new(Inputs, Outputs);
+
+    /// <summary>Lower-case hex SHA-256 of model bytes, the form manifests record.</summary>
+    public static string Sha256Of(ReadOnlySpan<byte> modelBytes) => Convert.ToHexStringLower(SHA256.HashData(modelBytes));
 }
 
 /// <summary>The model's own batching advice (Triton dynamic-batcher semantics); settings may override it.</summary>
