@@ -35,9 +35,9 @@ public static class InferenceCodec
         {
             // Every element needs at least one byte, so the body length bounds the element count
             // before anything is allocated for a declared shape.
-            var request = MessageReaders.ReadRequest(ref reader, options ?? DecodeOptions.Default, utf8Json.Length);
+            var parsed = MessageReaders.ParseRequest(ref reader, options ?? DecodeOptions.Default, utf8Json.Length);
             EnsureEnd(ref reader);
-            return request;
+            return parsed.Build();
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

@@ -26,10 +26,11 @@ internal readonly struct Fp32Parser : IElementParser<float>
         {
             if (reader.TryGetSingle(out value))
             {
-                return ElementStatus.Ok;
+                return float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.NonFinite;
             }
 
-            // A well-formed number that does not fit a float is an overflow to ±infinity.
+            // A well-formed number that does not fit is an overflow to ±infinity (depending on the
+            // runtime, TryGetSingle either returns false or the infinity itself; both are handled).
             value = NonFiniteLiterals.StartsWithMinus(ref reader) ? float.NegativeInfinity : float.PositiveInfinity;
             return ElementStatus.NonFinite;
         }
@@ -53,7 +54,7 @@ internal readonly struct Fp64Parser : IElementParser<double>
         {
             if (reader.TryGetDouble(out value))
             {
-                return ElementStatus.Ok;
+                return double.IsFinite(value) ? ElementStatus.Ok : ElementStatus.NonFinite;
             }
 
             value = NonFiniteLiterals.StartsWithMinus(ref reader) ? double.NegativeInfinity : double.PositiveInfinity;

@@ -2,10 +2,39 @@ using System.Text.Json;
 
 namespace Mlops.Stream.Actors.Wire.Internal;
 
+/// <summary>A request's members as read, before the whole-request checks.</summary>
+internal readonly record struct ParsedRequest(
+    string? Id, List<Tensor>? Inputs, List<string>? Outputs, Dictionary<string, JsonElement>? Parameters)
+{
+    public InferenceRequest Build()
+    {
+        if (string.IsNullOrEmpty(Id))
+        {
+            throw JsonReading.Invalid("request has no \"id\" (every request needs one to be traced and de-duplicated)");
+        }
+
+        if (Inputs is null || Inputs.Count == 0)
+        {
+            throw new InferenceRequestException(InferenceErrorCode.MissingInput, $"request '{Id}' has no inputs");
+        }
+
+        return new InferenceRequest(Id, Inputs) { RequestedOutputs = Outputs, Parameters = Parameters };
+    }
+}
+
 /// <summary>Reads whole v2 request, response and error bodies from a positioned reader.</summary>
 internal static class MessageReaders
 {
-    public static InferenceRequest ReadRequest(ref Utf8JsonReader reader, DecodeOptions options, long maxElements)
+    /// <summary>Reads and checks a request (for converters, where the caller owns the reader).</summary>
+    public static InferenceRequest ReadRequest(ref Utf8JsonReader reader, DecodeOptions options, long maxElements) =>
+        ParseRequest(ref reader, options, maxElements).Build();
+
+    /// <summary>
+    /// Reads a request's members without the whole-request checks (id present, inputs present),
+    /// so a caller can first confirm the body ends cleanly: malformed JSON must be reported as
+    /// invalid_json even when the part before the damage happens to lack an id.
+    /// </summary>
+    public static ParsedRequest ParseRequest(ref Utf8JsonReader reader, DecodeOptions options, long maxElements)
     {
         StartObject(ref reader, "request");
         string? id = null;
@@ -44,17 +73,7 @@ internal static class MessageReaders
             }
         }
 
-        if (string.IsNullOrEmpty(id))
-        {
-            throw JsonReading.Invalid("request has no \"id\" (every request needs one to be traced and de-duplicated)");
-        }
-
-        if (inputs is null || inputs.Count == 0)
-        {
-            throw new InferenceRequestException(InferenceErrorCode.MissingInput, $"request '{id}' has no inputs");
-        }
-
-        return new InferenceRequest(id, inputs) { RequestedOutputs = outputs, Parameters = parameters };
+        return new ParsedRequest(id, inputs, outputs, parameters);
     }
 
     public static InferenceResponse ReadResponse(ref Utf8JsonReader reader, DecodeOptions options, long maxElements)
