@@ -5,7 +5,7 @@ public sealed record MlpTrainingOptions
 {
     public int Hidden { get; init; } = 16;
 
-    public int Epochs { get; init; } = 12;
+    public int Epochs { get; init; } = 6;
 
     public int BatchSize { get; init; } = 128;
 
