@@ -34,7 +34,7 @@ internal static class SessionFactory
                 {
                     return CreateOn(model, options, ExecutionDevice.Cuda, label);
                 }
-                catch (OnnxRuntimeException e)
+                catch (Exception e) when (IsCudaUnavailable(e))
                 {
                     throw new ModelLoadException(
                         $"{label}: device 'cuda' was requested but ONNX Runtime cannot use CUDA ({e.Message}). " +
@@ -54,7 +54,7 @@ internal static class SessionFactory
                 {
                     return CreateOn(model, options, ExecutionDevice.Cuda, label);
                 }
-                catch (OnnxRuntimeException e)
+                catch (Exception e) when (IsCudaUnavailable(e))
                 {
                     // The GPU build is present but CUDA/cuDNN or the device is not usable here.
                     logger.LogWarning("{Model}: CUDA execution provider unavailable ({Reason}); falling back to CPU", label, e.Message);
@@ -62,6 +62,14 @@ internal static class SessionFactory
                 }
         }
     }
+
+    /// <summary>
+    /// How a missing or broken CUDA setup surfaces: ONNX Runtime errors from a GPU build without
+    /// CUDA/cuDNN, and a missing native entry point in the CPU-only build, which does not export
+    /// the CUDA provider function at all.
+    /// </summary>
+    private static bool IsCudaUnavailable(Exception e) =>
+        e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException;
 
     private static OwnedSession CreateOn(byte[] model, OnnxModelOptions options, ExecutionDevice device, string label)
     {
@@ -89,7 +97,7 @@ internal static class SessionFactory
 
             return new OwnedSession(new InferenceSession(model, sessionOptions), sessionOptions, device);
         }
-        catch (OnnxRuntimeException) when (device == ExecutionDevice.Cuda)
+        catch (Exception e) when (device == ExecutionDevice.Cuda && IsCudaUnavailable(e))
         {
             sessionOptions.Dispose();
             throw;
