@@ -95,13 +95,12 @@ internal static class TensorObjectReader
         }
 
         var shape = ReadShape(ref shapeReader, label, options.MaxRank);
-        var count = Tensor.ElementCountOf(shape.AsSpan());
         var limit = Math.Min(Math.Min(options.MaxElementsPerTensor, maxElements), Array.MaxLength);
-        if (count > limit)
+        if (!TryCountElements(shape, limit, out var count))
         {
             throw new InferenceRequestException(
                 InferenceErrorCode.ShapeMismatch,
-                $"{label}: shape {Tensor.FormatShape(shape.AsSpan())} declares {count} elements, more than the limit of {limit}");
+                $"{label}: shape {Tensor.FormatShape(shape.AsSpan())} declares more elements than the limit of {limit}");
         }
 
         if (!hasData)
@@ -142,6 +141,32 @@ internal static class TensorObjectReader
 
             dims.Add(dim);
         }
+    }
+
+    /// <summary>Product of the dimensions, refusing (without overflowing) anything above <paramref name="limit"/>.</summary>
+    private static bool TryCountElements(ImmutableArray<long> shape, long limit, out long count)
+    {
+        count = 1;
+        foreach (var dim in shape)
+        {
+            if (dim == 0)
+            {
+                count = 0;
+                return true;
+            }
+        }
+
+        foreach (var dim in shape)
+        {
+            if (count > limit / dim)
+            {
+                return false;
+            }
+
+            count *= dim;
+        }
+
+        return count <= limit;
     }
 
     private static InferenceRequestException BadShape(string label) =>
