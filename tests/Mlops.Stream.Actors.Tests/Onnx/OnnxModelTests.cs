@@ -154,6 +154,28 @@ public sealed class OnnxModelTests : IDisposable
     }
 
     [Fact]
+    public void A_model_without_a_batch_axis_runs_each_request_on_its_own()
+    {
+        // Pin the demo graph's symbolic batch dimension to 1: nothing can be stacked any more.
+        var proto = Mlops.Stream.Actors.Onnx.Internal.Proto.ModelProto.Parser.ParseFrom(DemoFixture.Model.OnnxModel);
+        foreach (var value in proto.Graph.Input.Concat(proto.Graph.Output))
+        {
+            value.Type.TensorType.Shape.Dim[0].DimValue = 1;
+        }
+
+        using var fixedBatch = OnnxModel.Load("fixed", 1, Google.Protobuf.MessageExtensions.ToByteArray(proto), Cpu);
+        InferenceRequest[] batch = [Rows("a", 0, 1), Rows("b", 1, 2), Rows("c", 3, 1)];
+
+        var outcomes = fixedBatch.Run(batch);
+
+        Assert.False(fixedBatch.Signature.IsBatchable);
+        Assert.Equal([1L, 30L], fixedBatch.Signature.Inputs[0].Shape.ToArray());
+        Assert.Equal("shape_mismatch", outcomes[1].Error!.WireCode);
+        AssertClose(_model.Run([batch[0]])[0].Outputs![0].Span<float>(), outcomes[0].Outputs![0].Span<float>());
+        AssertClose(_model.Run([batch[2]])[0].Outputs![0].Span<float>(), outcomes[2].Outputs![0].Span<float>());
+    }
+
+    [Fact]
     public void Running_after_dispose_is_refused()
     {
         var model = OnnxModel.Load("fraud-demo", 1, DemoFixture.Model.OnnxModel, Cpu);
