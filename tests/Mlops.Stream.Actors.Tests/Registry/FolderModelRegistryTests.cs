@@ -1,0 +1,226 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Actors.Tests.Support;
+using Mlops.Stream.Actors.Wire;
+
+namespace Mlops.Stream.Actors.Tests.Registry;
+
+public sealed class FolderModelRegistryTests : IDisposable
+{
+    private readonly TempDirectory _root = new();
+    private readonly FolderModelRegistry _registry;
+
+    public FolderModelRegistryTests()
+    {
+        _registry = new FolderModelRegistry(_root.Path);
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    private static ModelRegistration Registration(string model = "fraud", int? version = null) =>
+        DemoFixture.Model.Registration with { Model = model, Version = version };
+
+    private string VersionPath(string model, int version, string file) => Path.Combine(_root.Path, model, version.ToString(), file);
+
+    [Fact]
+    public async Task Registering_assigns_max_plus_one_unless_a_version_is_given()
+    {
+        var first = await _registry.RegisterVersionAsync(Registration());
+        var second = await _registry.RegisterVersionAsync(Registration());
+        var tenth = await _registry.RegisterVersionAsync(Registration(version: 10));
+        var next = await _registry.RegisterVersionAsync(Registration());
+
+        Assert.Equal([1, 2, 10, 11], new[] { first, second, tenth, next }.Select(m => m.Version));
+        Assert.Equal([1, 2, 10, 11], await _registry.ListVersionsAsync("fraud"));
+        Assert.Equal(["fraud"], await _registry.ListModelsAsync());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_root.Path, "fraud"), ".*"));
+        var duplicate = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.RegisterVersionAsync(Registration(version: 2)));
+        Assert.Equal(ModelRegistryError.Conflict, duplicate.Error);
+        Assert.Contains("version 2 already exists", duplicate.Message);
+    }
+
+    [Fact]
+    public async Task The_manifest_records_identity_checksum_and_the_signature_in_v2_terms()
+    {
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var manifest = await _registry.RegisterVersionAsync(Registration());
+
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(VersionPath("fraud", 1, FolderModelRegistry.ManifestFileName)))!;
+        Assert.Equal("fraud", (string?)json["name"]);
+        Assert.Equal(1, (int?)json["version"]);
+        Assert.Equal(DemoFixture.Model.Sha256, (string?)json["sha256"]);
+        Assert.Equal("FP32", (string?)json["inputs"]![0]!["datatype"]);
+        Assert.Equal("[-1,30]", json["inputs"]![0]!["shape"]!.ToJsonString());
+        Assert.Equal("INT64", (string?)json["outputs"]![1]!["datatype"]);
+        Assert.Equal(30, json["feature_names"]!.AsArray().Count);
+        Assert.Equal(64, (int?)json["batching"]!["max_batch_size"]);
+        Assert.Equal("sample-request", (string?)json["sample_request"]!["id"]);
+        Assert.NotNull(json["reference_profile"]![0]!["edges"]);
+        Assert.InRange(manifest.Created, before, DateTimeOffset.UtcNow);
+        Assert.Equal(TimeSpan.Zero, manifest.Created.Offset);
+        Assert.Equal(manifest.Signature, (await _registry.GetManifestAsync("fraud", 1)).Signature);
+    }
+
+    [Fact]
+    public async Task A_model_registered_without_a_signature_gets_the_one_onnx_runtime_reads()
+    {
+        var manifest = await _registry.RegisterVersionAsync(new ModelRegistration("bare", DemoFixture.Model.OnnxModel));
+
+        Assert.Equal(Mlops.Stream.Actors.Demo.DemoModelBuilder.Signature, manifest.Signature);
+        Assert.Null(manifest.SampleRequest);
+        Assert.Equal(manifest.Sha256, (await _registry.OpenVersionAsync("bare", 1)).Manifest.Sha256);
+    }
+
+    [Fact]
+    public async Task Registering_a_model_whose_declared_signature_is_wrong_is_refused()
+    {
+        var wrong = new ModelSignature(
+            [new TensorSpec("features", TensorDataType.Fp32, [-1, 29])],
+            DemoFixture.Model.Registration.Signature!.Outputs);
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(
+            () => _registry.RegisterVersionAsync(Registration() with { Signature = wrong }));
+
+        Assert.Equal(ModelRegistryError.SignatureMismatch, error.Error);
+        Assert.Contains("input 'features': expected FP32 [-1,29], found FP32 [-1,30]", error.Message);
+        Assert.Empty(await _registry.ListVersionsAsync("fraud"));
+    }
+
+    [Fact]
+    public async Task Opening_a_version_verifies_it_and_returns_the_bytes_and_manifest()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+
+        var artifacts = await _registry.OpenVersionAsync("fraud", 1);
+
+        Assert.Equal(DemoFixture.Model.OnnxModel, artifacts.ModelBytes);
+        Assert.Equal(VersionPath("fraud", 1, FolderModelRegistry.ModelFileName), artifacts.ModelPath);
+        Assert.Equal(4, artifacts.Manifest.SampleRequest!.Inputs[0].Rows);
+    }
+
+    [Fact]
+    public async Task A_model_file_with_changed_bytes_fails_the_checksum_naming_the_file()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        var path = VersionPath("fraud", 1, FolderModelRegistry.ModelFileName);
+        var bytes = await File.ReadAllBytesAsync(path);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        await File.WriteAllBytesAsync(path, bytes);
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.OpenVersionAsync("fraud", 1));
+
+        Assert.Equal(ModelRegistryError.ChecksumMismatch, error.Error);
+        Assert.Contains(path, error.Message);
+        Assert.Contains("sha256", error.Message);
+    }
+
+    [Fact]
+    public async Task A_manifest_that_declares_another_input_fails_naming_the_manifest()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        var manifestPath = VersionPath("fraud", 1, FolderModelRegistry.ManifestFileName);
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(manifestPath))!;
+        json["inputs"]![0]!["name"] = "x";
+        json["inputs"]![0]!["shape"] = new JsonArray(-1, 31);
+        json["sample_request"] = null;
+        await File.WriteAllTextAsync(manifestPath, json.ToJsonString());
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.OpenVersionAsync("fraud", 1));
+
+        Assert.Equal(ModelRegistryError.SignatureMismatch, error.Error);
+        Assert.Contains(manifestPath, error.Message);
+        Assert.Contains("input 'x' is missing", error.Message);
+        Assert.Contains("unexpected input 'features'", error.Message);
+    }
+
+    [Fact]
+    public async Task Missing_or_unreadable_files_give_errors_that_name_the_file()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        await _registry.RegisterVersionAsync(Registration());
+        var modelPath = VersionPath("fraud", 1, FolderModelRegistry.ModelFileName);
+        var manifestPath = VersionPath("fraud", 2, FolderModelRegistry.ManifestFileName);
+        File.Delete(modelPath);
+        await File.WriteAllTextAsync(manifestPath, "{\"name\": \"fraud\", ");
+
+        var noModel = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.OpenVersionAsync("fraud", 1));
+        var badManifest = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.OpenVersionAsync("fraud", 2));
+        var noVersion = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.OpenVersionAsync("fraud", 3));
+        var badName = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.ListVersionsAsync("../etc"));
+
+        Assert.Equal((ModelRegistryError.NotFound, true), (noModel.Error, noModel.Message.Contains(modelPath) && noModel.Message.Contains("missing")));
+        Assert.Equal((ModelRegistryError.Corrupt, true), (badManifest.Error, badManifest.Message.Contains(manifestPath)));
+        Assert.Equal(ModelRegistryError.NotFound, noVersion.Error);
+        Assert.Contains("has no version 3", noVersion.Message);
+        Assert.Equal(ModelRegistryError.Invalid, badName.Error);
+    }
+
+    [Fact]
+    public async Task Aliases_are_stored_tersely_and_must_point_at_existing_versions()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        await _registry.RegisterVersionAsync(Registration());
+        Assert.Same(ModelAliases.Empty, await _registry.GetAliasesAsync("fraud"));
+
+        await _registry.SetAliasesAsync("fraud", ModelAliases.Empty.With("production", 1).With("canary", 2, 0.1));
+        var updated = await _registry.SetAliasAsync("fraud", "production", new AliasTarget(2));
+
+        var file = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root.Path, "fraud", FolderModelRegistry.AliasesFileName)))!;
+        Assert.Equal(2, (int?)file["production"]);
+        Assert.Equal(0.1, (double?)file["canary"]!["weight"]);
+        var read = await _registry.GetAliasesAsync("fraud");
+        Assert.Equal((2, new AliasTarget(2, 0.1)), (read.Production!.Value, read.Canary!));
+        Assert.Equal(updated.ToString(), read.ToString());
+
+        var missing = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.SetAliasAsync("fraud", "canary", new AliasTarget(9, 0.5)));
+        var weight = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.SetAliasAsync("fraud", "canary", new AliasTarget(1, 1.5)));
+        Assert.Equal(ModelRegistryError.Conflict, missing.Error);
+        Assert.Equal(ModelRegistryError.Invalid, weight.Error);
+        Assert.Equal(2, (await _registry.GetAliasesAsync("fraud")).Production);
+    }
+
+    [Fact]
+    public async Task Readers_never_see_a_partial_aliases_file_while_it_is_switched()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        await _registry.RegisterVersionAsync(Registration());
+
+        // Pad the file so a torn write would be visible: each version is a different length.
+        var a = Enumerable.Range(0, 200).Aggregate(ModelAliases.Empty.With("production", 1), (aliases, i) => aliases.With($"pad-{i:D4}", 1));
+        var b = ModelAliases.Empty.With("production", 2).With("canary", 1, 0.25);
+        await _registry.SetAliasesAsync("fraud", a);
+        var path = Path.Combine(_root.Path, "fraud", FolderModelRegistry.AliasesFileName);
+        var expected = new HashSet<string> { a.ToString(), b.ToString() };
+
+        using var done = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                for (var i = 0; i < 200; i++)
+                {
+                    await _registry.SetAliasesAsync("fraud", i % 2 == 0 ? b : a);
+                }
+            }
+            finally
+            {
+                done.Cancel();
+            }
+        });
+
+        var reads = 0;
+        while (!done.IsCancellationRequested || reads == 0)
+        {
+            var text = Encoding.UTF8.GetString(await File.ReadAllBytesAsync(path));
+            using var parsed = JsonDocument.Parse(text);
+            Assert.Contains((await _registry.GetAliasesAsync("fraud")).ToString(), expected);
+            reads++;
+        }
+
+        await writer;
+        Assert.True(reads > 0);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root.Path, "fraud"), "*.tmp"));
+    }
+}
