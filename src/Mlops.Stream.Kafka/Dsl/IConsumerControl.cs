@@ -20,10 +20,17 @@ public sealed record ConsumerMetrics(
     long Commits,
     /// <summary>Completions that arrived after their partition was revoked (not committed).</summary>
     long StaleCompletions,
-    /// <summary>Records in flight when their partition was revoked: an upper bound of duplicates.</summary>
-    long RevokedInFlight,
+    /// <summary>Records consumed but not committed when their partition was revoked: an upper bound of redelivered duplicates.</summary>
+    long RevokedUncommitted,
     long Rebalances,
-    IReadOnlyDictionary<TopicPartition, long> CommittedOffsets);
+    IReadOnlyDictionary<TopicPartition, long> CommittedOffsets)
+{
+    public override string ToString() =>
+        $"assigned {AssignedPartitions.Count}, paused {PausedPartitions.Count}, buffered {Buffered} (max {BufferHighWatermark}), " +
+        $"pauses {Pauses}, consumed {Consumed}, emitted {Emitted}, in flight {InFlight}, completed {Completed}, commits {Commits}, " +
+        $"stale {StaleCompletions}, revoked uncommitted {RevokedUncommitted}, rebalances {Rebalances}, " +
+        $"committed [{string.Join(", ", CommittedOffsets.OrderBy(c => c.Key.Partition.Value).Select(c => $"{c.Key.Partition.Value}:{c.Value}"))}]";
+}
 
 /// <summary>
 /// Controls a running consumer source (Akka.Streams.Kafka's <c>IControl</c>).

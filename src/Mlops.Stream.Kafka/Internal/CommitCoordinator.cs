@@ -33,6 +33,15 @@ internal sealed class CommitCoordinator
         /// <summary>The offset a commit would write now: last contiguous completed + 1.</summary>
         public long Committable = -1;
         public long Committed = -1;
+        /// <summary>The first offset consumed under this assignment.</summary>
+        public long FirstConsumed = -1;
+
+        /// <summary>Records consumed under this assignment that a commit has not covered yet.</summary>
+        public long Uncommitted(bool includeCompleted)
+        {
+            var completed = Committable < 0 ? 0 : Committable - Math.Max(Committed, FirstConsumed);
+            return InFlight.Count + (includeCompleted ? Math.Max(0, completed) : 0);
+        }
     }
 
     private readonly object _lock = new();
@@ -41,15 +50,15 @@ internal sealed class CommitCoordinator
     private readonly Action<IReadOnlyList<TopicPartitionOffset>> _commitSync;
     private long _lastEpoch;
     private bool _closed;
-    private long _completed, _staleCompletions, _commits, _revokedInFlight;
+    private long _completed, _staleCompletions, _commits, _revokedUncommitted, _notAssigned;
 
     public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync) => _commitSync = commitSync;
 
     public long Completed { get { lock (_lock) return _completed; } }
     public long StaleCompletions { get { lock (_lock) return _staleCompletions; } }
     public long Commits { get { lock (_lock) return _commits; } }
-    /// <summary>Records consumed but not completed when their partition was revoked: the most that can be redelivered.</summary>
-    public long RevokedInFlight { get { lock (_lock) return _revokedInFlight; } }
+    /// <summary>Records consumed but not committed when their partition was revoked or lost: the most that can be redelivered.</summary>
+    public long RevokedUncommitted { get { lock (_lock) return _revokedUncommitted; } }
 
     public int InFlight
     {
@@ -75,56 +84,72 @@ internal sealed class CommitCoordinator
                 _partitions[tp] = new PartitionProgress(++_lastEpoch);
     }
 
-    /// <summary>Registers a consumed record and returns its context.</summary>
-    public CommittableOffset OnConsumed(TopicPartition tp, long offset)
+    /// <summary>
+    /// Registers a consumed record and returns its context, or null when its partition is not
+    /// assigned to this consumer (a record fetched before a revocation that librdkafka still
+    /// handed out): such a record belongs to the partition's next owner and must not be processed here.
+    /// </summary>
+    public CommittableOffset? OnConsumed(TopicPartition tp, long offset)
     {
         lock (_lock)
         {
             if (!_partitions.TryGetValue(tp, out var progress))
             {
-                // A record of a partition we were never told about cannot happen with a
-                // subscription; guard anyway with a fresh epoch rather than crash.
-                progress = new PartitionProgress(++_lastEpoch);
-                _partitions[tp] = progress;
+                _notAssigned++;
+                return null;
             }
             progress.InFlight.Enqueue(offset);
+            if (progress.FirstConsumed < 0) progress.FirstConsumed = offset;
             return new CommittableOffset(this, tp, offset, progress.Epoch);
         }
     }
 
+    /// <summary>Records dropped because their partition was no longer assigned when they arrived.</summary>
+    public long NotAssigned { get { lock (_lock) return _notAssigned; } }
+
     /// <summary>
     /// Partitions are being taken away: commit what completed on them (synchronously, inside the
     /// rebalance callback, as Kafka requires) and forget them. Records still in flight are not
-    /// committed; the new owner will process them again.
+    /// committed; the new owner will process them again. Returns how many records the new owner
+    /// may see again: those in flight, plus the completed ones if the commit failed (a broker
+    /// may refuse commits once the rebalance has begun).
     /// </summary>
-    public (int Committed, int InFlight, Exception? Error) OnRevoked(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout)
+    public (int Committed, long Uncommitted, Exception? Error) OnRevoked(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout)
     {
         var gateTaken = _commitGate.Wait(timeout);
         try
         {
             List<TopicPartitionOffset> offsets;
-            var inFlight = 0;
+            List<PartitionProgress> revoked;
             lock (_lock)
             {
-                offsets = CollectCommittable(partitions).Select(c => new TopicPartitionOffset(c.Partition, c.Offset)).ToList();
-                foreach (var tp in partitions)
+                // Commit every completed position again, even one we believe committed: the next
+                // owner starts from here, and re-committing the same offset is harmless.
+                offsets = partitions
+                    .Where(tp => _partitions.TryGetValue(tp, out var p) && p.Committable >= 0)
+                    .Select(tp => new TopicPartitionOffset(tp, _partitions[tp].Committable))
+                    .ToList();
+                revoked = partitions.Select(tp => _partitions.Remove(tp, out var p) ? p : null).OfType<PartitionProgress>().ToList();
+            }
+            Exception? error = null;
+            if (offsets.Count > 0 && !_closed)
+            {
+                try
                 {
-                    if (!_partitions.Remove(tp, out var progress)) continue;
-                    inFlight += progress.InFlight.Count;
+                    _commitSync(offsets);
                 }
-                _revokedInFlight += inFlight;
+                catch (KafkaException e)
+                {
+                    error = e;
+                }
             }
-            if (offsets.Count == 0 || _closed) return (0, inFlight, null);
-            try
+            var uncommitted = revoked.Sum(p => p.Uncommitted(includeCompleted: error is not null));
+            lock (_lock)
             {
-                _commitSync(offsets);
-                lock (_lock) _commits++;
-                return (offsets.Count, inFlight, null);
+                _revokedUncommitted += uncommitted;
+                if (error is null && offsets.Count > 0) _commits++;
             }
-            catch (KafkaException e)
-            {
-                return (0, inFlight, e);
-            }
+            return (error is null ? offsets.Count : 0, uncommitted, error);
         }
         finally
         {
@@ -133,15 +158,15 @@ internal sealed class CommitCoordinator
     }
 
     /// <summary>Partitions lost without a clean revocation: their offsets can no longer be committed.</summary>
-    public int OnLost(IEnumerable<TopicPartition> partitions)
+    public long OnLost(IEnumerable<TopicPartition> partitions)
     {
         lock (_lock)
         {
-            var inFlight = 0;
+            long uncommitted = 0;
             foreach (var tp in partitions)
-                if (_partitions.Remove(tp, out var progress)) inFlight += progress.InFlight.Count;
-            _revokedInFlight += inFlight;
-            return inFlight;
+                if (_partitions.Remove(tp, out var progress)) uncommitted += progress.Uncommitted(includeCompleted: true);
+            _revokedUncommitted += uncommitted;
+            return uncommitted;
         }
     }
 

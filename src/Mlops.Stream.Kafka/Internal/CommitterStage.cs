@@ -82,6 +82,8 @@ internal sealed class CommitterStage<TElement>
 
         private void OnUpstreamFinish()
         {
+            // The inlet is closed, but the stage must live until the final commit is acknowledged.
+            SetKeepGoing(true);
             _drainDeadline = DateTime.UtcNow + _settings.DrainCommitTimeout;
             Flush();
         }

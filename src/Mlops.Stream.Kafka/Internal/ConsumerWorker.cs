@@ -33,6 +33,8 @@ internal sealed class ConsumerWorker<TKey, TValue>
     private bool _stageNotified;
     private bool _demandSeen;
     private bool _stopConsuming;
+    private bool _workerWaitingForRoom;
+    private DateTime? _fullSince;
     private volatile bool _shutdownRequested;
     private int _bufferHighWatermark;
     private long _consumed, _emitted, _pauses, _rebalances;
@@ -80,6 +82,8 @@ internal sealed class ConsumerWorker<TKey, TValue>
             if (_buffer.TryDequeue(out item))
             {
                 _emitted++;
+                if (_buffer.Count < _settings.MaxBufferSize) _fullSince = null;
+                if (_workerWaitingForRoom) Monitor.Pulse(_gate);
                 return true;
             }
             _stageNotified = false;
@@ -94,10 +98,16 @@ internal sealed class ConsumerWorker<TKey, TValue>
         {
             _stopConsuming = true;
             _buffer.Clear();
+            _fullSince = null;
+            Monitor.Pulse(_gate);
         }
     }
 
-    public void Shutdown() => _shutdownRequested = true;
+    public void Shutdown()
+    {
+        _shutdownRequested = true;
+        lock (_gate) Monitor.Pulse(_gate);
+    }
 
     public ConsumerMetrics Metrics
     {
@@ -107,7 +117,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
                 return new ConsumerMetrics(
                     _assignedSnapshot, _pausedSnapshot, _buffer.Count, _bufferHighWatermark, _pauses,
                     _consumed, _emitted, Coordinator.InFlight, Coordinator.Completed, Coordinator.Commits,
-                    Coordinator.StaleCompletions, Coordinator.RevokedInFlight, _rebalances, Coordinator.CommittedOffsets);
+                    Coordinator.StaleCompletions, Coordinator.RevokedUncommitted, _rebalances, Coordinator.CommittedOffsets);
         }
     }
 
@@ -142,9 +152,8 @@ internal sealed class ConsumerWorker<TKey, TValue>
             while (!_shutdownRequested)
             {
                 if (_fatalError is { } fatal) throw new KafkaException(fatal);
-                bool pause;
-                lock (_gate) pause = _stopConsuming || !_demandSeen || _buffer.Count >= _settings.MaxBufferSize;
-                ApplyPause(pause);
+                ApplyPause(ShouldPause());
+                if (!_paused && WaitWhileFull()) continue;
 
                 ConsumeResult<TKey, TValue>? record;
                 try
@@ -178,17 +187,54 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     private void Enqueue(ConsumeResult<TKey, TValue> record)
     {
-        var offset = Coordinator.OnConsumed(record.TopicPartition, record.Offset.Value);
+        if (Coordinator.OnConsumed(record.TopicPartition, record.Offset.Value) is not { } offset) return;
         bool notify;
         lock (_gate)
         {
             _buffer.Enqueue((record, offset));
             _consumed++;
             _bufferHighWatermark = Math.Max(_bufferHighWatermark, _buffer.Count);
+            if (_buffer.Count >= _settings.MaxBufferSize) _fullSince ??= DateTime.UtcNow;
             notify = !_stageNotified;
             _stageNotified = true;
         }
         if (notify) _dataAvailable();
+    }
+
+    /// <summary>
+    /// Pause when downstream has not asked yet or the source stopped, or when the buffer has been
+    /// full for <c>PauseAfter</c>; resume once it has drained to half. A buffer that is full only
+    /// for a moment (downstream busy with a batch) is waited out without pausing, because
+    /// librdkafka drops what it prefetched for a paused partition and fetches it again on resume.
+    /// </summary>
+    private bool ShouldPause()
+    {
+        lock (_gate)
+        {
+            if (_stopConsuming || !_demandSeen) return true;
+            if (_paused) return _buffer.Count > _settings.MaxBufferSize / 2;
+            return _fullSince is { } since && DateTime.UtcNow - since >= _settings.PauseAfter;
+        }
+    }
+
+    /// <summary>
+    /// While the buffer is full, stop taking records from librdkafka (its prefetch is bounded) and
+    /// wait for downstream to take one, at most until it is time to pause. Returns whether it waited.
+    /// </summary>
+    private bool WaitWhileFull()
+    {
+        lock (_gate)
+        {
+            if (_buffer.Count < _settings.MaxBufferSize || _fullSince is not { } since) return false;
+            var remaining = since + _settings.PauseAfter - DateTime.UtcNow;
+            if (remaining > TimeSpan.Zero)
+            {
+                _workerWaitingForRoom = true;
+                Monitor.Wait(_gate, remaining);
+                _workerWaitingForRoom = false;
+            }
+            return true;
+        }
     }
 
     private void ApplyPause(bool pause)
@@ -227,19 +273,19 @@ internal sealed class ConsumerWorker<TKey, TValue>
     private void OnRevoked(List<TopicPartition> partitions)
     {
         DropBuffered(partitions);
-        var (committed, inFlight, error) = Coordinator.OnRevoked(partitions, _settings.CommitTimeout);
+        var (committed, uncommitted, error) = Coordinator.OnRevoked(partitions, _settings.CommitTimeout);
         if (error is not null)
-            _log.Warning("Kafka consumer {0}: commit on revocation failed ({1}); those records will be redelivered", _settings.Name, error.Message);
-        _log.Info("Kafka consumer {0} revoked {1}: committed {2} partition(s), {3} record(s) in flight will be redelivered",
-            _settings.Name, string.Join(", ", partitions), committed, inFlight);
+            _log.Warning("Kafka consumer {0}: commit on revocation failed ({1})", _settings.Name, error.Message);
+        _log.Info("Kafka consumer {0} revoked {1}: committed {2} partition(s); {3} uncommitted record(s) may be redelivered to the next owner",
+            _settings.Name, string.Join(", ", partitions), committed, uncommitted);
     }
 
     private void OnLost(List<TopicPartition> partitions)
     {
         DropBuffered(partitions);
-        var inFlight = Coordinator.OnLost(partitions);
-        _log.Warning("Kafka consumer {0} lost {1}; {2} record(s) in flight will be redelivered",
-            _settings.Name, string.Join(", ", partitions), inFlight);
+        var uncommitted = Coordinator.OnLost(partitions);
+        _log.Warning("Kafka consumer {0} lost {1}; {2} uncommitted record(s) may be redelivered",
+            _settings.Name, string.Join(", ", partitions), uncommitted);
     }
 
     private void DropBuffered(IReadOnlyCollection<TopicPartition> partitions)
@@ -252,6 +298,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
             var keep = _buffer.Where(item => !partitions.Contains(item.Record.TopicPartition)).ToList();
             _buffer.Clear();
             foreach (var item in keep) _buffer.Enqueue(item);
+            if (_buffer.Count < _settings.MaxBufferSize) _fullSince = null;
         }
     }
 

@@ -35,11 +35,17 @@ public sealed record ConsumerSettings<TKey, TValue>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
-    /// Records fetched but not yet pulled downstream. When this many are waiting, every assigned
-    /// partition is paused until downstream pulls again, so nothing buffers without bound.
-    /// Default: 256.
+    /// Records fetched but not yet pulled downstream. When this many are waiting the source takes
+    /// no more from librdkafka, and if downstream takes none for <see cref="PauseAfter"/> every
+    /// assigned partition is paused until it has taken half of them, so nothing buffers without
+    /// bound (at most one more record can arrive in the poll that assigns new partitions, before
+    /// they are paused). librdkafka's own prefetch queue is bounded separately by
+    /// <c>queued.max.messages.kbytes</c> (16 MiB here). Default: 512.
     /// </summary>
-    public int MaxBufferSize { get; init; } = 256;
+    public int MaxBufferSize { get; init; } = 512;
+
+    /// <summary>How long a full buffer may wait for downstream before the partitions are paused. Default: 500 ms.</summary>
+    public TimeSpan PauseAfter { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long one poll of the consumer may block its thread. Default: 50 ms.</summary>
     public TimeSpan PollTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
@@ -72,6 +78,7 @@ public sealed record ConsumerSettings<TKey, TValue>
     public ConsumerSettings<TKey, TValue> WithMaxBufferSize(int size) =>
         size > 0 ? this with { MaxBufferSize = size } : throw new ArgumentOutOfRangeException(nameof(size), "must be positive");
     public ConsumerSettings<TKey, TValue> WithPollTimeout(TimeSpan timeout) => this with { PollTimeout = timeout };
+    public ConsumerSettings<TKey, TValue> WithPauseAfter(TimeSpan delay) => this with { PauseAfter = delay };
     public ConsumerSettings<TKey, TValue> WithStopTimeout(TimeSpan timeout) => this with { StopTimeout = timeout };
     public ConsumerSettings<TKey, TValue> WithHealth(KafkaHealthMonitor health) => this with { Health = health };
     public ConsumerSettings<TKey, TValue> WithAutoOffsetReset(AutoOffsetReset reset) => this with { AutoOffsetReset = reset };

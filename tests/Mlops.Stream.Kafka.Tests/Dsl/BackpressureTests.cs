@@ -1,0 +1,81 @@
+using Akka;
+using Akka.Streams.Dsl;
+using Confluent.Kafka;
+using Mlops.Stream.Kafka.Dsl;
+using Mlops.Stream.Kafka.Settings;
+using Mlops.Stream.Kafka.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Mlops.Stream.Kafka.Tests.Dsl;
+
+[Collection(KafkaCollection.Name)]
+public sealed class BackpressureTests(KafkaFixture kafka, ITestOutputHelper output) : StreamTestBase(kafka, output)
+{
+    [Fact]
+    public async Task A_stalled_downstream_pauses_every_partition_and_buffers_no_more_than_the_bound()
+    {
+        const int partitions = 4, count = 3_000, bufferSize = 16;
+        var input = await Kafka.CreateTopicAsync("bp-in", partitions);
+        var group = Kafka.NewGroupId("bp");
+        await KafkaTestClient.ProduceAsync(Kafka.BootstrapServers, input, count);
+
+        // Downstream takes one element and then waits for the test to open the gate.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var control = KafkaConsumer.SourceWithOffsetContext(ConsumerSettingsFor(group).WithMaxBufferSize(bufferSize), Subscriptions.Topics(input))
+            .AsSource()
+            .SelectAsync(1, async pair => { await gate.Task; return pair; })
+            .ToMaterialized(Committer.SinkWithOffsetContext<ConsumeResult<string, string>>(CommitterSettings.Default), Keep.Both)
+            .MapMaterializedValue(DrainingControl<Done>.Create)
+            .Run(Materializer);
+
+        await StreamAssertions.EventuallyAsync(
+            () => control.Metrics is { AssignedPartitions.Count: partitions, PausedPartitions.Count: partitions, Buffered: >= bufferSize },
+            "the buffer is full and all partitions are paused", state: () => control.Metrics);
+        var stalled = control.Metrics;
+        Output.WriteLine($"stalled: consumed {stalled.Consumed}, emitted {stalled.Emitted}, buffered {stalled.Buffered}, pauses {stalled.Pauses}");
+        // The bound: the buffer, plus at most one record fetched in the poll that assigned the partitions.
+        Assert.True(stalled.BufferHighWatermark <= bufferSize + 1, $"buffer reached {stalled.BufferHighWatermark}");
+        // Everything consumed is either emitted (at most a few stream buffers' worth) or in the bounded buffer.
+        Assert.Equal(stalled.Consumed, stalled.Emitted + stalled.Buffered);
+        Assert.InRange(stalled.Consumed, bufferSize, bufferSize + 64);
+
+        gate.SetResult();
+        await StreamAssertions.EventuallyAsync(() => control.Metrics.Completed >= count, "every record completed after the gate opened", state: () => control.Metrics);
+        Assert.Empty(control.Metrics.PausedPartitions);
+        await control.DrainAndShutdown();
+
+        Assert.True(control.Metrics.BufferHighWatermark <= bufferSize + 1);
+        Assert.Equal(OffsetProbe.EndOffsets(Kafka.BootstrapServers, input, partitions),
+                     OffsetProbe.Committed(Kafka.BootstrapServers, group, input, partitions));
+        await Materializer.AssertAllStagesStoppedAsync();
+    }
+
+    [Fact]
+    public async Task Partitions_stay_paused_until_downstream_asks_for_records()
+    {
+        var input = await Kafka.CreateTopicAsync("bp-lazy", 2);
+        await KafkaTestClient.ProduceAsync(Kafka.BootstrapServers, input, 100);
+
+        // A publisher sink with no subscriber yet: the source sees no demand at all.
+        var (control, publisher) = KafkaConsumer.SourceWithOffsetContext(ConsumerSettingsFor(Kafka.NewGroupId("lazy")), Subscriptions.Topics(input))
+            .AsSource()
+            .ToMaterialized(Sink.AsPublisher<(ConsumeResult<string, string>, CommittableOffset)>(false), Keep.Both)
+            .Run(Materializer);
+
+        await StreamAssertions.EventuallyAsync(
+            () => control.Metrics is { AssignedPartitions.Count: 2, PausedPartitions.Count: 2 },
+            "both partitions assigned and paused");
+        // Nothing reaches downstream, and at most the one record that can arrive in the poll that
+        // assigned the partitions (before they could be paused) waits in the buffer.
+        Assert.Equal(0, control.Metrics.Emitted);
+        Assert.InRange(control.Metrics.Buffered, 0, 1);
+
+        var first = await Source.FromPublisher(publisher).RunWith(Sink.First<(ConsumeResult<string, string>, CommittableOffset)>(), Materializer)
+            .WaitAsync(KafkaTestClient.DefaultTimeout);
+        Assert.Equal(input, first.Item1.Topic);
+        Assert.True(control.Metrics.Consumed > 0);
+
+        await control.Shutdown();
+        await Materializer.AssertAllStagesStoppedAsync();
+    }
+}
