@@ -59,8 +59,22 @@ public static class AkkaHostingExtensions
     /// starts the extension with the system, so <c>akka.cluster.sharding</c> is set and a bad setting
     /// fails at start, before the first shard region is registered.
     /// </summary>
+    /// <remarks>
+    /// Akka's default coordinator store is "persistence", which needs a durable journal this service
+    /// does not have (the in-memory fallback would lose shard locations on restart). Model replicas keep
+    /// their real state in Kafka offsets, so the coordinator state lives in distributed data and
+    /// entities are not remembered.
+    /// </remarks>
     private static AkkaConfigurationBuilder WithMlopsSharding(this AkkaConfigurationBuilder akka) =>
         akka.WithShardingDistributedData(new ShardingDDataOptions())
+            .AddHocon(ShardingOverrides, HoconAddMode.Prepend)
             .AddHocon(ClusterSharding.DefaultConfig().WithFallback(ClusterSingleton.DefaultConfig()), HoconAddMode.Append)
             .AddStartup((system, _) => ClusterSharding.Get(system));
+
+    private const string ShardingOverrides = """
+        akka.cluster.sharding {
+          state-store-mode = ddata
+          remember-entities = off
+        }
+        """;
 }
