@@ -1,3 +1,10 @@
+using Mlops.Stream.Host;
+using Mlops.Stream.Http;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddMlopsStreaming();
+
 var app = builder.Build();
+app.MapHealthApi();
+app.MapSystemApi();
 app.Run();

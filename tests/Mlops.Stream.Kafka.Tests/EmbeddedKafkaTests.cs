@@ -90,6 +90,23 @@ public sealed class EmbeddedKafkaTests
         });
     }
 
+    [Fact]
+    public void The_mock_cluster_runs_in_the_same_native_librdkafka_as_confluent_kafka()
+    {
+        // Two copies would mean two sets of librdkafka globals in one process; /proc shows loaded files.
+        if (!OperatingSystem.IsLinux()) return;
+        using var kafka = EmbeddedKafka.Start();
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers }).Build();
+
+        var loaded = File.ReadAllLines("/proc/self/maps")
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? string.Empty)
+            .Where(path => Path.GetFileName(path).Contains("librdkafka", StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+
+        Assert.Single(loaded);
+    }
+
     private static (string Host, int Port) FirstBroker(string bootstrapServers)
     {
         var first = bootstrapServers.Split(',')[0];

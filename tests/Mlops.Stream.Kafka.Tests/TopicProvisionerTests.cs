@@ -71,6 +71,17 @@ public sealed class TopicProvisionerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_admin_creator_fails_clearly_where_create_topics_is_not_served_as_on_the_mock_cluster()
+    {
+        var creator = new AdminClientTopicCreator(_kafka.BootstrapServers, timeout: TimeSpan.FromSeconds(1));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => creator.CreateAsync([TopicDeclaration.WithPartitions("via-admin", 2)]).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("via-admin", error.Message);
+        Assert.Null(KafkaTestClient.PartitionCount(_kafka.BootstrapServers, "via-admin"));
+    }
+
+    [Fact]
     public async Task An_unreachable_cluster_fails_with_its_address_in_the_message()
     {
         var address = _kafka.BootstrapServers;

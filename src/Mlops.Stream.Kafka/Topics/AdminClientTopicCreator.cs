@@ -38,11 +38,7 @@ public sealed class AdminClientTopicCreator : ITopicCreator
             Name = t.Name,
             NumPartitions = t.Partitions,
             ReplicationFactor = _replicationFactor,
-            Configs = new Dictionary<string, string>
-            {
-                ["retention.ms"] = t.RetentionMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["cleanup.policy"] = t.CleanupPolicy,
-            },
+            Configs = TopicConfigs(t),
         }).ToList();
 
         try
@@ -72,5 +68,14 @@ public sealed class AdminClientTopicCreator : ITopicCreator
             throw new InvalidOperationException(
                 $"Could not create topic(s) {string.Join(", ", topics.Select(t => t.Name))} on Kafka at {_bootstrapServers}: {e.Error.Reason}.", e);
         }
+    }
+
+    // Only what the declaration sets: anything left out keeps the broker's default.
+    private static Dictionary<string, string> TopicConfigs(TopicDeclaration topic)
+    {
+        var configs = new Dictionary<string, string>();
+        if (topic.RetentionMs is { } retention) configs["retention.ms"] = retention.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (topic.CleanupPolicy is { } cleanup) configs["cleanup.policy"] = cleanup;
+        return configs;
     }
 }

@@ -6,11 +6,10 @@ namespace Mlops.Stream.Kafka.Topics;
 /// </summary>
 /// <param name="Name">The topic name.</param>
 /// <param name="Partitions">The partition count to create it with; existing topics need at least this many.</param>
-/// <param name="RetentionMs">Kafka's <c>retention.ms</c>; -1 keeps records forever.</param>
-/// <param name="CleanupPolicy">Kafka's <c>cleanup.policy</c>: <c>delete</c>, <c>compact</c> or <c>compact,delete</c>.</param>
-public sealed record TopicDeclaration(string Name, int Partitions, long RetentionMs, string CleanupPolicy)
+/// <param name="RetentionMs">Kafka's <c>retention.ms</c> (-1 keeps records forever); null leaves the broker's default.</param>
+/// <param name="CleanupPolicy">Kafka's <c>cleanup.policy</c>; null leaves the broker's default.</param>
+public sealed record TopicDeclaration(string Name, int Partitions, long? RetentionMs = null, string? CleanupPolicy = null)
 {
     /// <summary>A topic with the given partitions and the broker's default retention and cleanup.</summary>
-    public static TopicDeclaration WithPartitions(string name, int partitions) =>
-        new(name, partitions, TopicFamily.BrokerDefaultRetention, TopicFamily.DeleteCleanupPolicy);
+    public static TopicDeclaration WithPartitions(string name, int partitions) => new(name, partitions);
 }

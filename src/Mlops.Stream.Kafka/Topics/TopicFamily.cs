@@ -17,11 +17,6 @@ public sealed record TopicFamily(string Name, string NameTemplate, int Partition
     /// <summary>Where the model name goes in <see cref="NameTemplate"/>.</summary>
     public const string ModelPlaceholder = "{model}";
 
-    /// <summary><c>retention.ms</c> value that means "keep forever"; used as "the broker's default" when no family applies.</summary>
-    public const long BrokerDefaultRetention = -1;
-
-    public const string DeleteCleanupPolicy = "delete";
-
     /// <summary>What the family is for, from the file.</summary>
     public string Description { get; init; } = string.Empty;
 

@@ -1,0 +1,80 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Mlops.Stream.Host.Options;
+using Mlops.Stream.Http;
+
+namespace Mlops.Stream.Host.Cluster;
+
+public static class AkkaHostingExtensions
+{
+    /// <summary>
+    /// The node's actor system: remoting on <c>Akka:Hostname</c>/<c>Akka:Port</c>, cluster membership
+    /// (joining the seeds, or itself to form a one-node cluster), Cluster.Sharding configured for the
+    /// model replica entities, Akka logs through ILogger, and Akka.Hosting's liveness and cluster
+    /// readiness checks behind <c>/healthz</c>.
+    /// </summary>
+    public static IHostApplicationBuilder AddMlopsAkka(this IHostApplicationBuilder builder)
+    {
+        // The system name is needed before the container exists, so these options are validated now.
+        var options = builder.Configuration.BindValidatedNow<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
+        builder.Services.AddValidatedOptions<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
+
+        builder.Services.AddAkka(options.SystemName, (akka, _) =>
+        {
+            akka.ConfigureLoggers(loggers =>
+                {
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithRemoting(new RemoteOptions
+                {
+                    HostName = options.Hostname,
+                    Port = options.Port,
+                    PublicHostName = string.IsNullOrWhiteSpace(options.PublicHostname) ? null : options.PublicHostname,
+                })
+                .WithClustering(new ClusterOptions { SeedNodes = options.SeedNodes })
+                .WithMlopsSharding()
+                .WithActorSystemLivenessCheck(tags: [HealthTags.Live])
+                .WithAkkaClusterReadinessCheck(tags: [HealthTags.Ready]);
+
+            if (options.SeedNodes.Length == 0)
+            {
+                // With port 0 the address is only known once remoting has bound, so a seed list
+                // cannot name it; joining SelfAddress after start works for any port.
+                akka.AddStartup((system, _) =>
+                {
+                    var cluster = Akka.Cluster.Cluster.Get(system);
+                    cluster.Join(cluster.SelfAddress);
+                });
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Puts Cluster.Sharding (and the singleton it runs its coordinator in) into the configuration and
+    /// starts the extension with the system, so <c>akka.cluster.sharding</c> is set and a bad setting
+    /// fails at start, before the first shard region is registered.
+    /// </summary>
+    /// <remarks>
+    /// Akka's default coordinator store is "persistence", which needs a durable journal this service
+    /// does not have (the in-memory fallback would lose shard locations on restart). Model replicas keep
+    /// their real state in Kafka offsets, so the coordinator state lives in distributed data and
+    /// entities are not remembered.
+    /// </remarks>
+    private static AkkaConfigurationBuilder WithMlopsSharding(this AkkaConfigurationBuilder akka) =>
+        akka.WithShardingDistributedData(new ShardingDDataOptions())
+            .AddHocon(ShardingOverrides, HoconAddMode.Prepend)
+            .AddHocon(ClusterSharding.DefaultConfig().WithFallback(ClusterSingleton.DefaultConfig()), HoconAddMode.Append)
+            .AddStartup((system, _) => ClusterSharding.Get(system));
+
+    private const string ShardingOverrides = """
+        akka.cluster.sharding {
+          state-store-mode = ddata
+          remember-entities = off
+        }
+        """;
+}

@@ -1,0 +1,39 @@
+using Mlops.Stream.Host.Cluster;
+using Mlops.Stream.Host.Kafka;
+using Mlops.Stream.Host.Options;
+using Mlops.Stream.Http;
+
+namespace Mlops.Stream.Host;
+
+public static class MlopsStreamingExtensions
+{
+    /// <summary>
+    /// Everything a Mlops.Stream node runs: HTTP listening address, Kafka (external or embedded),
+    /// the Akka cluster with sharding, health checks and the system information endpoint's source.
+    /// Production and tests compose the node through this one call.
+    /// </summary>
+    public static WebApplicationBuilder AddMlopsStreaming(this WebApplicationBuilder builder)
+    {
+        builder.AddMlopsHttp();
+        builder.AddMlopsKafka();
+        builder.AddMlopsAkka();
+        builder.Services.AddSingleton<ISystemInfoSource, SystemInfoSource>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Listens on <c>Http:Url</c> unless ASP.NET Core's own <c>urls</c> setting (<c>--urls</c>,
+    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app.
+    /// </summary>
+    public static WebApplicationBuilder AddMlopsHttp(this WebApplicationBuilder builder)
+    {
+        var http = builder.Configuration.BindValidatedNow<HttpOptions, HttpOptionsValidator>(HttpOptions.Section);
+        builder.Services.AddValidatedOptions<HttpOptions, HttpOptionsValidator>(HttpOptions.Section);
+        if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(http.Url);
+        }
+        builder.Services.AddHealthChecks();
+        return builder;
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Mlops.Stream.Http;
+
+/// <summary>
+/// Liveness and readiness, kept apart as Kubernetes probes expect: <c>/healthz/live</c> runs the
+/// checks tagged <see cref="HealthTags.Live"/>, <c>/healthz/ready</c> those tagged
+/// <see cref="HealthTags.Ready"/>. 200 when healthy or degraded, 503 when unhealthy, JSON either way.
+/// </summary>
+public static class HealthApi
+{
+    public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/healthz").WithTags("Health");
+        group.MapGet("/live", (HealthCheckService health, CancellationToken cancellationToken) =>
+            CheckAsync(health, HealthTags.Live, cancellationToken));
+        group.MapGet("/ready", (HealthCheckService health, CancellationToken cancellationToken) =>
+            CheckAsync(health, HealthTags.Ready, cancellationToken));
+        return endpoints;
+    }
+
+    private static async Task<Results<Ok<HealthReportResponse>, JsonHttpResult<HealthReportResponse>>> CheckAsync(
+        HealthCheckService health, string tag, CancellationToken cancellationToken)
+    {
+        var report = await health.CheckHealthAsync(check => check.Tags.Contains(tag), cancellationToken);
+        var body = HealthReportResponse.From(report);
+        return report.Status == HealthStatus.Unhealthy
+            ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable)
+            : TypedResults.Ok(body);
+    }
+}

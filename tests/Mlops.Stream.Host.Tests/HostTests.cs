@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Akka.Cluster.Sharding;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Http;
+
+namespace Mlops.Stream.Host.Tests;
+
+/// <summary>One node shared by the read-only checks of this class, so the suite starts it once.</summary>
+public sealed class RunningNodeFixture : IAsyncLifetime
+{
+    public TestNode Node { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Node = await TestNode.StartAsync();
+
+    public async Task DisposeAsync() => await Node.DisposeAsync();
+}
+
+public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<RunningNodeFixture>
+{
+    private TestNode Node => fixture.Node;
+
+    [Fact]
+    public async Task The_node_is_live_as_soon_as_it_has_started()
+    {
+        using var response = await Node.Http.GetAsync("/healthz/live");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<HealthReportResponse>();
+        Assert.Equal("Healthy", body!.Status);
+        Assert.NotEmpty(body.Checks);
+    }
+
+    [Fact]
+    public async Task The_node_becomes_ready_once_the_cluster_is_up_kafka_answers_and_the_audit_topic_exists()
+    {
+        using var response = await Node.WaitForOkAsync("/healthz/ready");
+
+        var body = await response.Content.ReadFromJsonAsync<HealthReportResponse>();
+        Assert.Equal(["akka.cluster.join", "kafka", "kafka-shared-topics"], body!.Checks.Select(c => c.Name));
+        Assert.All(body.Checks, c => Assert.Equal("Healthy", c.Status));
+    }
+
+    [Fact]
+    public async Task The_system_endpoint_reports_embedded_kafka_that_a_plain_producer_can_use()
+    {
+        (await Node.WaitForOkAsync("/healthz/ready")).Dispose();
+
+        var info = await Node.Http.GetFromJsonAsync<SystemInfo>("/api/v1/system");
+
+        Assert.Equal("embedded", info!.KafkaMode);
+        Assert.Equal("Up", info.ClusterStatus);
+        Assert.Equal(1, info.ClusterMembers);
+        Assert.StartsWith("akka.tcp://mlops@127.0.0.1:", info.AkkaAddress);
+        Assert.False(string.IsNullOrWhiteSpace(info.ServiceVersion));
+
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = info.BootstrapServers,
+            MessageTimeoutMs = 10_000,
+        }).Build();
+        var delivery = await producer.ProduceAsync("mlops.audit.v1", new Message<string, string> { Key = "test", Value = "{}" })
+            .WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(PersistenceStatus.Persisted, delivery.Status);
+        Assert.Equal(0, delivery.Partition.Value);
+    }
+
+    [Fact]
+    public void Cluster_sharding_is_configured_and_its_extension_runs()
+    {
+        var config = Node.ActorSystem.Settings.Config;
+
+        Assert.True(config.HasPath("akka.cluster.sharding.guardian-name"));
+        Assert.Equal("ddata", config.GetString("akka.cluster.sharding.state-store-mode"));
+        Assert.True(Node.ActorSystem.HasExtension<ClusterSharding>());
+    }
+}
+
+public sealed class HostLifecycleTests
+{
+    [Fact]
+    public async Task Stopping_the_node_terminates_the_actor_system_and_the_embedded_kafka()
+    {
+        var node = await TestNode.StartAsync();
+        var info = await node.Http.GetFromJsonAsync<SystemInfo>("/api/v1/system");
+        var system = node.ActorSystem;
+        var first = info!.BootstrapServers.Split(',')[0];
+        var (host, port) = (first[..first.LastIndexOf(':')], int.Parse(first[(first.LastIndexOf(':') + 1)..]));
+
+        await node.DisposeAsync();
+
+        await system.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.ThrowsAny<SocketException>(() =>
+        {
+            using var probe = new TcpClient();
+            probe.Connect(host, port);
+        });
+    }
+
+    [Theory]
+    [InlineData("--Akka:Port=70000", "Akka:Port")]
+    [InlineData("--Akka:Hostname=", "Akka:Hostname")]
+    [InlineData("--Akka:SeedNodes:0=not-an-address", "Akka:SeedNodes:0")]
+    [InlineData("--Http:Url=ftp://example", "Http:Url")]
+    public void Invalid_settings_needed_to_compose_the_node_fail_naming_their_key(string argument, string key)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => TestNode.Build(argument));
+
+        Assert.Contains(key, error.Message);
+    }
+
+    [Theory]
+    [InlineData("--Kafka:BootstrapServers=no-port-here", "Kafka:BootstrapServers")]
+    [InlineData("--Kafka:EmbeddedBrokerCount=0", "Kafka:EmbeddedBrokerCount")]
+    public async Task Invalid_kafka_settings_fail_the_start_naming_their_key(string argument, string key)
+    {
+        await using var app = TestNode.Build(argument);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(key, error.Message);
+    }
+}
