@@ -40,7 +40,7 @@ public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<Runnin
         using var response = await Node.WaitForOkAsync("/healthz/ready");
 
         var body = await response.Content.ReadFromJsonAsync<HealthReportResponse>();
-        Assert.Equal(["akka.cluster.join", "kafka", "kafka-shared-topics"], body!.Checks.Select(c => c.Name));
+        Assert.Equal(["akka.cluster.join", "kafka", "kafka-clients", "kafka-shared-topics"], body!.Checks.Select(c => c.Name));
         Assert.All(body.Checks, c => Assert.Equal("Healthy", c.Status));
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
+using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
 
@@ -22,9 +23,12 @@ public static class KafkaHostingExtensions
         services.AddSingleton<SharedTopicsState>();
         services.AddHostedService<SharedTopicsProvisioningService>();
         services.AddSingleton<KafkaReachableCheck>();
+        // One monitor for every stream of the node: their outages show in the log and in readiness.
+        services.AddSingleton(sp => new KafkaHealthMonitor(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Kafka.Health")));
         services.AddHealthChecks()
             .AddCheck<KafkaReachableCheck>("kafka", tags: [HealthTags.Ready])
-            .AddCheck<SharedTopicsCheck>("kafka-shared-topics", tags: [HealthTags.Ready]);
+            .AddCheck<SharedTopicsCheck>("kafka-shared-topics", tags: [HealthTags.Ready])
+            .AddCheck<KafkaClientsCheck>("kafka-clients", tags: [HealthTags.Ready]);
         return builder;
     }
 
