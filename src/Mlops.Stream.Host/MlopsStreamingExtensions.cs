@@ -1,5 +1,6 @@
 using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Host.Kafka;
+using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
 
@@ -16,6 +17,7 @@ public static class MlopsStreamingExtensions
     {
         builder.AddMlopsHttp();
         builder.AddMlopsKafka();
+        builder.AddMlopsRegistry();
         builder.AddMlopsAkka();
         builder.Services.AddSingleton<ISystemInfoSource, SystemInfoSource>();
         return builder;

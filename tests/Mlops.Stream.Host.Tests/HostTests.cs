@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Akka.Cluster.Sharding;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Http;
@@ -121,5 +122,30 @@ public sealed class HostLifecycleTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains(key, error.Message);
+    }
+}
+
+public sealed class RegistrySeedingTests
+{
+    [Fact]
+    public async Task A_first_start_with_an_empty_registry_registers_the_demo_model_as_production()
+    {
+        await using var node = await TestNode.StartAsync();
+        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Actors.Registry.IModelRegistry>();
+
+        Assert.Equal(["fraud-demo"], await registry.ListModelsAsync());
+        var aliases = await registry.GetAliasesAsync("fraud-demo");
+        Assert.Equal(1, aliases.Production);
+        // The registered version loads: checksum and signature verified against the ONNX file.
+        var artifacts = await registry.OpenVersionAsync("fraud-demo", 1);
+        Assert.Equal("features", artifacts.Manifest.Signature.Inputs.Single().Name);
+    }
+
+    [Fact]
+    public async Task Seeding_can_be_turned_off()
+    {
+        await using var node = await TestNode.StartAsync("--Registry:CreateDemoWhenEmpty=false");
+        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Actors.Registry.IModelRegistry>();
+        Assert.Empty(await registry.ListModelsAsync());
     }
 }

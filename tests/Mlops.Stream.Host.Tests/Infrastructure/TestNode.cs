@@ -38,6 +38,7 @@ public sealed class TestNode : IAsyncDisposable
         "--Http:Url=http://127.0.0.1:0",
         "--Akka:Port=0",
         "--Kafka:BootstrapServers=",
+        $"--Registry:Path={Path.Combine(Path.GetTempPath(), "mlops-test-registry-" + Guid.NewGuid().ToString("N"))}",
         "--Logging:LogLevel:Default=Warning",
         .. extra,
     ];

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Options;
+using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Host.Options;
+
+namespace Mlops.Stream.Host.Models;
+
+public static class RegistryHostingExtensions
+{
+    /// <summary>
+    /// The model registry (folder backend at <c>Registry:Path</c>) and, on a first run with an empty
+    /// registry, the generated demo model, so a fresh clone serves a real model with no download.
+    /// </summary>
+    public static IHostApplicationBuilder AddMlopsRegistry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddValidatedOptions<RegistryOptions, RegistryOptionsValidator>(RegistryOptions.Section);
+        builder.Services.AddSingleton<IModelRegistry>(services => new FolderModelRegistry(
+            services.GetRequiredService<IOptions<RegistryOptions>>().Value.FullPath,
+            services.GetRequiredService<ILogger<FolderModelRegistry>>()));
+        builder.Services.AddHostedService<DemoModelSeeder>();
+        return builder;
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+
+namespace Mlops.Stream.Host.Options;
+
+/// <summary>Section <c>Registry</c>: where models live (the folder backend, the embedded default).</summary>
+public sealed class RegistryOptions
+{
+    public const string Section = "Registry";
+
+    /// <summary>Folder of <c>&lt;model&gt;/&lt;version&gt;/model.onnx</c>, relative to the working directory.</summary>
+    public string Path { get; set; } = "registry";
+
+    /// <summary>When the registry holds no model at start, generate and register the demo model.</summary>
+    public bool CreateDemoWhenEmpty { get; set; } = true;
+
+    public string FullPath => System.IO.Path.GetFullPath(Path);
+}
+
+public sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RegistryOptions options) =>
+        string.IsNullOrWhiteSpace(options.Path) || options.Path.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0
+            ? ValidateOptionsResult.Fail($"{RegistryOptions.Section}:{nameof(RegistryOptions.Path)} must be a folder path (found '{options.Path}').")
+            : ValidateOptionsResult.Success;
+}
