@@ -52,11 +52,21 @@ internal sealed class ConsumerStage<TKey, TValue>
 
         public override void PreStart()
         {
-            _worker = new ConsumerWorker<TKey, TValue>(
-                _stage._settings, _stage._subscription, Log,
-                dataAvailable: GetAsyncCallback(() => { if (IsAvailable(_stage.Out)) TryPush(); }),
-                failed: GetAsyncCallback<Exception>(FailStage),
-                _control.ShutdownCompletion);
+            try
+            {
+                _worker = new ConsumerWorker<TKey, TValue>(
+                    _stage._settings, _stage._subscription, Log,
+                    dataAvailable: GetAsyncCallback(() => { if (IsAvailable(_stage.Out)) TryPush(); }),
+                    failed: GetAsyncCallback<Exception>(FailStage),
+                    _control.ShutdownCompletion);
+            }
+            catch (Exception e)
+            {
+                // Typically an invalid consumer property: fail the stream with librdkafka's
+                // message, and let the control answer instead of waiting for a start that never comes.
+                _control.StartFailed(e);
+                throw;
+            }
             _control.Attach(_worker, GetAsyncCallback(OnStop));
             _worker.Start();
         }
@@ -101,9 +111,16 @@ internal sealed class ConsumerStage<TKey, TValue>
 
         public void SourceCompleted() => _sourceCompleted.TrySetResult();
 
+        public void StartFailed(Exception cause)
+        {
+            _started.TrySetException(cause);
+            _sourceCompleted.TrySetResult();
+            ShutdownCompletion.TrySetResult();
+        }
+
         public async Task Stop()
         {
-            if (!_sourceCompleted.Task.IsCompleted)
+            if (!_sourceCompleted.Task.IsCompleted && !_started.Task.IsFaulted)
             {
                 var (worker, stop) = await _started.Task.ConfigureAwait(false);
                 stop();
@@ -115,6 +132,7 @@ internal sealed class ConsumerStage<TKey, TValue>
 
         public async Task Shutdown()
         {
+            if (_started.Task.IsFaulted) return;
             var (worker, stop) = await _started.Task.ConfigureAwait(false);
             if (!_sourceCompleted.Task.IsCompleted) stop();
             worker.Shutdown();

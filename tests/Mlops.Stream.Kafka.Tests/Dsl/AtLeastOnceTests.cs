@@ -124,4 +124,20 @@ public sealed class AtLeastOnceTests(KafkaFixture kafka, ITestOutputHelper outpu
         Assert.InRange(total, 1_000, count - 1);   // drained mid-stream, so the test means something
         await Materializer.AssertAllStagesStoppedAsync();
     }
+
+    [Fact]
+    public async Task An_invalid_consumer_property_fails_the_stream_with_its_message_and_the_control_does_not_hang()
+    {
+        var input = await Kafka.CreateTopicAsync("invalid", 1);
+        var settings = ConsumerSettingsFor(Kafka.NewGroupId("invalid")).WithProperty("session.timeout.ms", "not-a-number");
+        var control = KafkaConsumer.SourceWithOffsetContext(settings, Subscriptions.Topics(input))
+            .ToMaterialized(Committer.SinkWithOffsetContext<ConsumeResult<string, string>>(CommitterSettings.Default), Keep.Both)
+            .MapMaterializedValue(DrainingControl<Done>.Create)
+            .Run(Materializer);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => control.DrainAndShutdown().WaitAsync(KafkaTestClient.DefaultTimeout));
+        Assert.Contains("session.timeout.ms", error.Message);
+        Assert.True(control.IsShutdown.IsCompleted);
+        await Materializer.AssertAllStagesStoppedAsync();
+    }
 }
