@@ -2,8 +2,8 @@ namespace Mlops.Stream.Actors.Batching;
 
 /// <summary>
 /// One finished batch, handed to the <see cref="DynamicBatcher"/>'s report hook (a histogram of
-/// batch sizes and run times, a log line). Reported on the batcher's thread after the results
-/// are completed, so a hook must be quick and must not block.
+/// batch sizes and run times, a log line). Reported on the batcher's thread after the run and
+/// before the batch's callers get their results, so a hook must be quick and must not block.
 /// </summary>
 /// <param name="ModelVersion">The version that ran the batch.</param>
 /// <param name="BatchSize">Requests in the batch.</param>

@@ -76,7 +76,10 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     /// <param name="model">The model to serve; not owned (see remarks).</param>
     /// <param name="settings">Validated here; <see cref="BatchingSettings.FromManifest"/> gives the model's own advice.</param>
     /// <param name="timeProvider">Clock for the queue delay and the reported timings; <see cref="TimeProvider.System"/> when null.</param>
-    /// <param name="onBatch">Called on the batcher's thread after each batch (metrics); must be quick. Exceptions are logged and ignored.</param>
+    /// <param name="onBatch">
+    /// Called on the batcher's thread after each batch, before its callers see their results
+    /// (metrics); must be quick. Exceptions are logged and ignored.
+    /// </param>
     public DynamicBatcher(
         IInferenceModel model,
         BatchingSettings settings,
@@ -565,16 +568,6 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             queueDepth = _queue.Count;
         }
 
-        for (var i = 0; i < results.Length; i++)
-        {
-            batch.Items[i].Complete(results[i]);
-        }
-
-        foreach (var (old, released) in releases)
-        {
-            released.TrySetResult(old);
-        }
-
         if (_onBatch is not null)
         {
             try
@@ -586,6 +579,16 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             {
                 _logger.LogWarning(e, "Batch report hook of the batcher for model {Model} threw; ignored", model.Name);
             }
+        }
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            batch.Items[i].Complete(results[i]);
+        }
+
+        foreach (var (old, released) in releases)
+        {
+            released.TrySetResult(old);
         }
     }
 
