@@ -1,0 +1,64 @@
+using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Actors.Tests.Support;
+
+namespace Mlops.Stream.Actors.Tests.Batching;
+
+public sealed class BatchingSettingsTests
+{
+    [Fact]
+    public void Settings_start_from_the_manifests_batching_hints()
+    {
+        var settings = BatchingSettings.FromHints(DemoFixture.Model.Registration.Batching);
+
+        Assert.Equal((64, TimeSpan.FromMilliseconds(5), 64 * BatchingSettings.DefaultQueueBatches), (settings.MaxBatchSize, settings.MaxQueueDelay, settings.MaxQueueSize));
+        settings.Validate();
+    }
+
+    [Fact]
+    public void Without_hints_the_registry_defaults_apply_and_overrides_are_copies()
+    {
+        var defaults = BatchingSettings.FromHints(null);
+        var overridden = defaults with { MaxQueueSize = 100 };
+
+        Assert.Same(BatchingSettings.Default, defaults);
+        Assert.Equal((32, TimeSpan.FromMilliseconds(5), 512), (defaults.MaxBatchSize, defaults.MaxQueueDelay, defaults.MaxQueueSize));
+        Assert.Equal(BatchingSettings.FromHints(BatchingHints.Default), defaults);
+        Assert.Equal((32, 100), (overridden.MaxBatchSize, overridden.MaxQueueSize));
+    }
+
+    [Theory]
+    [InlineData(0, 5, 10, "Mlops:Batching:MaxBatchSize must be at least 1, was 0")]
+    [InlineData(4, -1, 10, "Mlops:Batching:MaxQueueDelay must be between 0 and 60 s, was -1 ms")]
+    [InlineData(4, 120_000, 10, "Mlops:Batching:MaxQueueDelay must be between 0 and 60 s, was 120000 ms")]
+    [InlineData(8, 5, 4, "Mlops:Batching:MaxQueueSize must be at least MaxBatchSize (8) so a full batch can form, was 4")]
+    public void Invalid_settings_are_refused_with_a_message_naming_the_key(int maxBatch, int delayMs, int maxQueue, string message)
+    {
+        var settings = new BatchingSettings { MaxBatchSize = maxBatch, MaxQueueDelay = TimeSpan.FromMilliseconds(delayMs), MaxQueueSize = maxQueue };
+
+        var error = Assert.Throws<ArgumentException>(() => settings.Validate("Mlops:Batching"));
+
+        Assert.Equal(message, error.Message);
+    }
+
+    [Fact]
+    public void A_batcher_refuses_invalid_settings_at_construction()
+    {
+        using var model = new FakeModel();
+
+        var error = Assert.Throws<ArgumentException>(() => new DynamicBatcher(model, new BatchingSettings { MaxBatchSize = 0 }));
+
+        Assert.StartsWith("MaxBatchSize must be at least 1", error.Message);
+    }
+
+    [Theory]
+    [InlineData(BatchRejectionReason.QueueFull, "queue_full")]
+    [InlineData(BatchRejectionReason.ShuttingDown, "shutting_down")]
+    [InlineData(BatchRejectionReason.ModelFailed, "model_failed")]
+    public void Rejection_reasons_have_stable_wire_codes(BatchRejectionReason reason, string wireCode)
+    {
+        Assert.Equal(wireCode, reason.ToWireCode());
+        Assert.True(BatchRejectionReasons.TryParse(wireCode, out var parsed));
+        Assert.Equal(reason, parsed);
+    }
+}
