@@ -27,6 +27,9 @@ public sealed class KafkaHealthMonitor
 
     public IReadOnlyCollection<KafkaOutage> Outages => _outages.Values.ToArray();
 
+    /// <summary>Whether <paramref name="client"/> currently reports the broker unreachable.</summary>
+    public bool IsUnreachable(string client) => !_outages.IsEmpty && _outages.ContainsKey(client);
+
     /// <summary>Classifies a librdkafka error; errors meaning "broker unreachable" start an outage.</summary>
     public void ReportError(string client, Error error)
     {

@@ -29,5 +29,9 @@ public static class ProducerMessage
     public static ProducerEnvelope<TKey, TValue> PassThrough<TKey, TValue>() => new([]);
 }
 
-/// <summary>The broker's acknowledgements for every record of one envelope, in envelope order.</summary>
+/// <summary>
+/// The broker's acknowledgements for every record of one envelope, in envelope order: topic,
+/// partition, offset and persistence status. Key and value are not copied back (the flow asks
+/// librdkafka for the status fields only), so they are null here.
+/// </summary>
 public sealed record ProducerResults<TKey, TValue>(IReadOnlyList<DeliveryResult<TKey, TValue>> Deliveries);

@@ -244,7 +244,8 @@ internal sealed class ConsumerWorker<TKey, TValue>
             // Re-pausing after an assignment change covers partitions that were just assigned:
             // they start paused until there is demand.
             if (_assigned.Count > 0) _consumer.Pause(_assigned);
-            if (!_paused) Interlocked.Increment(ref _pauses);
+            if (!_paused)
+                lock (_gate) _pauses++;
             _paused = true;
         }
         else if (!pause && _paused)
@@ -308,7 +309,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
     /// </summary>
     private void ProbeWhileUnreachable()
     {
-        if (_settings.Health.IsReachable || _assigned.Count == 0) return;
+        if (!_settings.Health.IsUnreachable(_settings.Name) || _assigned.Count == 0) return;
         if (DateTime.UtcNow - _lastProbe < UnreachableProbeInterval) return;
         _lastProbe = DateTime.UtcNow;
         try

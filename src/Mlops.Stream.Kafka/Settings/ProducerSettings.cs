@@ -65,7 +65,7 @@ public sealed record ProducerSettings<TKey, TValue>
 
     internal string Name => ClientName ?? "producer";
 
-    public ProducerConfig ToConfig()
+    internal ProducerConfig ToConfig()
     {
         var config = new ProducerConfig
         {
