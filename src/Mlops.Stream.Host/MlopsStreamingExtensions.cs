@@ -18,6 +18,7 @@ public static class MlopsStreamingExtensions
         builder.AddMlopsHttp();
         builder.AddMlopsKafka();
         builder.AddMlopsRegistry();
+        builder.AddMlopsServing();
         builder.AddMlopsAkka();
         builder.Services.AddSingleton<ISystemInfoSource, SystemInfoSource>();
         return builder;

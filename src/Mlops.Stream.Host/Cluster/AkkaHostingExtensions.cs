@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
 
@@ -37,6 +38,7 @@ public static class AkkaHostingExtensions
                 })
                 .WithClustering(new ClusterOptions { SeedNodes = options.SeedNodes })
                 .WithMlopsSharding()
+                .WithModelReplicas()
                 .WithActorSystemLivenessCheck(tags: [HealthTags.Live])
                 .WithAkkaClusterReadinessCheck(tags: [HealthTags.Ready]);
 

@@ -19,7 +19,30 @@ public sealed class KafkaOptions
     /// <summary>How long the readiness check waits for a metadata answer before calling Kafka unreachable.</summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// librdkafka properties for every client of the node (security: <c>security.protocol</c>,
+    /// <c>sasl.mechanism</c>, <c>ssl.ca.location</c>…), passed through as they are.
+    /// </summary>
+    public Dictionary<string, string> ClientProperties { get; set; } = new();
+
+    /// <summary>librdkafka properties for consumers only (e.g. <c>session.timeout.ms</c>); they win over <see cref="ClientProperties"/>.</summary>
+    public Dictionary<string, string> ConsumerProperties { get; set; } = new();
+
+    /// <summary>librdkafka properties for producers only (e.g. <c>linger.ms</c>, <c>compression.type</c>); they win over <see cref="ClientProperties"/>.</summary>
+    public Dictionary<string, string> ProducerProperties { get; set; } = new();
+
     public bool IsEmbedded => string.IsNullOrWhiteSpace(BootstrapServers);
+
+    public IReadOnlyDictionary<string, string> ForConsumers() => Merge(ClientProperties, ConsumerProperties);
+
+    public IReadOnlyDictionary<string, string> ForProducers() => Merge(ClientProperties, ProducerProperties);
+
+    private static Dictionary<string, string> Merge(Dictionary<string, string> common, Dictionary<string, string> specific)
+    {
+        var merged = new Dictionary<string, string>(common);
+        foreach (var (key, value) in specific) merged[key] = value;
+        return merged;
+    }
 }
 
 /// <summary>Checks <see cref="KafkaOptions"/> at start; every message names the configuration key.</summary>

@@ -1,0 +1,55 @@
+using Akka.Cluster.Sharding;
+using Mlops.Stream.Actors.Wire;
+
+namespace Mlops.Stream.Actors.Serving;
+
+/// <summary>Every message routed to a model replica through the shard region names its entity.</summary>
+public interface IReplicaMessage
+{
+    string EntityId { get; }
+}
+
+/// <summary>Entity ids are <c>&lt;model&gt;#&lt;replica&gt;</c>.</summary>
+public static class ReplicaId
+{
+    public static string For(string model, int replica = 0) => $"{model}#{replica}";
+
+    public static (string Model, int Replica) Parse(string entityId)
+    {
+        var hash = entityId.LastIndexOf('#');
+        if (hash <= 0 || !int.TryParse(entityId.AsSpan(hash + 1), out var replica))
+            throw new ArgumentException($"A model replica id looks like '<model>#<replica>', got '{entityId}'.", nameof(entityId));
+        return (entityId[..hash], replica);
+    }
+}
+
+/// <summary>Make sure the replica runs (sharding starts it on the first message). Not answered.</summary>
+public sealed record StartReplica(string EntityId) : IReplicaMessage;
+
+/// <summary>Ask for the replica's state; answered with <see cref="ReplicaStatus"/>.</summary>
+public sealed record GetReplicaStatus(string EntityId) : IReplicaMessage;
+
+/// <summary>One synchronous inference (HTTP path); answered with an <see cref="InferReply"/>.</summary>
+public sealed record Infer(string EntityId, int? Version, byte[] RequestJson) : IReplicaMessage;
+
+/// <summary>
+/// Sharding's hand-off stop message for replicas (shard moved, node leaving, host stopping): drain
+/// the Kafka stream, so every request it took is finished and committed, then stop.
+/// </summary>
+public sealed class StopReplica
+{
+    public static readonly StopReplica Instance = new();
+    private StopReplica() { }
+}
+
+public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? ServingVersion, string? Reason, ModelSignature? Signature);
+
+/// <summary>Routes replica messages to shards by a hash of the entity id.</summary>
+public sealed class ReplicaMessageExtractor(int maxShards = 30) : HashCodeMessageExtractor(maxShards)
+{
+    public override string EntityId(object message) => message switch
+    {
+        IReplicaMessage m => m.EntityId,
+        _ => null!,
+    };
+}

@@ -1,0 +1,105 @@
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Confluent.Kafka;
+using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Kafka;
+using Mlops.Stream.Kafka.Dsl;
+using Mlops.Stream.Kafka.Settings;
+using Mlops.Stream.Kafka.Topics;
+
+namespace Mlops.Stream.Actors.Serving;
+
+/// <summary>The four topics of one model.</summary>
+public sealed record ModelTopics(string Requests, string Predictions, string Served, string DeadLetters)
+{
+    public static ModelTopics For(TopicCatalog catalog, string model) => new(
+        catalog[TopicFamilies.Requests].TopicFor(model),
+        catalog[TopicFamilies.Predictions].TopicFor(model),
+        catalog[TopicFamilies.Served].TopicFor(model),
+        catalog[TopicFamilies.DeadLetters].TopicFor(model));
+
+    public static string ConsumerGroup(string model) => $"mlops-serve.{model}";
+}
+
+/// <summary>Kafka settings a replica's pipeline is built from.</summary>
+public sealed record ServingKafkaSettings(
+    string BootstrapServers,
+    KafkaHealthMonitor Health,
+    IReadOnlyDictionary<string, string> ConsumerProperties,
+    IReadOnlyDictionary<string, string> ProducerProperties,
+    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism).</summary>
+    int InFlight = 256);
+
+/// <summary>Thrown into the stream when the batcher stops under it: the stream fails and its uncommitted requests are redelivered.</summary>
+public sealed class BatcherStoppedException(BatchRejection rejection) : Exception($"The batcher refused a request: {rejection}")
+{
+    public BatchRejection Rejection { get; } = rejection;
+}
+
+/// <summary>
+/// One replica's at-least-once Kafka path: requests topic → decode → dynamic batcher → prediction
+/// and served event (or a dead letter) → commit once every record the request produced is
+/// acknowledged. A record that cannot be decoded or validated goes to the dead-letter topic with
+/// its original bytes and headers and the reason; it never stops the stream.
+/// </summary>
+public static class ServingPipeline
+{
+    public static DrainingControl<Done> Run(string model, ModelTopics topics, DynamicBatcher batcher,
+        ServingKafkaSettings kafka, IMaterializer materializer, TimeProvider? clock = null)
+    {
+        clock ??= TimeProvider.System;
+        var consumer = ConsumerSettings<string?, byte[]?>.Create(kafka.BootstrapServers, ModelTopics.ConsumerGroup(model))
+            .WithProperties(kafka.ConsumerProperties)
+            .WithHealth(kafka.Health)
+            .WithClientName($"serve:{model}");
+        var producer = ProducerSettings<string?, byte[]?>.Create(kafka.BootstrapServers)
+            .WithProperties(kafka.ProducerProperties)
+            .WithHealth(kafka.Health)
+            .WithClientName($"serve-producer:{model}");
+
+        return KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(topics.Requests))
+            .SelectAsync(kafka.InFlight, record => Handle(model, topics, batcher, record, clock))
+            .Via(KafkaProducer.FlexiFlowWithContext<string?, byte[]?, CommittableOffset>(producer))
+            .ToMaterialized(Committer.SinkWithOffsetContext<ProducerResults<string?, byte[]?>>(CommitterSettings.Default), Keep.Both)
+            .MapMaterializedValue(DrainingControl<Done>.Create)
+            .Run(materializer);
+    }
+
+    private static async Task<ProducerEnvelope<string?, byte[]?>> Handle(
+        string model, ModelTopics topics, DynamicBatcher batcher, ConsumeResult<string?, byte[]?> record, TimeProvider clock)
+    {
+        var message = record.Message;
+        if (message.Value is not { Length: > 0 } body)
+            return DeadLetter(topics, record, "invalid_json", "The record has no value; expected an Open Inference Protocol v2 request body.", null);
+        if (!InferenceCodec.TryDecodeRequest(body, out var request, out var decodeError))
+            return DeadLetter(topics, record, decodeError.WireCode, decodeError.Message, ServingHeaders.Read(message.Headers, ServingHeaders.RequestId));
+
+        var result = await batcher.EnqueueAsync(request).ConfigureAwait(false);
+        if (result.IsServed)
+        {
+            var source = new RequestSource(message.Timestamp.UtcDateTime, record.Partition.Value, record.Offset.Value);
+            var headers = ServingRecords.OutputHeaders(request.Id, result.ModelVersion);
+            return ProducerMessage.Multi(new[]
+            {
+                new ProducerRecord<string?, byte[]?>(topics.Predictions, message.Key,
+                    ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), headers),
+                new ProducerRecord<string?, byte[]?>(topics.Served, message.Key,
+                    ServingRecords.ServedEvent(model, request, result, source, clock.GetUtcNow()), headers),
+            });
+        }
+        if (result.Error is { } invalid)
+            return DeadLetter(topics, record, invalid.WireCode, invalid.Message, request.Id);
+        var rejection = result.Rejection!;
+        if (rejection.Reason == BatchRejectionReason.ModelFailed)
+            return DeadLetter(topics, record, rejection.WireCode, rejection.Message, request.Id);
+        // Shutting down: fail the stream instead of committing a request nobody served.
+        throw new BatcherStoppedException(rejection);
+    }
+
+    private static ProducerEnvelope<string?, byte[]?> DeadLetter(
+        ModelTopics topics, ConsumeResult<string?, byte[]?> record, string code, string reason, string? requestId) =>
+        ProducerMessage.Single(new ProducerRecord<string?, byte[]?>(topics.DeadLetters, record.Message.Key, record.Message.Value,
+            ServingRecords.DeadLetterHeaders(record.Message.Headers, code, reason, requestId)));
+}

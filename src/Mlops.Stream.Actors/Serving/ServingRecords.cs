@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Actors.Wire.Internal;
+
+namespace Mlops.Stream.Actors.Serving;
+
+/// <summary>Kafka header names written by the serving pipeline (one place).</summary>
+public static class ServingHeaders
+{
+    public const string RequestId = "mlops-request-id";
+    public const string ModelVersion = "mlops-model-version";
+    public const string Error = "mlops-error";
+    public const string ErrorCode = "mlops-error-code";
+
+    public static string? Read(Headers? headers, string name) =>
+        headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+}
+
+/// <summary>Where one served request came from: a Kafka record, or an HTTP call (no partition/offset).</summary>
+public readonly record struct RequestSource(DateTimeOffset RequestTimestamp, int? Partition, long? Offset);
+
+/// <summary>
+/// Encodes what the serving pipeline writes: the v2 response (prediction), the served event read
+/// by drift jobs, and the headers of a dead letter. Values are UTF-8 JSON written with
+/// <see cref="Utf8JsonWriter"/>, no reflection, because this runs once per request.
+/// </summary>
+public static class ServingRecords
+{
+    public static byte[] Prediction(string model, int version, InferenceRequest request, IReadOnlyList<Tensor> outputs) =>
+        InferenceCodec.EncodeResponse(new InferenceResponse(request.Id, model, version.ToString(CultureInfo.InvariantCulture), outputs));
+
+    /// <summary>The served event: request id, model, version, inputs, outputs, timestamps, timings, batch size, source.</summary>
+    public static byte[] ServedEvent(string model, InferenceRequest request, BatchResult result, RequestSource source, DateTimeOffset servedAt)
+    {
+        var timings = result.Timings!;
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", request.Id);
+            writer.WriteString("model", model);
+            writer.WriteString("version", result.ModelVersion.ToString(CultureInfo.InvariantCulture));
+            WriteTensors(writer, "inputs", request.Inputs);
+            WriteTensors(writer, "outputs", result.Outputs!);
+            writer.WriteString("request_timestamp", source.RequestTimestamp.UtcDateTime);
+            writer.WriteString("served_timestamp", servedAt.UtcDateTime);
+            writer.WriteNumber("queue_ms", timings.QueueTime.TotalMilliseconds);
+            writer.WriteNumber("inference_ms", timings.InferenceTime.TotalMilliseconds);
+            writer.WriteNumber("batch_size", timings.BatchSize);
+            if (source.Partition is { } partition) writer.WriteNumber("source_partition", partition);
+            else writer.WriteNull("source_partition");
+            if (source.Offset is { } offset) writer.WriteNumber("source_offset", offset);
+            else writer.WriteNull("source_offset");
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The original headers of a refused request plus why it was refused.</summary>
+    public static Headers DeadLetterHeaders(Headers? original, string code, string message, string? requestId)
+    {
+        var headers = new Headers();
+        if (original is not null)
+            foreach (var header in original)
+                if (header.Key is not (ServingHeaders.Error or ServingHeaders.ErrorCode))
+                    headers.Add(header.Key, header.GetValueBytes());
+        if (requestId is not null && ServingHeaders.Read(original, ServingHeaders.RequestId) is null)
+            headers.Add(ServingHeaders.RequestId, Encoding.UTF8.GetBytes(requestId));
+        headers.Add(ServingHeaders.Error, Encoding.UTF8.GetBytes(message));
+        headers.Add(ServingHeaders.ErrorCode, Encoding.UTF8.GetBytes(code));
+        return headers;
+    }
+
+    public static Headers OutputHeaders(string requestId, int version) => new()
+    {
+        { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(requestId) },
+        { ServingHeaders.ModelVersion, Encoding.UTF8.GetBytes(version.ToString(CultureInfo.InvariantCulture)) },
+    };
+
+    private static void WriteTensors(Utf8JsonWriter writer, string name, IReadOnlyList<Tensor> tensors)
+    {
+        writer.WriteStartArray(name);
+        foreach (var tensor in tensors) MessageWriters.WriteTensor(writer, tensor);
+        writer.WriteEndArray();
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+using Mlops.Stream.Actors.Onnx;
+
+namespace Mlops.Stream.Host.Options;
+
+/// <summary>Section <c>Inference</c>: how models run and how long callers wait.</summary>
+public sealed class ServingOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary><c>auto</c> (CUDA if present, else CPU), <c>cpu</c> or <c>cuda</c>.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>ONNX Runtime intra-op threads per session; 0 lets ONNX Runtime choose.</summary>
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>ONNX Runtime inter-op threads per session; 0 lets ONNX Runtime choose.</summary>
+    public int InterOpThreads { get; set; }
+
+    /// <summary>How long a synchronous (HTTP) inference may wait for its replica.</summary>
+    public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Kafka requests of one replica inside its batcher at once.</summary>
+    public int KafkaInFlight { get; set; } = 256;
+
+    internal OnnxModelOptions ToOnnxOptions() => new()
+    {
+        Device = Enum.Parse<ExecutionDevice>(Device, ignoreCase: true),
+        IntraOpThreads = IntraOpThreads,
+        InterOpThreads = InterOpThreads,
+    };
+}
+
+public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ServingOptions options)
+    {
+        var failures = new List<string>();
+        if (!Enum.TryParse<ExecutionDevice>(options.Device, ignoreCase: true, out _))
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.Device)} must be auto, cpu or cuda (found '{options.Device}').");
+        if (options.IntraOpThreads < 0 || options.InterOpThreads < 0)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.IntraOpThreads)} and {nameof(ServingOptions.InterOpThreads)} must be 0 or more.");
+        if (options.AskTimeout <= TimeSpan.Zero)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.AskTimeout)} must be positive (found {options.AskTimeout}).");
+        if (options.KafkaInFlight < 1)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.KafkaInFlight)} must be at least 1 (found {options.KafkaInFlight}).");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
