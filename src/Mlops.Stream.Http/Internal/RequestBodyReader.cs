@@ -13,10 +13,12 @@ internal static class RequestBodyReader
     /// <exception cref="BadHttpRequestException">The request is malformed (e.g. shorter than its Content-Length).</exception>
     public static async Task<ReadOnlyMemory<byte>?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
-        // Let the server enforce the same limit (Kestrel's own default is 30 MB), so a chunked body
-        // is cut off by the server too and a limit above the server default still works.
+        // This reader enforces the limit exactly; the server's own cap (Kestrel: 30 MB by default)
+        // stays as an outer bound. It is raised so a larger limit works, never lowered: Kestrel's
+        // accounting of chunked bodies runs ahead of the data bytes and would refuse a chunked
+        // body of exactly the limit.
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (sizeFeature is { IsReadOnly: false })
+        if (sizeFeature is { IsReadOnly: false, MaxRequestBodySize: { } serverLimit } && serverLimit < limit)
         {
             sizeFeature.MaxRequestBodySize = limit;
         }
