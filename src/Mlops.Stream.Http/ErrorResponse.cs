@@ -1,0 +1,41 @@
+using System.Text.Json.Serialization;
+
+namespace Mlops.Stream.Http;
+
+/// <summary>
+/// Every error body of the inference and models endpoints: <c>{"error": message, "code": code}</c>.
+/// "error" is the Open Inference Protocol v2 field; "code" is our stable addition (an
+/// <c>InferenceErrorCode</c> or <c>BatchRejectionReason</c> wire code, or one of
+/// <see cref="HttpErrorCodes"/>) that v2 clients ignore. Same shape as <c>InferenceCodec.EncodeError</c>.
+/// </summary>
+public sealed record ErrorResponse(
+    [property: JsonPropertyName("error")] string Error,
+    [property: JsonPropertyName("code"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Code = null);
+
+/// <summary>
+/// Codes for errors that come from the HTTP edge or the gateway's reply kind rather than from the
+/// request decoder or the batcher. A stable contract like the other wire codes: never rename one.
+/// </summary>
+public static class HttpErrorCodes
+{
+    /// <summary>The model, or the version asked for, is not in the registry (404).</summary>
+    public const string ModelNotFound = "model_not_found";
+
+    /// <summary>The model exists but no version is loaded and ready (503).</summary>
+    public const string ModelNotReady = "model_not_ready";
+
+    /// <summary>No answer from the serving side within the infer timeout (504).</summary>
+    public const string TimedOut = "timed_out";
+
+    /// <summary>The request body is larger than <see cref="InferenceApiOptions.MaxRequestBodyBytes"/> (413).</summary>
+    public const string BodyTooLarge = "body_too_large";
+
+    /// <summary>The version segment of the path is not a non-negative integer (400).</summary>
+    public const string InvalidVersion = "invalid_version";
+
+    /// <summary>The HTTP request itself is malformed, e.g. a body shorter than its Content-Length (400).</summary>
+    public const string BadRequest = "bad_request";
+
+    /// <summary>An unexpected failure on the server; details are in the server log (500).</summary>
+    public const string Internal = "internal";
+}

@@ -1,0 +1,251 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Http.Internal;
+
+namespace Mlops.Stream.Http;
+
+/// <summary>
+/// The Open Inference Protocol v2 (KServe) endpoints under <c>/v2</c>: infer, model metadata and
+/// readiness, server health and metadata. Everything goes through <see cref="IInferenceGateway"/>;
+/// infer bodies are handed over as raw bytes (the serving side owns the one v2 codec). Errors are
+/// <see cref="ErrorResponse"/> bodies: 400 invalid request or version, 404 unknown model or
+/// version, 413 body over <see cref="InferenceApiOptions.MaxRequestBodyBytes"/>, 429 queue full
+/// (with <c>Retry-After</c>), 500 model failure, 503 not ready or shutting down, 504 no answer
+/// within <see cref="InferenceApiOptions.InferTimeout"/>.
+/// </summary>
+public static class InferenceApi
+{
+    /// <summary>nginx's "client closed request": logged for a caller that went away, never seen by it.</summary>
+    private const int ClientClosedRequest = 499;
+
+    private const string LoggerCategory = "Mlops.Stream.Http.InferenceApi";
+
+    public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder endpoints)
+    {
+        var v2 = endpoints.MapGroup("/v2").WithTags("Inference");
+        v2.MapGet("", GetServerMetadata);
+        v2.MapGet("/health/live", GetLive);
+        v2.MapGet("/health/ready", GetServerReadyAsync);
+
+        var model = v2.MapGroup("/models/{model}");
+        model.MapGet("", (string model, IInferenceGateway gateway, CancellationToken cancellationToken) =>
+            GetModelMetadataAsync(gateway, model, null, cancellationToken));
+        model.MapGet("/versions/{version}", (string model, string version, IInferenceGateway gateway, CancellationToken cancellationToken) =>
+            GetModelMetadataAsync(gateway, model, version, cancellationToken));
+        model.MapGet("/ready", (string model, IInferenceGateway gateway, CancellationToken cancellationToken) =>
+            GetModelReadyAsync(gateway, model, null, cancellationToken));
+        model.MapGet("/versions/{version}/ready", (string model, string version, IInferenceGateway gateway, CancellationToken cancellationToken) =>
+            GetModelReadyAsync(gateway, model, version, cancellationToken));
+        model.MapPost("/infer", (string model, HttpContext context, IInferenceGateway gateway, IOptions<InferenceApiOptions> options, ILoggerFactory loggers) =>
+            InferAsync(context, gateway, options.Value, loggers, model, null));
+        model.MapPost("/versions/{version}/infer", (string model, string version, HttpContext context, IInferenceGateway gateway, IOptions<InferenceApiOptions> options, ILoggerFactory loggers) =>
+            InferAsync(context, gateway, options.Value, loggers, model, version));
+        return endpoints;
+    }
+
+    private static Ok<ServerMetadataResponse> GetServerMetadata() => TypedResults.Ok(ServerMetadataResponse.Current);
+
+    private static Ok<ServerLiveResponse> GetLive() => TypedResults.Ok(new ServerLiveResponse(true));
+
+    /// <summary>Ready when every model that has a production version is being served; models without one do not count.</summary>
+    private static async Task<Results<Ok<ServerReadyResponse>, JsonHttpResult<ErrorResponse>>> GetServerReadyAsync(
+        IInferenceGateway gateway, CancellationToken cancellationToken)
+    {
+        var models = await gateway.ListModelsAsync(cancellationToken);
+        var unready = models
+            .Where(m => m.ProductionVersion is not null && m.State != ReplicaState.Ready)
+            .Select(m => $"{m.Name} ({ModelStates.ToWireName(m.State)}{(m.Reason is null ? "" : ": " + m.Reason)})")
+            .ToList();
+        return unready.Count == 0
+            ? TypedResults.Ok(new ServerReadyResponse(true))
+            : Error(StatusCodes.Status503ServiceUnavailable, "models not ready: " + string.Join(", ", unready), HttpErrorCodes.ModelNotReady);
+    }
+
+    private static async Task<Results<Ok<ModelMetadataResponse>, JsonHttpResult<ErrorResponse>>> GetModelMetadataAsync(
+        IInferenceGateway gateway, string model, string? versionText, CancellationToken cancellationToken)
+    {
+        if (!TryParseVersion(versionText, out var version, out var badVersion))
+        {
+            return badVersion;
+        }
+
+        var status = await gateway.GetModelAsync(model, cancellationToken);
+        if (FindModel(status, model, version) is { } notFound)
+        {
+            return notFound;
+        }
+
+        return TypedResults.Ok(ModelMetadataResponse.From(status!));
+    }
+
+    /// <summary>200 when the model is Ready (and, for a version, serving exactly that version); 503 otherwise.</summary>
+    private static async Task<Results<Ok<ModelReadyResponse>, JsonHttpResult<ErrorResponse>>> GetModelReadyAsync(
+        IInferenceGateway gateway, string model, string? versionText, CancellationToken cancellationToken)
+    {
+        if (!TryParseVersion(versionText, out var version, out var badVersion))
+        {
+            return badVersion;
+        }
+
+        var status = await gateway.GetModelAsync(model, cancellationToken);
+        if (FindModel(status, model, version) is { } notFound)
+        {
+            return notFound;
+        }
+
+        if (status!.State != ReplicaState.Ready)
+        {
+            var reason = status.Reason is null ? "" : ": " + status.Reason;
+            return Error(StatusCodes.Status503ServiceUnavailable, $"model '{model}' is {ModelStates.ToWireName(status.State)}{reason}", HttpErrorCodes.ModelNotReady);
+        }
+
+        if (version is { } wanted && status.ServingVersion != wanted)
+        {
+            return Error(
+                StatusCodes.Status503ServiceUnavailable,
+                $"model '{model}' version {wanted} is not the one being served (serving {status.ServingVersion?.ToString(CultureInfo.InvariantCulture) ?? "none"})",
+                HttpErrorCodes.ModelNotReady);
+        }
+
+        return TypedResults.Ok(new ModelReadyResponse(model, true));
+    }
+
+    private static async Task<Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult>> InferAsync(
+        HttpContext context, IInferenceGateway gateway, InferenceApiOptions options, ILoggerFactory loggers, string model, string? versionText)
+    {
+        if (!TryParseVersion(versionText, out var version, out var badVersion))
+        {
+            return badVersion;
+        }
+
+        var aborted = context.RequestAborted;
+        ReadOnlyMemory<byte> body;
+        try
+        {
+            var read = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, aborted);
+            if (read is null)
+            {
+                return Error(
+                    StatusCodes.Status413PayloadTooLarge,
+                    $"request body is larger than the limit of {options.MaxRequestBodyBytes} bytes",
+                    HttpErrorCodes.BodyTooLarge);
+            }
+            body = read.Value;
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, e.Message, HttpErrorCodes.BadRequest);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
+        {
+            return TypedResults.StatusCode(ClientClosedRequest);
+        }
+
+        // The timeout bounds the gateway call only, not the upload. WaitAsync also covers a gateway
+        // that does not watch its token, so the caller always gets an answer.
+        InferReply reply;
+        using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+        {
+            deadline.CancelAfter(options.InferTimeout);
+            try
+            {
+                reply = await gateway.InferAsync(model, version, body, deadline.Token).WaitAsync(deadline.Token);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                return TypedResults.StatusCode(ClientClosedRequest);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                reply = new InferReply.TimedOut($"model '{model}' did not answer within {options.InferTimeout}");
+            }
+            catch (Exception e)
+            {
+                // The gateway promises replies, not exceptions; one escaping is a server bug.
+                loggers.CreateLogger(LoggerCategory).LogError(e, "Inference on model {Model} failed unexpectedly", model);
+                return Error(StatusCodes.Status500InternalServerError, "inference failed unexpectedly; the server log has the details", HttpErrorCodes.Internal);
+            }
+        }
+
+        return ToResult(reply, context.Response);
+    }
+
+    private static Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult> ToResult(InferReply reply, HttpResponse response)
+    {
+        switch (reply)
+        {
+            case InferReply.Served served:
+                return TypedResults.Bytes(served.ResponseJson, "application/json");
+            case InferReply.Invalid invalid:
+                return Error(StatusCodes.Status400BadRequest, invalid.Error.Message, invalid.Error.WireCode);
+            case InferReply.NotFound notFound:
+                return Error(StatusCodes.Status404NotFound, notFound.Message, HttpErrorCodes.ModelNotFound);
+            case InferReply.NotReady notReady:
+                return Error(StatusCodes.Status503ServiceUnavailable, notReady.Message, HttpErrorCodes.ModelNotReady);
+            case InferReply.Rejected { Rejection: var rejection }:
+                var status = rejection.Reason switch
+                {
+                    BatchRejectionReason.QueueFull => StatusCodes.Status429TooManyRequests,
+                    BatchRejectionReason.ShuttingDown => StatusCodes.Status503ServiceUnavailable,
+                    _ => StatusCodes.Status500InternalServerError,
+                };
+                if (status == StatusCodes.Status429TooManyRequests)
+                {
+                    // A full queue drains within a batch or two; one second is a polite first back-off.
+                    response.Headers.RetryAfter = "1";
+                }
+                return Error(status, rejection.Message, rejection.WireCode);
+            case InferReply.TimedOut timedOut:
+                return Error(StatusCodes.Status504GatewayTimeout, timedOut.Message, HttpErrorCodes.TimedOut);
+            default:
+                throw new InvalidOperationException($"unknown infer reply {reply.GetType().Name}");
+        }
+    }
+
+    /// <summary>Null when the model is known (and has <paramref name="version"/>, if given); otherwise the 404.</summary>
+    private static JsonHttpResult<ErrorResponse>? FindModel(ModelStatus? status, string model, int? version)
+    {
+        if (status is null)
+        {
+            return Error(StatusCodes.Status404NotFound, $"model '{model}' is not in the registry", HttpErrorCodes.ModelNotFound);
+        }
+
+        if (version is { } wanted && !status.Versions.Contains(wanted))
+        {
+            var known = status.Versions.Count == 0 ? "none" : string.Join(", ", status.Versions);
+            return Error(StatusCodes.Status404NotFound, $"model '{model}' has no version {wanted} (versions: {known})", HttpErrorCodes.ModelNotFound);
+        }
+
+        return null;
+    }
+
+    /// <summary>Versions in paths are non-negative integers in ASCII digits; null text means "not given".</summary>
+    private static bool TryParseVersion(string? text, out int? version, out JsonHttpResult<ErrorResponse> error)
+    {
+        error = null!;
+        version = null;
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            version = parsed;
+            return true;
+        }
+
+        error = Error(StatusCodes.Status400BadRequest, $"model version '{text}' is not an integer", HttpErrorCodes.InvalidVersion);
+        return false;
+    }
+
+    private static JsonHttpResult<ErrorResponse> Error(int statusCode, string message, string? code) =>
+        TypedResults.Json(new ErrorResponse(message, code), statusCode: statusCode);
+}

@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Mlops.Stream.Actors.Serving;
+
+namespace Mlops.Stream.Http;
+
+/// <summary><c>/api/v1/models</c>: every model with its versions and serving state, for operators and the CLI.</summary>
+public static class ModelsApi
+{
+    public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/models").WithTags("Models");
+        group.MapGet("", ListModelsAsync);
+        group.MapGet("/{model}", GetModelAsync);
+        return endpoints;
+    }
+
+    private static async Task<Ok<IReadOnlyList<ModelSummary>>> ListModelsAsync(IInferenceGateway gateway, CancellationToken cancellationToken)
+    {
+        var models = await gateway.ListModelsAsync(cancellationToken);
+        IReadOnlyList<ModelSummary> summaries = models
+            .Select(ModelSummary.From)
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToList();
+        return TypedResults.Ok(summaries);
+    }
+
+    private static async Task<Results<Ok<ModelSummary>, NotFound<ErrorResponse>>> GetModelAsync(
+        string model, IInferenceGateway gateway, CancellationToken cancellationToken)
+    {
+        var status = await gateway.GetModelAsync(model, cancellationToken);
+        return status is null
+            ? TypedResults.NotFound(new ErrorResponse($"model '{model}' is not in the registry", HttpErrorCodes.ModelNotFound))
+            : TypedResults.Ok(ModelSummary.From(status));
+    }
+}
