@@ -37,6 +37,7 @@ public static class MlopsStreamingExtensions
             builder.WebHost.UseUrls(http.Url);
         }
         builder.Services.AddHealthChecks();
+        builder.Services.AddInferenceApi();
         return builder;
     }
 }

@@ -7,4 +7,6 @@ builder.AddMlopsStreaming();
 var app = builder.Build();
 app.MapHealthApi();
 app.MapSystemApi();
+app.MapInferenceApi();
+app.MapModelsApi();
 app.Run();

@@ -101,6 +101,34 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
         Assert.True(sample.GetProperty("batch_size").GetInt32() >= 1);
         Assert.True(sample.GetProperty("source_offset").GetInt64() >= 0);
 
+        // The HTTP edge serves the same batcher: same input, same outputs as the Kafka path.
+        var kafkaById = predictions.DistinctBy(p => p.Id).ToDictionary(p => p.Id, p => InferenceCodec.DecodeResponse(p.Value));
+        foreach (var request in requests.Where(r => r.ExpectedError is null).Take(25))
+        {
+            using var response = await second.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(request.Body));
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            var viaHttp = InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync());
+            Assert.Equal(request.Id, viaHttp.Id);
+            Assert.Equal(kafkaById[request.Id].FindOutput("probabilities")!.Span<float>().ToArray(),
+                         viaHttp.FindOutput("probabilities")!.Span<float>().ToArray());
+            Assert.Equal(kafkaById[request.Id].FindOutput("label")!.Span<long>().ToArray(), viaHttp.FindOutput("label")!.Span<long>().ToArray());
+        }
+        var wrongShape = bad.First(b => b.ExpectedError == "shape_mismatch");
+        using (var response = await second.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(wrongShape.Body)))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("shape_mismatch", await response.Content.ReadAsStringAsync());
+        }
+        using (var response = await second.Http.PostAsync("/v2/models/no-such-model/infer", new ByteArrayContent(requests[0].Body)))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        using (var response = await second.Http.PostAsync($"/v2/models/{Model}/versions/2/infer", new ByteArrayContent(requests[0].Body)))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        using (var response = await second.Http.GetAsync($"/v2/models/{Model}/ready"))
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        var models = await second.Http.GetStringAsync("/api/v1/models");
+        Assert.Contains("\"ready\"", models);
+        Phase("HTTP compared");
+
         // Offsets are committed up to the end once the second node drains.
         await second.DisposeAsync();
         Phase("second node stopped");

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Http;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
@@ -43,7 +44,8 @@ public static class ServingHostingExtensions
             sp.GetRequiredService<IRequiredActor<ModelReplica>>().ActorRef,
             sp.GetRequiredService<ServedModels>(),
             sp.GetRequiredService<IModelRegistry>(),
-            sp.GetRequiredService<IOptions<ServingOptions>>().Value.AskTimeout));
+            // One knob for how long a synchronous caller waits: the HTTP edge's infer timeout.
+            sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout));
         services.AddHostedService<ReplicaKeeper>();
         return builder;
     }

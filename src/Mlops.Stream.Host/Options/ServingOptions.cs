@@ -17,9 +17,6 @@ public sealed class ServingOptions
     /// <summary>ONNX Runtime inter-op threads per session; 0 lets ONNX Runtime choose.</summary>
     public int InterOpThreads { get; set; }
 
-    /// <summary>How long a synchronous (HTTP) inference may wait for its replica.</summary>
-    public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
     /// <summary>Kafka requests of one replica inside its batcher at once.</summary>
     public int KafkaInFlight { get; set; } = 256;
 
@@ -40,8 +37,6 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.Device)} must be auto, cpu or cuda (found '{options.Device}').");
         if (options.IntraOpThreads < 0 || options.InterOpThreads < 0)
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.IntraOpThreads)} and {nameof(ServingOptions.InterOpThreads)} must be 0 or more.");
-        if (options.AskTimeout <= TimeSpan.Zero)
-            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.AskTimeout)} must be positive (found {options.AskTimeout}).");
         if (options.KafkaInFlight < 1)
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.KafkaInFlight)} must be at least 1 (found {options.KafkaInFlight}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -56,6 +56,8 @@ public sealed class TestNode : IAsyncDisposable
         var app = builder.Build();
         app.MapHealthApi();
         app.MapSystemApi();
+        app.MapInferenceApi();
+        app.MapModelsApi();
         return app;
     }
 
