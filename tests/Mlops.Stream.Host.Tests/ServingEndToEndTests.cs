@@ -1,6 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Stream.Actors.Demo;
 using Mlops.Stream.Actors.Onnx;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Serving;
@@ -213,5 +214,37 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
         return consumer.Committed(Enumerable.Range(0, 8).Select(p => new TopicPartition(topic, p)), TimeSpan.FromSeconds(10))
             .ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
+    }
+}
+
+/// <summary>A model that cannot be loaded is reported, not served, and callers are told why.</summary>
+public sealed class BrokenModelTests
+{
+    [Fact]
+    public async Task A_production_version_whose_file_is_corrupt_is_reported_failed_and_inference_answers_503_with_the_reason()
+    {
+        var registryPath = Path.Combine(Path.GetTempPath(), "mlops-broken-" + Guid.NewGuid().ToString("N"));
+        var registry = new FolderModelRegistry(registryPath);
+        await DemoModelBuilder.CreateAsync(registry, "broken");
+        var modelFile = Path.Combine(registryPath, "broken", "1", "model.onnx");
+        var bytes = await File.ReadAllBytesAsync(modelFile);
+        bytes[^10] ^= 0xFF;   // one flipped byte: the checksum no longer matches
+        await File.WriteAllBytesAsync(modelFile, bytes);
+
+        await using var node = await TestNode.StartAsync($"--Registry:Path={registryPath}");
+        var gateway = node.App.Services.GetRequiredService<IInferenceGateway>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        ModelStatus? status;
+        while ((status = await gateway.GetModelAsync("broken", CancellationToken.None))?.State != ReplicaState.Failed)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"The broken model was not reported failed; last state {status?.State}");
+            await Task.Delay(100);
+        }
+        Assert.Contains("sha256", status!.Reason, StringComparison.OrdinalIgnoreCase);
+
+        var request = InferenceCodec.EncodeRequest(new InferenceRequest("r1", [Tensor.Create("features", new float[30], 1, 30)]));
+        using var response = await node.Http.PostAsync("/v2/models/broken/infer", new ByteArrayContent(request));
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("sha256", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
     }
 }

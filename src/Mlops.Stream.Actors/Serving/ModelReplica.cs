@@ -148,6 +148,16 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var version = aliases.Production
             ?? throw new InvalidOperationException($"Model '{_model}' has no production alias in the registry.");
         var artifacts = await _context.Registry.OpenVersionAsync(_model, version).ConfigureAwait(false);
+
+        // Topics before the ONNX session, so a Kafka failure here leaves nothing to dispose.
+        ModelTopics? topics = null;
+        if (_context.Kafka is { } kafka && _context.TopicCreator is { } creator)
+        {
+            var provisioner = new TopicProvisioner(kafka.BootstrapServers, creator, _context.LoggerFactory.CreateLogger<TopicProvisioner>());
+            await provisioner.EnsureAsync(_context.Topics.DeclareForModel(_model)).ConfigureAwait(false);
+            topics = ModelTopics.For(_context.Topics, _model);
+        }
+
         var model = await Task.Run(() =>
         {
             var loaded = OnnxModel.Load(artifacts, _context.OnnxOptions, _context.LoggerFactory.CreateLogger<OnnxModel>());
@@ -163,13 +173,6 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             }
         }).ConfigureAwait(false);
 
-        ModelTopics? topics = null;
-        if (_context.Kafka is { } kafka && _context.TopicCreator is { } creator)
-        {
-            var provisioner = new TopicProvisioner(kafka.BootstrapServers, creator, _context.LoggerFactory.CreateLogger<TopicProvisioner>());
-            await provisioner.EnsureAsync(_context.Topics.DeclareForModel(_model)).ConfigureAwait(false);
-            topics = ModelTopics.For(_context.Topics, _model);
-        }
         var batcher = new DynamicBatcher(model, BatchingSettings.FromManifest(artifacts.Manifest),
             logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>());
         return new Loaded(model, batcher, topics);
