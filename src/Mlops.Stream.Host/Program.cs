@@ -1,5 +1,8 @@
 using Mlops.Stream.Host;
+using Mlops.Stream.Host.Models;
 using Mlops.Stream.Http;
+
+if (args is [CreateDemoCommand.Verb, ..]) return await CreateDemoCommand.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMlopsStreaming();
@@ -10,3 +13,4 @@ app.MapSystemApi();
 app.MapInferenceApi();
 app.MapModelsApi();
 app.Run();
+return 0;

@@ -149,3 +149,20 @@ public sealed class RegistrySeedingTests
         Assert.Empty(await registry.ListModelsAsync());
     }
 }
+
+public sealed class CreateDemoCommandTests
+{
+    [Fact]
+    public async Task The_create_demo_verb_registers_a_trained_model_as_production_in_the_given_registry()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "mlops-create-demo-" + Guid.NewGuid().ToString("N"));
+
+        var exitCode = await Mlops.Stream.Host.Models.CreateDemoCommand.RunAsync(["create-demo", $"--Registry:Path={path}", "--model", "fraud-b", "--seed", "3"]);
+
+        Assert.Equal(0, exitCode);
+        var registry = new Mlops.Stream.Actors.Registry.FolderModelRegistry(path);
+        Assert.Equal(1, (await registry.GetAliasesAsync("fraud-b")).Production);
+        var artifacts = await registry.OpenVersionAsync("fraud-b", 1);   // checksum and signature verified
+        Assert.NotNull(artifacts.Manifest.SampleRequest);
+    }
+}
