@@ -5,6 +5,7 @@ using Akka.Streams;
 using Microsoft.Extensions.Logging;
 using Mlops.Stream.Actors.Batching;
 using Mlops.Stream.Actors.Onnx;
+using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Wire;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Topics;
@@ -20,11 +21,19 @@ namespace Mlops.Stream.Actors.Serving;
 /// States: Loading (requests get NotReady) → Ready, or Failed (reason kept; a new load is tried
 /// after <see cref="ServingContext.RetryLoadAfter"/>). Loading and inference run off the actor's
 /// thread and come back as messages.
+///
+/// Hot swap (<see cref="SetTargets"/>): the new version is loaded beside the serving one, its
+/// checksum and signature checked against the serving contract, warmed with its sample request,
+/// then switched in between batches; the old session is released once no batch uses it and kept
+/// as the previous version for an instant rollback. A version that fails any step never serves:
+/// the old one keeps serving and the failure is reported. One swap at a time; a newer target that
+/// arrives meanwhile is taken up when the running swap ends.
 /// </summary>
 public sealed class ModelReplica : ReceiveActor, IWithTimers
 {
-    private sealed record Loaded(OnnxModel Model, DynamicBatcher Batcher, ModelTopics? Topics);
-    private sealed record LoadFailed(Exception Cause);
+    private sealed record Prepared(int Version, OnnxModel Model, ModelManifest Manifest, ModelTopics? Topics);
+    private sealed record PrepareFailed(int Version, Exception Cause);
+    private sealed record Swapped(int Version, IInferenceModel Old);
     private sealed record PipelineEnded(Exception? Cause);
     private sealed class Drained { public static readonly Drained Instance = new(); }
     private sealed class RetryLoad { public static readonly RetryLoad Instance = new(); }
@@ -36,8 +45,17 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ReplicaState _state = ReplicaState.Loading;
     private string? _reason;
-    private Loaded? _loaded;
+    private ReplicaRouter? _router;
+    private ModelTopics? _topics;
     private DrainingControl<Done>? _pipeline;
+
+    // Swap state, owned by the actor.
+    private int? _target;
+    private int? _swapping;
+    private OnnxModel? _previous;
+    private (int Version, string Reason)? _failedTarget;
+    private SwapRecord? _lastSwap;
+    private int _disposedSessions;
 
     public ModelReplica(string entityId, ServingContext context)
     {
@@ -51,14 +69,17 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     public static Props Props(string entityId, ServingContext context) => Akka.Actor.Props.Create(() => new ModelReplica(entityId, context));
 
-    protected override void PreStart() => StartLoading();
+    private OnnxModel? Serving => (OnnxModel?)_router?.Production.Model;
+
+    protected override void PreStart() => StartInitialLoad();
 
     protected override void PostStop()
     {
         // Drain the stream (in-flight requests finish and are committed), then stop the batcher and
-        // free the ONNX session. Nothing here may block the actor's thread.
+        // free the ONNX sessions. Nothing here may block the actor's thread.
         var pipeline = _pipeline;
-        var loaded = _loaded;
+        var router = _router;
+        var previous = _previous;
         _ = Task.Run(async () =>
         {
             if (pipeline is not null)
@@ -66,25 +87,29 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
                 try { await pipeline.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30)); }
                 catch (Exception) { /* logged by the stream; redelivery covers what was not committed */ }
             }
-            if (loaded is not null)
+            if (router is not null)
             {
-                await loaded.Batcher.StopAsync();
-                loaded.Model.Dispose();
+                await router.Production.StopAsync();
+                router.Production.Model.Dispose();
             }
+            previous?.Dispose();
         });
     }
 
+    // ---- states ----
+
     private void Loading()
     {
-        Receive<Loaded>(OnLoaded);
-        Receive<LoadFailed>(failed =>
+        Receive<Prepared>(OnInitialLoad);
+        Receive<PrepareFailed>(failed =>
         {
             _state = ReplicaState.Failed;
             _reason = failed.Cause.Message;
-            _log.Error(failed.Cause, "Replica {0} could not load its model: {1}", _entityId, failed.Cause.Message);
+            _log.Error(failed.Cause, "Replica {0} could not load version {1}: {2}", _entityId, failed.Version, failed.Cause.Message);
             Timers.StartSingleTimer(nameof(RetryLoad), RetryLoad.Instance, _context.RetryLoadAfter);
         });
-        Receive<RetryLoad>(_ => StartLoading());
+        Receive<RetryLoad>(_ => StartInitialLoad());
+        Receive<SetTargets>(targets => _target = targets.Production);
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady(_state == ReplicaState.Failed
             ? $"Model '{_model}' failed to load: {_reason}"
             : $"Model '{_model}' is loading.")));
@@ -94,6 +119,14 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void Ready()
     {
         Receive<Infer>(OnInfer);
+        Receive<SetTargets>(targets =>
+        {
+            _target = targets.Production;
+            MaybeStartSwap();
+        });
+        Receive<Prepared>(OnPrepared);
+        Receive<PrepareFailed>(OnPrepareFailed);
+        Receive<Swapped>(OnSwapped);
         Receive<PipelineEnded>(ended =>
         {
             _pipeline = null;
@@ -109,9 +142,202 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         Receive<Drained>(_ => Context.Stop(Self));
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady($"Model '{_model}' replica is shutting down.")));
-        Receive<StopReplica>(_ => { });
+        Receive<Prepared>(prepared => DisposeSession(prepared.Model));
+        Receive<Swapped>(swapped => DisposeSession(swapped.Old));
         ReceiveAny(_ => { });
     }
+
+    private void ReceiveCommon()
+    {
+        Receive<StopReplica>(_ => OnStopReplica());
+        Receive<StartReplica>(_ => { });
+        Receive<GetReplicaStatus>(_ => Sender.Tell(Status()));
+    }
+
+    private ReplicaStatus Status() => new(_entityId, _state, Serving?.Version, _reason, Serving?.Signature)
+    {
+        PreviousVersion = _previous?.Version,
+        SwappingTo = _swapping,
+        LastSwap = _lastSwap,
+        DisposedSessions = _disposedSessions,
+    };
+
+    // ---- initial load ----
+
+    private void StartInitialLoad()
+    {
+        _state = ReplicaState.Loading;
+        ProductionVersionAsync()
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? PrepareAsync(t.Result, expected: null, withTopics: true)
+                : Task.FromResult<object>(new PrepareFailed(_target ?? 0, t.Exception!.GetBaseException())))
+            .Unwrap()
+            .PipeTo(Self);
+    }
+
+    private async Task<int> ProductionVersionAsync() =>
+        _target ?? (await _context.Registry.GetAliasesAsync(_model).ConfigureAwait(false)).Production
+        ?? throw new InvalidOperationException($"Model '{_model}' has no production alias in the registry.");
+
+    private void OnInitialLoad(Prepared prepared)
+    {
+        _topics = prepared.Topics;
+        var batcher = new DynamicBatcher(prepared.Model, BatchingSettings.FromManifest(prepared.Manifest),
+            logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>());
+        _router = new ReplicaRouter(batcher);
+        _state = ReplicaState.Ready;
+        _reason = null;
+        _target ??= prepared.Version;
+        _log.Info("Replica {0} serving {1}", _entityId, prepared.Model);
+        Become(Ready);
+        StartPipeline();
+        MaybeStartSwap();
+    }
+
+    /// <summary>
+    /// Opens a version (sha256 and manifest checked by the registry), checks it against the serving
+    /// contract, loads it into ONNX Runtime and warms it. Replies Prepared or PrepareFailed.
+    /// </summary>
+    private async Task<object> PrepareAsync(int version, ModelSignature? expected, bool withTopics)
+    {
+        try
+        {
+            var artifacts = await _context.Registry.OpenVersionAsync(_model, version).ConfigureAwait(false);
+            if (expected is not null && expected.Differences(artifacts.Manifest.Signature) is { Count: > 0 } differences)
+                throw new InvalidOperationException(
+                    $"Version {version} of '{_model}' is not compatible with the serving version: {string.Join("; ", differences)}.");
+
+            // Topics before the ONNX session, so a Kafka failure here leaves nothing to dispose.
+            var topics = withTopics ? await ProvisionTopicsAsync().ConfigureAwait(false) : null;
+            var model = await Task.Run(() =>
+            {
+                var loaded = OnnxModel.Load(artifacts, _context.OnnxOptions, _context.LoggerFactory.CreateLogger<OnnxModel>());
+                try
+                {
+                    loaded.WarmUp();
+                    return loaded;
+                }
+                catch
+                {
+                    loaded.Dispose();
+                    throw;
+                }
+            }).ConfigureAwait(false);
+            return new Prepared(version, model, artifacts.Manifest, topics);
+        }
+        catch (Exception e)
+        {
+            return new PrepareFailed(version, e is AggregateException a ? a.GetBaseException() : e);
+        }
+    }
+
+    private async Task<ModelTopics?> ProvisionTopicsAsync()
+    {
+        if (_context.Kafka is not { } kafka || _context.TopicCreator is not { } creator) return null;
+        var provisioner = new TopicProvisioner(kafka.BootstrapServers, creator, _context.LoggerFactory.CreateLogger<TopicProvisioner>());
+        await provisioner.EnsureAsync(_context.Topics.DeclareForModel(_model)).ConfigureAwait(false);
+        return ModelTopics.For(_context.Topics, _model);
+    }
+
+    // ---- hot swap ----
+
+    private void MaybeStartSwap()
+    {
+        if (_swapping is not null || _target is not { } target || target == Serving!.Version) return;
+        if (_failedTarget is { } failed && failed.Version == target) return;   // retried only when the target changes
+        _swapping = target;
+        if (_previous is { } previous && previous.Version == target)
+        {
+            // Rollback to the version kept warm: no load, switch at once.
+            _previous = null;
+            SwapIn(previous);
+            return;
+        }
+        _log.Info("Replica {0}: loading version {1} beside serving version {2}", _entityId, target, Serving.Version);
+        PrepareAsync(target, Serving.Signature, withTopics: false).PipeTo(Self);
+    }
+
+    private void OnPrepared(Prepared prepared)
+    {
+        if (prepared.Version != _target)
+        {
+            _log.Info("Replica {0}: version {1} was superseded by {2} while loading", _entityId, prepared.Version, _target);
+            DisposeSession(prepared.Model);
+            _swapping = null;
+            MaybeStartSwap();
+            return;
+        }
+        SwapIn(prepared.Model);
+    }
+
+    /// <summary>Switch between batches; the batcher hands back the old model once no batch runs on it.</summary>
+    private void SwapIn(OnnxModel model)
+    {
+        var batcher = _router!.Production;
+        batcher.SwapModelAsync(model).PipeTo(Self, success: old => new Swapped(model.Version, old));
+    }
+
+    private void OnSwapped(Swapped swapped)
+    {
+        var from = swapped.Old.Version;
+        _swapping = null;
+        _failedTarget = null;
+        if (_previous is not null) DisposeSession(_previous);
+        _previous = (OnnxModel)swapped.Old;
+        _lastSwap = new SwapRecord(from, swapped.Version, DateTimeOffset.UtcNow, true, null);
+        _log.Info("Replica {0}: now serving version {1} (version {2} kept warm for rollback)", _entityId, swapped.Version, from);
+        MaybeStartSwap();
+    }
+
+    private void OnPrepareFailed(PrepareFailed failed)
+    {
+        _swapping = null;
+        _failedTarget = (failed.Version, failed.Cause.Message);
+        _lastSwap = new SwapRecord(Serving?.Version, failed.Version, DateTimeOffset.UtcNow, false, failed.Cause.Message);
+        _log.Error(failed.Cause, "Replica {0}: version {1} refused, version {2} keeps serving: {3}",
+            _entityId, failed.Version, Serving?.Version, failed.Cause.Message);
+        MaybeStartSwap();
+    }
+
+    private void DisposeSession(IInferenceModel model)
+    {
+        model.Dispose();
+        _disposedSessions++;
+    }
+
+    // ---- serving ----
+
+    private void StartPipeline()
+    {
+        if (_topics is not { } topics || _context.Kafka is not { } kafka || _router is null) return;
+        _pipeline = ServingPipeline.Run(_model, topics, _router, kafka, Context.Materializer());
+        _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
+    }
+
+    private void OnInfer(Infer infer)
+    {
+        var serving = Serving!;
+        if (infer.Version is { } wanted && wanted != serving.Version)
+        {
+            Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {serving.Version})."));
+            return;
+        }
+        RunInference(_model, _router!, infer.RequestJson).PipeTo(Sender);
+    }
+
+    /// <summary>Decoding and batching happen on the thread pool; the reply goes straight to the caller.</summary>
+    private static async Task<InferReply> RunInference(string model, ReplicaRouter router, byte[] json)
+    {
+        if (!InferenceCodec.TryDecodeRequest(json, out var request, out var error))
+            return new InferReply.Invalid(error);
+        var result = await router.Route(request.Id).Enqueue(request).ConfigureAwait(false);
+        if (result.IsServed)
+            return new InferReply.Served(ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), result.ModelVersion);
+        if (result.Error is { } invalid) return new InferReply.Invalid(invalid);
+        return new InferReply.Rejected(result.Rejection!);
+    }
+
+    // ---- stopping ----
 
     private void OnStopReplica()
     {
@@ -125,96 +351,5 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _log.Info("Replica {0} draining its Kafka stream before stopping", _entityId);
         Become(Stopping);
         pipeline.DrainAndShutdown().PipeTo(Self, success: _ => Drained.Instance, failure: _ => Drained.Instance);
-    }
-
-    private void ReceiveCommon()
-    {
-        Receive<StopReplica>(_ => OnStopReplica());
-        Receive<StartReplica>(_ => { });
-        Receive<GetReplicaStatus>(_ => Sender.Tell(Status()));
-    }
-
-    private ReplicaStatus Status() => new(_entityId, _state, _loaded?.Model.Version, _reason, _loaded?.Model.Signature);
-
-    private void StartLoading()
-    {
-        _state = ReplicaState.Loading;
-        LoadAsync().PipeTo(Self, success: loaded => loaded, failure: e => new LoadFailed(e is AggregateException a ? a.GetBaseException() : e));
-    }
-
-    private async Task<Loaded> LoadAsync()
-    {
-        var aliases = await _context.Registry.GetAliasesAsync(_model).ConfigureAwait(false);
-        var version = aliases.Production
-            ?? throw new InvalidOperationException($"Model '{_model}' has no production alias in the registry.");
-        var artifacts = await _context.Registry.OpenVersionAsync(_model, version).ConfigureAwait(false);
-
-        // Topics before the ONNX session, so a Kafka failure here leaves nothing to dispose.
-        ModelTopics? topics = null;
-        if (_context.Kafka is { } kafka && _context.TopicCreator is { } creator)
-        {
-            var provisioner = new TopicProvisioner(kafka.BootstrapServers, creator, _context.LoggerFactory.CreateLogger<TopicProvisioner>());
-            await provisioner.EnsureAsync(_context.Topics.DeclareForModel(_model)).ConfigureAwait(false);
-            topics = ModelTopics.For(_context.Topics, _model);
-        }
-
-        var model = await Task.Run(() =>
-        {
-            var loaded = OnnxModel.Load(artifacts, _context.OnnxOptions, _context.LoggerFactory.CreateLogger<OnnxModel>());
-            try
-            {
-                loaded.WarmUp();
-                return loaded;
-            }
-            catch
-            {
-                loaded.Dispose();
-                throw;
-            }
-        }).ConfigureAwait(false);
-
-        var batcher = new DynamicBatcher(model, BatchingSettings.FromManifest(artifacts.Manifest),
-            logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>());
-        return new Loaded(model, batcher, topics);
-    }
-
-    private void OnLoaded(Loaded loaded)
-    {
-        _loaded = loaded;
-        _state = ReplicaState.Ready;
-        _reason = null;
-        _log.Info("Replica {0} serving {1}", _entityId, loaded.Model);
-        Become(Ready);
-        StartPipeline();
-    }
-
-    private void StartPipeline()
-    {
-        if (_loaded?.Topics is not { } topics || _context.Kafka is not { } kafka) return;
-        _pipeline = ServingPipeline.Run(_model, topics, _loaded.Batcher, kafka, Context.Materializer());
-        _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
-    }
-
-    private void OnInfer(Infer infer)
-    {
-        var loaded = _loaded!;
-        if (infer.Version is { } wanted && wanted != loaded.Model.Version)
-        {
-            Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {loaded.Model.Version})."));
-            return;
-        }
-        RunInference(_model, loaded.Batcher, infer.RequestJson).PipeTo(Sender);
-    }
-
-    /// <summary>Decoding and batching happen on the thread pool; the reply goes straight to the caller.</summary>
-    private static async Task<InferReply> RunInference(string model, DynamicBatcher batcher, byte[] json)
-    {
-        if (!InferenceCodec.TryDecodeRequest(json, out var request, out var error))
-            return new InferReply.Invalid(error);
-        var result = await batcher.Enqueue(request).ConfigureAwait(false);
-        if (result.IsServed)
-            return new InferReply.Served(ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), result.ModelVersion);
-        if (result.Error is { } invalid) return new InferReply.Invalid(invalid);
-        return new InferReply.Rejected(result.Rejection!);
     }
 }

@@ -26,6 +26,12 @@ public static class ReplicaId
 /// <summary>Make sure the replica runs (sharding starts it on the first message). Not answered.</summary>
 public sealed record StartReplica(string EntityId) : IReplicaMessage;
 
+/// <summary>
+/// The versions the registry's aliases ask for. The replica swaps towards them (idempotent: sent
+/// again and again by the keeper). Not answered; <see cref="GetReplicaStatus"/> shows the outcome.
+/// </summary>
+public sealed record SetTargets(string EntityId, int Production) : IReplicaMessage;
+
 /// <summary>Ask for the replica's state; answered with <see cref="ReplicaStatus"/>.</summary>
 public sealed record GetReplicaStatus(string EntityId) : IReplicaMessage;
 
@@ -42,7 +48,22 @@ public sealed class StopReplica
     private StopReplica() { }
 }
 
-public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? ServingVersion, string? Reason, ModelSignature? Signature);
+public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? ServingVersion, string? Reason, ModelSignature? Signature)
+{
+    /// <summary>The version kept loaded for an instant rollback, if any.</summary>
+    public int? PreviousVersion { get; init; }
+
+    /// <summary>The version being loaded and warmed to replace the serving one, if any.</summary>
+    public int? SwappingTo { get; init; }
+
+    public SwapRecord? LastSwap { get; init; }
+
+    /// <summary>ONNX sessions this replica has released after swaps (exposed so tests and operators see old versions go away).</summary>
+    public int DisposedSessions { get; init; }
+}
+
+/// <summary>The outcome of the last swap attempt.</summary>
+public sealed record SwapRecord(int? From, int To, DateTimeOffset At, bool Succeeded, string? Reason);
 
 /// <summary>Routes replica messages to shards by a hash of the entity id.</summary>
 public sealed class ReplicaMessageExtractor(int maxShards = 30) : HashCodeMessageExtractor(maxShards)

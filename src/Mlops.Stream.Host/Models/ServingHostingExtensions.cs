@@ -67,29 +67,65 @@ public static class ServingHostingExtensions
 }
 
 /// <summary>
-/// Keeps a replica running for every model with a production alias: at start (so serving begins
-/// without waiting for a first message) and every few seconds after (so a replica that stopped,
-/// or a model promoted meanwhile, is started again).
+/// Drives every replica to what the registry's aliases say: a replica runs for every model with a
+/// production alias, started at host start (serving begins without waiting for a first message),
+/// and is told its target version again every few seconds and whenever an <c>aliases.json</c>
+/// changes (file events are fast, the periodic pass makes sure nothing is missed). A replica that
+/// stopped is started again by the next pass.
 /// </summary>
-public sealed class ReplicaKeeper(IRequiredActor<ModelReplica> replicas, ServedModels served, ILogger<ReplicaKeeper> logger) : BackgroundService
+public sealed class ReplicaKeeper(
+    IRequiredActor<ModelReplica> replicas, ServedModels served, IOptions<RegistryOptions> registry, ILogger<ReplicaKeeper> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    private readonly SemaphoreSlim _changed = new(0, 1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var region = await replicas.GetAsync(stoppingToken);
-        using var timer = new PeriodicTimer(Interval);
-        do
+        using var watcher = WatchAliases(registry.Value.FullPath);
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var model in (await served.RefreshAsync(stoppingToken)).Keys)
-                    region.Tell(new StartReplica(ReplicaId.For(model)));
+                foreach (var (model, production) in await served.RefreshAsync(stoppingToken))
+                    region.Tell(new SetTargets(ReplicaId.For(model), production));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Could not read the registry to start model replicas; trying again in {Interval}", Interval);
+                logger.LogWarning(e, "Could not read the registry to drive model replicas; trying again in {Interval}", Interval);
             }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
+            // Wake on a change of any aliases.json, or after the interval.
+            await _changed.WaitAsync(Interval, stoppingToken);
+        }
     }
+
+    private FileSystemWatcher? WatchAliases(string root)
+    {
+        try
+        {
+            Directory.CreateDirectory(root);
+            var watcher = new FileSystemWatcher(root, AliasesFileName) { IncludeSubdirectories = true, EnableRaisingEvents = true };
+            FileSystemEventHandler signal = (_, _) => Signal();
+            watcher.Changed += signal;
+            watcher.Created += signal;
+            watcher.Renamed += (_, _) => Signal();   // atomic writes arrive as a rename onto aliases.json
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            logger.LogWarning(e, "Cannot watch {Root} for alias changes; relying on the {Interval} periodic check", root, Interval);
+            return null;
+        }
+    }
+
+    private void Signal()
+    {
+        if (_changed.CurrentCount == 0)
+        {
+            try { _changed.Release(); }
+            catch (SemaphoreFullException) { /* already signalled */ }
+        }
+    }
+
+    private const string AliasesFileName = "aliases.json";
 }

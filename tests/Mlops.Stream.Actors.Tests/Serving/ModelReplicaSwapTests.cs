@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Actors.Onnx;
+using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Kafka.Topics;
+using Xunit.Abstractions;
+
+namespace Mlops.Stream.Actors.Tests.Serving;
+
+/// <summary>Hot swap inside one replica, driven the way the keeper drives it (SetTargets), without Kafka.</summary>
+public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
+{
+    private const string Model = "swap-demo";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "mlops-swap-" + Guid.NewGuid().ToString("N"));
+    private readonly FolderModelRegistry _registry;
+    private readonly ITestOutputHelper _output;
+
+    public ModelReplicaSwapTests(ITestOutputHelper output) : base(output: output)
+    {
+        _output = output;
+        _registry = new FolderModelRegistry(_root);
+    }
+
+    private IActorRef StartReplica() => Sys.ActorOf(ModelReplica.Props(ReplicaId.For(Model),
+        new ServingContext(_registry, OnnxModelOptions.Default, NullLoggerFactory.Instance, TopicCatalog.Default, null, null)));
+
+    private async Task RegisterDemo(int seed) =>
+        await _registry.RegisterVersionAsync(Registration(DemoModelBuilder.Build(Model, seed).OnnxModel));
+
+    // Training the demo model takes a moment; its sample request is the same for every seed's shape.
+    private static readonly Lazy<InferenceRequest> Sample = new(() => DemoModelBuilder.Build(Model, 42).SampleRequest);
+
+    private static ModelRegistration Registration(byte[] onnx) => new(Model, onnx) { SampleRequest = Sample.Value };
+
+    private async Task<ReplicaStatus> WaitFor(IActorRef replica, Func<ReplicaStatus, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var status = await replica.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10));
+            if (condition(status)) return status;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}; last status {status}");
+            await Task.Delay(20);
+        }
+    }
+
+    private static byte[] Request(string id, int seed)
+    {
+        var random = new Random(seed);
+        var features = Enumerable.Range(0, 30).Select(_ => (float)random.NextDouble()).ToArray();
+        return InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", features, 1, 30)]));
+    }
+
+    private static async Task<InferReply> Infer(IActorRef replica, string id, int seed) =>
+        await replica.Ask<InferReply>(new Infer(ReplicaId.For(Model), null, Request(id, seed)), TimeSpan.FromSeconds(30));
+
+    [Fact]
+    public async Task Ten_promotions_under_constant_load_fail_no_request_and_release_every_replaced_session()
+    {
+        foreach (var seed in new[] { 1, 2, 3 }) await RegisterDemo(seed);
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica();
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+
+        // Four clients keep asking while the versions change under them.
+        using var stop = new CancellationTokenSource();
+        var failures = new ConcurrentBag<InferReply>();
+        var served = 0;
+        var clients = Enumerable.Range(0, 4).Select(client => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var reply = await Infer(replica, $"c{client}-{i}", i);
+                if (reply is InferReply.Served) Interlocked.Increment(ref served);
+                else failures.Add(reply);
+            }
+        })).ToArray();
+
+        var sequence = new[] { 2, 3, 1, 2, 3, 1, 2, 3, 1, 2 };   // ten promotions; each loads a version not kept warm
+        foreach (var version in sequence)
+        {
+            replica.Tell(new SetTargets(ReplicaId.For(Model), version));
+            await WaitFor(replica, s => s.ServingVersion == version && s.SwappingTo is null, $"version {version} serves");
+            // Once the swap is reported, every new request is served by that version.
+            var probe = Assert.IsType<InferReply.Served>(await Infer(replica, $"probe-{version}-{Guid.NewGuid():N}", 7));
+            Assert.Equal(version, probe.Version);
+        }
+        stop.Cancel();
+        await Task.WhenAll(clients);
+
+        var status = await WaitFor(replica, _ => true, "status");
+        _output.WriteLine($"served {served} requests during {sequence.Length} promotions; disposed sessions {status.DisposedSessions}");
+        Assert.Empty(failures);
+        Assert.True(served > sequence.Length);
+        // Every swap keeps the replaced version warm and releases the one kept before it.
+        Assert.Equal(sequence.Length - 1, status.DisposedSessions);
+        Assert.Equal(1, status.PreviousVersion);   // ...2, 3, 1, 2: the last one replaced was 1
+
+        // A rollback to the version kept warm is instant: no load, and nothing else to release.
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 1));
+        var rolledBack = await WaitFor(replica, s => s.ServingVersion == 1 && s.SwappingTo is null, "rolled back to 1");
+        Assert.Equal(2, rolledBack.PreviousVersion);
+        Assert.Equal(sequence.Length - 1, rolledBack.DisposedSessions);
+    }
+
+    public static TheoryData<string, string> BrokenVersions => new()
+    {
+        { "corrupt", "sha256" },
+        { "incompatible", "not compatible" },
+        { "throws-in-warm-up", "warm-up" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenVersions))]
+    public async Task A_broken_version_is_refused_and_the_serving_version_keeps_serving(string kind, string reasonContains)
+    {
+        await RegisterDemo(1);
+        var good = DemoModelBuilder.Build(Model, 2).OnnxModel;
+        switch (kind)
+        {
+            case "corrupt":
+                await _registry.RegisterVersionAsync(Registration(good));
+                var file = Path.Combine(_root, Model, "2", "model.onnx");
+                var bytes = await File.ReadAllBytesAsync(file);
+                bytes[^10] ^= 0xFF;
+                await File.WriteAllBytesAsync(file, bytes);
+                break;
+            case "incompatible":
+                await _registry.RegisterVersionAsync(new ModelRegistration(Model, ModelSurgery.RenameInput(good, "feats")));
+                break;
+            default:
+                await _registry.RegisterVersionAsync(Registration(ModelSurgery.FailingAtRun(good, 30)));
+                break;
+        }
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica();
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 2));
+        var status = await WaitFor(replica, s => s.LastSwap is { Succeeded: false }, "the swap to version 2 is refused");
+        _output.WriteLine($"{kind}: {status.LastSwap!.Reason}");
+        Assert.Contains(reasonContains, status.LastSwap.Reason, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(1, status.ServingVersion);
+        Assert.Equal(ReplicaState.Ready, status.State);
+        var reply = Assert.IsType<InferReply.Served>(await Infer(replica, "after-refusal", 3));
+        Assert.Equal(1, reply.Version);
+    }
+}
