@@ -166,3 +166,34 @@ public sealed class CreateDemoCommandTests
         Assert.NotNull(artifacts.Manifest.SampleRequest);
     }
 }
+
+public sealed class PromotionTests
+{
+    [Fact]
+    public async Task Changing_the_production_alias_in_the_registry_swaps_the_served_version_without_a_restart()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "mlops-promote-" + Guid.NewGuid().ToString("N"));
+        await using var node = await TestNode.StartAsync($"--Registry:Path={path}");
+        await node.WaitForOkAsync("/v2/models/fraud-demo/ready");
+        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Actors.Registry.IModelRegistry>();
+        var v1 = await registry.GetManifestAsync("fraud-demo", 1);
+        var retrained = Mlops.Stream.Actors.Demo.DemoModelBuilder.Build("fraud-demo", seed: 7);
+        await registry.RegisterVersionAsync(new Mlops.Stream.Actors.Registry.ModelRegistration("fraud-demo", retrained.OnnxModel) { SampleRequest = v1.SampleRequest });
+
+        await registry.SetAliasAsync("fraud-demo", Mlops.Stream.Actors.Registry.ModelAliases.ProductionAlias, new Mlops.Stream.Actors.Registry.AliasTarget(2));
+
+        var body = retrained.SampleRequestJson;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            using var response = await node.Http.PostAsync("/v2/models/fraud-demo/infer", new ByteArrayContent(body));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);   // never an error while the version changes
+            var served = Mlops.Stream.Actors.Wire.InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync());
+            if (served.ModelVersion == "2") break;
+            if (DateTime.UtcNow > deadline) Assert.Fail("The node still serves version 1 a minute after the promotion");
+            await Task.Delay(50);
+        }
+        var models = await node.Http.GetStringAsync("/api/v1/models");
+        Assert.Contains("\"serving_version\":2", models);
+    }
+}
