@@ -31,8 +31,12 @@ namespace Mlops.Stream.Actors.Serving;
 /// </summary>
 public sealed class ModelReplica : ReceiveActor, IWithTimers
 {
-    private sealed record Prepared(int Version, OnnxModel Model, ModelManifest Manifest, ModelTopics? Topics);
-    private sealed record PrepareFailed(int Version, Exception Cause);
+    private enum Slot { Production, Canary }
+    private sealed record Prepared(Slot Slot, int Version, OnnxModel Model, ModelManifest Manifest, ModelTopics? Topics);
+    private sealed record PrepareFailed(Slot Slot, int Version, Exception Cause);
+    private sealed record CanaryReleased(IInferenceModel Model);
+    private sealed class CheckCanary { public static readonly CheckCanary Instance = new(); }
+    private sealed record CanaryRolledBack(int Version, string Reason);
     private sealed record Swapped(int Version, IInferenceModel Old);
     private sealed record PipelineEnded(Exception? Cause);
     private sealed class Drained { public static readonly Drained Instance = new(); }
@@ -57,6 +61,15 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private SwapRecord? _lastSwap;
     private int _disposedSessions;
 
+    // Canary state, owned by the actor.
+    private readonly VersionStatistics _statistics = new();
+    private CanaryTarget? _canaryTarget;
+    private (OnnxModel Model, DynamicBatcher Batcher)? _canary;
+    private int? _canaryLoading;
+    private (int Version, string Reason)? _refusedCanary;
+    private SwapRecord? _lastCanaryRollback;
+    private VersionStats? _lastGuardCheck;
+
     public ModelReplica(string entityId, ServingContext context)
     {
         _entityId = entityId;
@@ -80,6 +93,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var pipeline = _pipeline;
         var router = _router;
         var previous = _previous;
+        var canary = _canary;
         _ = Task.Run(async () =>
         {
             if (pipeline is not null)
@@ -93,6 +107,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
                 router.Production.Model.Dispose();
             }
             previous?.Dispose();
+            if (canary is { } c)
+            {
+                await c.Batcher.StopAsync();
+                c.Model.Dispose();
+            }
         });
     }
 
@@ -109,7 +128,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(nameof(RetryLoad), RetryLoad.Instance, _context.RetryLoadAfter);
         });
         Receive<RetryLoad>(_ => StartInitialLoad());
-        Receive<SetTargets>(targets => _target = targets.Production);
+        Receive<SetTargets>(targets =>
+        {
+            _target = targets.Production;
+            _canaryTarget = targets.Canary;
+        });
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady(_state == ReplicaState.Failed
             ? $"Model '{_model}' failed to load: {_reason}"
             : $"Model '{_model}' is loading.")));
@@ -122,10 +145,15 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<SetTargets>(targets =>
         {
             _target = targets.Production;
+            _canaryTarget = targets.Canary;
             MaybeStartSwap();
+            ReconcileCanary();
         });
-        Receive<Prepared>(OnPrepared);
-        Receive<PrepareFailed>(OnPrepareFailed);
+        Receive<Prepared>(prepared => { if (prepared.Slot == Slot.Canary) OnCanaryPrepared(prepared); else OnPrepared(prepared); });
+        Receive<PrepareFailed>(failed => { if (failed.Slot == Slot.Canary) OnCanaryFailed(failed); else OnPrepareFailed(failed); });
+        Receive<CanaryReleased>(released => DisposeSession(released.Model));
+        Receive<CheckCanary>(_ => GuardCanary());
+        Receive<CanaryRolledBack>(rolledBack => _lastCanaryRollback = new SwapRecord(rolledBack.Version, Serving!.Version, DateTimeOffset.UtcNow, true, rolledBack.Reason));
         Receive<Swapped>(OnSwapped);
         Receive<PipelineEnded>(ended =>
         {
@@ -144,6 +172,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady($"Model '{_model}' replica is shutting down.")));
         Receive<Prepared>(prepared => DisposeSession(prepared.Model));
         Receive<Swapped>(swapped => DisposeSession(swapped.Old));
+        Receive<CanaryReleased>(released => DisposeSession(released.Model));
         ReceiveAny(_ => { });
     }
 
@@ -160,6 +189,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         SwappingTo = _swapping,
         LastSwap = _lastSwap,
         DisposedSessions = _disposedSessions,
+        Canary = _canary is { } canary ? new CanaryTarget(canary.Model.Version, _router!.CanaryWeight) : null,
+        Versions = _statistics.All(),
+        LastCanaryRollback = _lastCanaryRollback,
+        LastGuardCheck = _lastGuardCheck,
     };
 
     // ---- initial load ----
@@ -169,8 +202,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _state = ReplicaState.Loading;
         ProductionVersionAsync()
             .ContinueWith(t => t.IsCompletedSuccessfully
-                ? PrepareAsync(t.Result, expected: null, withTopics: true)
-                : Task.FromResult<object>(new PrepareFailed(_target ?? 0, t.Exception!.GetBaseException())))
+                ? PrepareAsync(Slot.Production, t.Result, expected: null, withTopics: true)
+                : Task.FromResult<object>(new PrepareFailed(Slot.Production, _target ?? 0, t.Exception!.GetBaseException())))
             .Unwrap()
             .PipeTo(Self);
     }
@@ -192,13 +225,14 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Become(Ready);
         StartPipeline();
         MaybeStartSwap();
+        ReconcileCanary();
     }
 
     /// <summary>
     /// Opens a version (sha256 and manifest checked by the registry), checks it against the serving
     /// contract, loads it into ONNX Runtime and warms it. Replies Prepared or PrepareFailed.
     /// </summary>
-    private async Task<object> PrepareAsync(int version, ModelSignature? expected, bool withTopics)
+    private async Task<object> PrepareAsync(Slot slot, int version, ModelSignature? expected, bool withTopics)
     {
         try
         {
@@ -223,11 +257,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
                     throw;
                 }
             }).ConfigureAwait(false);
-            return new Prepared(version, model, artifacts.Manifest, topics);
+            return new Prepared(slot, version, model, artifacts.Manifest, topics);
         }
         catch (Exception e)
         {
-            return new PrepareFailed(version, e is AggregateException a ? a.GetBaseException() : e);
+            return new PrepareFailed(slot, version, e is AggregateException a ? a.GetBaseException() : e);
         }
     }
 
@@ -254,7 +288,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             return;
         }
         _log.Info("Replica {0}: loading version {1} beside serving version {2}", _entityId, target, Serving.Version);
-        PrepareAsync(target, Serving.Signature, withTopics: false).PipeTo(Self);
+        PrepareAsync(Slot.Production, target, Serving.Signature, withTopics: false).PipeTo(Self);
     }
 
     private void OnPrepared(Prepared prepared)
@@ -305,12 +339,90 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _disposedSessions++;
     }
 
+    // ---- canary ----
+
+    /// <summary>Bring the canary in line with its target: load it beside production, change its weight, or withdraw it.</summary>
+    private void ReconcileCanary()
+    {
+        var target = _canaryTarget;
+        if (_canary is { } current && (target is null || target.Version != current.Model.Version))
+            WithdrawCanary($"target changed to {(target is null ? "none" : $"version {target.Version}")}");
+        if (target is null) return;
+        if (_canary is { } loaded)
+        {
+            _router!.SetCanary(loaded.Batcher, target.Weight);
+            return;
+        }
+        if (_canaryLoading is not null || _refusedCanary?.Version == target.Version) return;
+        _canaryLoading = target.Version;
+        _log.Info("Replica {0}: loading canary version {1} beside production version {2}", _entityId, target.Version, Serving!.Version);
+        PrepareAsync(Slot.Canary, target.Version, Serving.Signature, withTopics: false).PipeTo(Self);
+    }
+
+    private void OnCanaryPrepared(Prepared prepared)
+    {
+        _canaryLoading = null;
+        if (_canaryTarget?.Version != prepared.Version)
+        {
+            DisposeSession(prepared.Model);
+            ReconcileCanary();
+            return;
+        }
+        var batcher = new DynamicBatcher(prepared.Model, BatchingSettings.FromManifest(prepared.Manifest),
+            logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>());
+        _canary = (prepared.Model, batcher);
+        _statistics.Reset(prepared.Version);
+        _router!.SetCanary(batcher, _canaryTarget.Weight);
+        _log.Info("Replica {0}: canary version {1} serves {2:P0} of requests", _entityId, prepared.Version, _canaryTarget.Weight);
+        if (_context.CanaryGuard is not null)
+            Timers.StartPeriodicTimer(nameof(CheckCanary), CheckCanary.Instance, _context.CanaryGuard.CheckEvery);
+    }
+
+    private void OnCanaryFailed(PrepareFailed failed)
+    {
+        _canaryLoading = null;
+        _refusedCanary = (failed.Version, failed.Cause.Message);
+        _log.Error(failed.Cause, "Replica {0}: canary version {1} refused: {2}", _entityId, failed.Version, failed.Cause.Message);
+        ReconcileCanary();
+    }
+
+    /// <summary>Stop routing to the canary; its batcher finishes what it holds, then its session is released.</summary>
+    private void WithdrawCanary(string why)
+    {
+        if (_canary is not { } canary) return;
+        _router!.ClearCanary();
+        _canary = null;
+        Timers.Cancel(nameof(CheckCanary));
+        _log.Info("Replica {0}: canary version {1} withdrawn ({2})", _entityId, canary.Model.Version, why);
+        canary.Batcher.StopAsync().ContinueWith(_ => (object)new CanaryReleased(canary.Model), TaskScheduler.Default).PipeTo(Self);
+    }
+
+    /// <summary>
+    /// The automatic rollback: once the canary has served enough requests, an error rate or p99
+    /// latency over the guard's thresholds withdraws it here at once and removes the canary alias
+    /// from the registry, so no replica loads it again.
+    /// </summary>
+    private void GuardCanary()
+    {
+        if (_canary is not { } canary || _context.CanaryGuard is not { } guard) return;
+        var stats = _statistics.Of(canary.Model.Version);
+        _lastGuardCheck = stats;
+        if (guard.Breach(stats) is not { } breach) return;
+        var version = canary.Model.Version;
+        _refusedCanary = (version, $"rolled back automatically: {breach}");
+        _log.Warning("Replica {0}: canary version {1} rolled back automatically: {2}", _entityId, version, breach);
+        WithdrawCanary("automatic rollback");
+        _context.Registry.SetAliasAsync(_model, ModelAliases.CanaryAlias, null).PipeTo(Self,
+            success: _ => new CanaryRolledBack(version, breach),
+            failure: e => new CanaryRolledBack(version, $"{breach}; removing the canary alias failed: {e.Message}"));
+    }
+
     // ---- serving ----
 
     private void StartPipeline()
     {
         if (_topics is not { } topics || _context.Kafka is not { } kafka || _router is null) return;
-        _pipeline = ServingPipeline.Run(_model, topics, _router, kafka, Context.Materializer());
+        _pipeline = ServingPipeline.Run(_model, topics, _router, _statistics, kafka, Context.Materializer());
         _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
     }
 
@@ -319,18 +431,24 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var serving = Serving!;
         if (infer.Version is { } wanted && wanted != serving.Version)
         {
+            if (_canary is { } canary && canary.Model.Version == wanted)
+            {
+                RunInference(_model, _ => canary.Batcher, _statistics, infer.RequestJson).PipeTo(Sender);
+                return;
+            }
             Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {serving.Version})."));
             return;
         }
-        RunInference(_model, _router!, infer.RequestJson).PipeTo(Sender);
+        RunInference(_model, _router!.Route, _statistics, infer.RequestJson).PipeTo(Sender);
     }
 
     /// <summary>Decoding and batching happen on the thread pool; the reply goes straight to the caller.</summary>
-    private static async Task<InferReply> RunInference(string model, ReplicaRouter router, byte[] json)
+    private static async Task<InferReply> RunInference(string model, Func<string, DynamicBatcher> route, VersionStatistics statistics, byte[] json)
     {
         if (!InferenceCodec.TryDecodeRequest(json, out var request, out var error))
             return new InferReply.Invalid(error);
-        var result = await router.Route(request.Id).Enqueue(request).ConfigureAwait(false);
+        var result = await route(request.Id).Enqueue(request).ConfigureAwait(false);
+        statistics.Record(result);
         if (result.IsServed)
             return new InferReply.Served(ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), result.ModelVersion);
         if (result.Error is { } invalid) return new InferReply.Invalid(invalid);

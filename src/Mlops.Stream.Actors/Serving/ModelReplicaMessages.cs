@@ -1,4 +1,5 @@
 using Akka.Cluster.Sharding;
+using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Wire;
 
 namespace Mlops.Stream.Actors.Serving;
@@ -30,7 +31,18 @@ public sealed record StartReplica(string EntityId) : IReplicaMessage;
 /// The versions the registry's aliases ask for. The replica swaps towards them (idempotent: sent
 /// again and again by the keeper). Not answered; <see cref="GetReplicaStatus"/> shows the outcome.
 /// </summary>
-public sealed record SetTargets(string EntityId, int Production) : IReplicaMessage;
+public sealed record SetTargets(string EntityId, int Production, CanaryTarget? Canary = null) : IReplicaMessage
+{
+    public static SetTargets From(string entityId, ModelAliases aliases) => new(
+        entityId,
+        aliases.Production ?? throw new ArgumentException("A replica needs a production version.", nameof(aliases)),
+        aliases.Canary is { Version: var version, Weight: > 0 and var weight } && version != aliases.Production
+            ? new CanaryTarget(version, weight)
+            : null);
+}
+
+/// <summary>A canary version and the share of request ids (0..1) it serves.</summary>
+public sealed record CanaryTarget(int Version, double Weight);
 
 /// <summary>Ask for the replica's state; answered with <see cref="ReplicaStatus"/>.</summary>
 public sealed record GetReplicaStatus(string EntityId) : IReplicaMessage;
@@ -57,6 +69,18 @@ public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? Ser
     public int? SwappingTo { get; init; }
 
     public SwapRecord? LastSwap { get; init; }
+
+    /// <summary>The last automatic canary rollback (From = the canary version, To = production).</summary>
+    public SwapRecord? LastCanaryRollback { get; init; }
+
+    /// <summary>The canary statistics the guard judged last (null when no guard or no canary).</summary>
+    public VersionStats? LastGuardCheck { get; init; }
+
+    /// <summary>The canary version serving its share of requests, and that share.</summary>
+    public CanaryTarget? Canary { get; init; }
+
+    /// <summary>Requests served and failed, and latency, per version since the replica started.</summary>
+    public IReadOnlyList<VersionStats> Versions { get; init; } = [];
 
     /// <summary>ONNX sessions this replica has released after swaps (exposed so tests and operators see old versions go away).</summary>
     public int DisposedSessions { get; init; }

@@ -4,7 +4,7 @@ using Mlops.Stream.Actors.Registry;
 namespace Mlops.Stream.Actors.Serving;
 
 /// <summary>
-/// Which models have a production version, cached from the registry so the request path does no
+/// Which models have a production version (and their aliases), cached from the registry so the request path does no
 /// registry I/O. Refreshed by the replica keeper every few seconds, and on a miss at most once a
 /// second (a model registered a moment ago is found; a flood of unknown names is not a flood of reads).
 /// </summary>
@@ -13,24 +13,26 @@ public sealed class ServedModels(IModelRegistry registry, TimeProvider? clock = 
     private static readonly TimeSpan MissRefreshInterval = TimeSpan.FromSeconds(1);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
-    private volatile ImmutableDictionary<string, int> _production = ImmutableDictionary<string, int>.Empty;
+    private volatile ImmutableDictionary<string, ModelAliases> _served = ImmutableDictionary<string, ModelAliases>.Empty;
     private DateTimeOffset _lastRefresh = DateTimeOffset.MinValue;
 
-    /// <summary>Model name → production version, as of the last refresh.</summary>
-    public IReadOnlyDictionary<string, int> Production => _production;
+    /// <summary>Model name → its aliases, for every model with a production version, as of the last refresh.</summary>
+    public IReadOnlyDictionary<string, ModelAliases> Served => _served;
 
-    public async Task<IReadOnlyDictionary<string, int>> RefreshAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, ModelAliases>> RefreshAsync(CancellationToken cancellationToken = default)
     {
         await _refreshGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var builder = ImmutableDictionary.CreateBuilder<string, int>(StringComparer.Ordinal);
+            var builder = ImmutableDictionary.CreateBuilder<string, ModelAliases>(StringComparer.Ordinal);
             foreach (var model in await registry.ListModelsAsync(cancellationToken).ConfigureAwait(false))
-                if ((await registry.GetAliasesAsync(model, cancellationToken).ConfigureAwait(false)).Production is { } version)
-                    builder[model] = version;
-            _production = builder.ToImmutable();
+            {
+                var aliases = await registry.GetAliasesAsync(model, cancellationToken).ConfigureAwait(false);
+                if (aliases.Production is not null) builder[model] = aliases;
+            }
+            _served = builder.ToImmutable();
             _lastRefresh = _clock.GetUtcNow();
-            return _production;
+            return _served;
         }
         finally
         {
@@ -40,7 +42,7 @@ public sealed class ServedModels(IModelRegistry registry, TimeProvider? clock = 
 
     public async Task<bool> IsServedAsync(string model, CancellationToken cancellationToken = default)
     {
-        if (_production.ContainsKey(model)) return true;
+        if (_served.ContainsKey(model)) return true;
         if (_clock.GetUtcNow() - _lastRefresh < MissRefreshInterval) return false;
         return (await RefreshAsync(cancellationToken).ConfigureAwait(false)).ContainsKey(model);
     }

@@ -22,4 +22,27 @@ public sealed record ServingContext(
 
     /// <summary>How long a failed Kafka pipeline waits before it is started again.</summary>
     public TimeSpan RestartPipelineAfter { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Automatic canary rollback; null turns it off.</summary>
+    public CanaryGuard? CanaryGuard { get; init; }
+}
+
+/// <summary>
+/// When a canary is withdrawn without a human: after at least <see cref="MinRequests"/> requests,
+/// an error rate above <see cref="MaxErrorRate"/> or a p99 latency above <see cref="MaxP99"/>.
+/// </summary>
+public sealed record CanaryGuard(double MaxErrorRate, TimeSpan MaxP99, int MinRequests)
+{
+    public TimeSpan CheckEvery { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Why the canary breaches the guard, or null while it does not (or has too few requests to judge).</summary>
+    public string? Breach(VersionStats stats)
+    {
+        if (stats.Total < MinRequests) return null;
+        if (stats.ErrorRate > MaxErrorRate)
+            return $"error rate {stats.ErrorRate:P1} over {stats.Total} requests exceeds {MaxErrorRate:P1}";
+        if (stats.P99Ms > MaxP99.TotalMilliseconds)
+            return $"p99 latency {stats.P99Ms:F1} ms over {stats.Total} requests exceeds {MaxP99.TotalMilliseconds:F1} ms";
+        return null;
+    }
 }

@@ -46,7 +46,7 @@ public sealed class BatcherStoppedException(BatchRejection rejection) : Exceptio
 /// </summary>
 public static class ServingPipeline
 {
-    public static DrainingControl<Done> Run(string model, ModelTopics topics, ReplicaRouter router,
+    public static DrainingControl<Done> Run(string model, ModelTopics topics, ReplicaRouter router, VersionStatistics statistics,
         ServingKafkaSettings kafka, IMaterializer materializer, TimeProvider? clock = null)
     {
         clock ??= TimeProvider.System;
@@ -60,7 +60,7 @@ public static class ServingPipeline
             .WithClientName($"serve-producer:{model}");
 
         return KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(topics.Requests))
-            .SelectAsync(kafka.InFlight, record => Handle(model, topics, router, record, clock))
+            .SelectAsync(kafka.InFlight, record => Handle(model, topics, router, statistics, record, clock))
             .Via(KafkaProducer.FlexiFlowWithContext<string?, byte[]?, CommittableOffset>(producer))
             .ToMaterialized(Committer.SinkWithOffsetContext<ProducerResults<string?, byte[]?>>(CommitterSettings.Default), Keep.Both)
             .MapMaterializedValue(DrainingControl<Done>.Create)
@@ -68,7 +68,7 @@ public static class ServingPipeline
     }
 
     private static async Task<ProducerEnvelope<string?, byte[]?>> Handle(
-        string model, ModelTopics topics, ReplicaRouter router, ConsumeResult<string?, byte[]?> record, TimeProvider clock)
+        string model, ModelTopics topics, ReplicaRouter router, VersionStatistics statistics, ConsumeResult<string?, byte[]?> record, TimeProvider clock)
     {
         var message = record.Message;
         if (message.Value is not { Length: > 0 } body)
@@ -77,6 +77,7 @@ public static class ServingPipeline
             return DeadLetter(topics, record, decodeError.WireCode, decodeError.Message, ServingHeaders.Read(message.Headers, ServingHeaders.RequestId));
 
         var result = await router.Route(request.Id).EnqueueAsync(request).ConfigureAwait(false);
+        statistics.Record(result);
         if (result.IsServed)
         {
             var source = new RequestSource(message.Timestamp.UtcDateTime, record.Partition.Value, record.Offset.Value);

@@ -38,7 +38,10 @@ public static class ServingHostingExtensions
                 sp.GetRequiredService<TopicCatalog>(),
                 new ServingKafkaSettings(kafka.BootstrapServers, sp.GetRequiredService<KafkaHealthMonitor>(),
                     kafkaOptions.ForConsumers(), kafkaOptions.ForProducers(), options.KafkaInFlight),
-                kafka.TopicCreator);
+                kafka.TopicCreator)
+            {
+                CanaryGuard = options.CanaryGuard.ToGuard(),
+            };
         });
         services.AddSingleton<IInferenceGateway>(sp => new ShardedInferenceGateway(
             sp.GetRequiredService<IRequiredActor<ModelReplica>>().ActorRef,
@@ -87,8 +90,8 @@ public sealed class ReplicaKeeper(
         {
             try
             {
-                foreach (var (model, production) in await served.RefreshAsync(stoppingToken))
-                    region.Tell(new SetTargets(ReplicaId.For(model), production));
+                foreach (var (model, aliases) in await served.RefreshAsync(stoppingToken))
+                    region.Tell(SetTargets.From(ReplicaId.For(model), aliases));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -25,8 +25,11 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         _registry = new FolderModelRegistry(_root);
     }
 
-    private IActorRef StartReplica() => Sys.ActorOf(ModelReplica.Props(ReplicaId.For(Model),
-        new ServingContext(_registry, OnnxModelOptions.Default, NullLoggerFactory.Instance, TopicCatalog.Default, null, null)));
+    private IActorRef StartReplica(CanaryGuard? guard = null) => Sys.ActorOf(ModelReplica.Props(ReplicaId.For(Model),
+        new ServingContext(_registry, OnnxModelOptions.Default, NullLoggerFactory.Instance, TopicCatalog.Default, null, null)
+        {
+            CanaryGuard = guard is null ? null : guard with { CheckEvery = TimeSpan.FromMilliseconds(50) },
+        }));
 
     private async Task RegisterDemo(int seed) =>
         await _registry.RegisterVersionAsync(Registration(DemoModelBuilder.Build(Model, seed).OnnxModel));
@@ -148,5 +151,88 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(ReplicaState.Ready, status.State);
         var reply = Assert.IsType<InferReply.Served>(await Infer(replica, "after-refusal", 3));
         Assert.Equal(1, reply.Version);
+    }
+
+    [Fact]
+    public async Task A_canary_serves_its_weight_of_ten_thousand_requests_within_two_points_and_each_id_sticks_to_its_version()
+    {
+        await RegisterDemo(1);
+        await RegisterDemo(2);
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica();
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 1, new CanaryTarget(2, 0.1)));
+        await WaitFor(replica, s => s.Canary?.Version == 2, "the canary serves");
+
+        const int count = 10_000;
+        var versions = new int[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+            versions[i] = Assert.IsType<InferReply.Served>(await Infer(replica, $"order-{i}", i)).Version);
+
+        var share = versions.Count(v => v == 2) / (double)count;
+        _output.WriteLine($"canary share {share:P2}");
+        Assert.InRange(share, 0.08, 0.12);
+        // The same ids again (a retry) land on the same versions.
+        for (var i = 0; i < 200; i++)
+            Assert.Equal(versions[i], Assert.IsType<InferReply.Served>(await Infer(replica, $"order-{i}", i)).Version);
+        var status = await WaitFor(replica, _ => true, "status");
+        Assert.Equal(count * 0.1, status.Versions.Single(v => v.Version == 2).Served, 250.0);
+
+        // Clearing the canary routes everything to production and releases the canary's session.
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 1));
+        var cleared = await WaitFor(replica, s => s.Canary is null && s.DisposedSessions == 1, "the canary is withdrawn and released");
+        Assert.Equal(1, Assert.IsType<InferReply.Served>(await Infer(replica, "order-after", 1)).Version);
+        Assert.Equal(1, cleared.ServingVersion);
+    }
+
+    [Fact]
+    public async Task The_guard_rolls_back_a_canary_that_fails_requests_and_removes_its_alias()
+    {
+        await RegisterDemo(1);
+        // Passes warm-up (its sample has 7 rows), fails every batch whose row count is not a multiple of 7.
+        var sevenRows = InferenceCodec.DecodeRequest(InferenceCodec.EncodeRequest(new InferenceRequest("warm",
+            [Tensor.Create("features", new float[7 * 30], 7, 30)])));
+        await _registry.RegisterVersionAsync(new ModelRegistration(Model, ModelSurgery.FailingAtRun(DemoModelBuilder.Build(Model, 2).OnnxModel, 30))
+            { SampleRequest = sevenRows });
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        await _registry.SetAliasAsync(Model, ModelAliases.CanaryAlias, new AliasTarget(2, 0.5));
+        var replica = StartReplica(new CanaryGuard(MaxErrorRate: 0.2, MaxP99: TimeSpan.FromSeconds(10), MinRequests: 20));
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+        replica.Tell(SetTargets.From(ReplicaId.For(Model), await _registry.GetAliasesAsync(Model)));
+        await WaitFor(replica, s => s.Canary?.Version == 2, "the canary serves");
+
+        for (var i = 0; (await WaitFor(replica, _ => true, "status")).LastCanaryRollback is null; i++)
+        {
+            if (i > 5_000) Assert.Fail("The failing canary was not rolled back");
+            await Infer(replica, $"tx-{i}", i);
+        }
+
+        var status = await WaitFor(replica, s => s.Canary is null, "the canary is withdrawn");
+        _output.WriteLine(status.LastCanaryRollback!.Reason);
+        Assert.Contains("error rate", status.LastCanaryRollback.Reason);
+        Assert.Null((await _registry.GetAliasesAsync(Model)).Canary);
+        for (var i = 0; i < 20; i++)
+            Assert.Equal(1, Assert.IsType<InferReply.Served>(await Infer(replica, $"after-{i}", i)).Version);
+    }
+
+    [Fact]
+    public async Task The_guard_leaves_a_healthy_canary_alone()
+    {
+        await RegisterDemo(1);
+        await RegisterDemo(2);
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica(new CanaryGuard(MaxErrorRate: 0.01, MaxP99: TimeSpan.FromSeconds(10), MinRequests: 20));
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 1, new CanaryTarget(2, 0.5)));
+        await WaitFor(replica, s => s.Canary?.Version == 2, "the canary serves");
+
+        for (var i = 0; i < 400; i++) await Infer(replica, $"tx-{i}", i);
+        // Wait until the guard has judged the canary on all of those requests.
+        var canaryRequests = (await WaitFor(replica, _ => true, "status")).Versions.Single(v => v.Version == 2).Total;
+        Assert.True(canaryRequests >= 20, $"only {canaryRequests} requests reached the canary");
+        var status = await WaitFor(replica, s => s.LastGuardCheck?.Total == canaryRequests, "the guard judged the canary");
+        Assert.Equal(2, status.Canary?.Version);
+        Assert.Null(status.LastCanaryRollback);
+        Assert.Equal(0, status.LastGuardCheck!.Failed);
     }
 }
