@@ -12,5 +12,6 @@ app.MapHealthApi();
 app.MapSystemApi();
 app.MapInferenceApi();
 app.MapModelsApi();
+app.MapAdminApi();
 app.Run();
 return 0;

@@ -106,14 +106,19 @@ public sealed class FolderModelRegistry : IModelRegistry
         }
     }
 
-    public async Task<ModelAliases> SetAliasAsync(string model, string alias, AliasTarget? target, CancellationToken cancellationToken = default)
+    public Task<ModelAliases> SetAliasAsync(string model, string alias, AliasTarget? target, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(alias);
+        return UpdateAliasesAsync(model, current => target is null ? current.Without(alias) : current.With(alias, target), cancellationToken);
+    }
+
+    public async Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var current = await GetAliasesAsync(model, cancellationToken).ConfigureAwait(false);
-            var updated = target is null ? current.Without(alias) : current.With(alias, target);
+            var updated = update(await GetAliasesAsync(model, cancellationToken).ConfigureAwait(false));
             await WriteAliasesAsync(model, updated, cancellationToken).ConfigureAwait(false);
             return updated;
         }

@@ -27,6 +27,13 @@ public interface IModelRegistry
     Task<ModelAliases> SetAliasAsync(string model, string alias, AliasTarget? target, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Reads the aliases, applies <paramref name="update"/> and writes the result, all under the
+    /// registry's lock, so changes of several aliases at once (promote, rollback) never interleave.
+    /// Returns the aliases as written.
+    /// </summary>
+    Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Stores a new immutable version after checking that ONNX Runtime loads the model and that its
     /// signature equals the declared one. The version is max+1 unless the registration names one.
     /// </summary>

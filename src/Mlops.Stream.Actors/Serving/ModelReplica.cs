@@ -179,6 +179,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void ReceiveCommon()
     {
         Receive<StopReplica>(_ => OnStopReplica());
+        Receive<RetireReplica>(_ =>
+        {
+            _log.Info("Replica {0}: model no longer served; passivating", _entityId);
+            Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopReplica.Instance));
+        });
         Receive<StartReplica>(_ => { });
         Receive<GetReplicaStatus>(_ => Sender.Tell(Status()));
     }

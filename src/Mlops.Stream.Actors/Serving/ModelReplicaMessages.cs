@@ -41,6 +41,9 @@ public sealed record SetTargets(string EntityId, int Production, CanaryTarget? C
             : null);
 }
 
+/// <summary>The model is no longer served (undeployed): the replica drains its stream and passivates.</summary>
+public sealed record RetireReplica(string EntityId) : IReplicaMessage;
+
 /// <summary>A canary version and the share of request ids (0..1) it serves.</summary>
 public sealed record CanaryTarget(int Version, double Weight);
 

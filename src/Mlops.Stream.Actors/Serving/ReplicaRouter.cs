@@ -29,7 +29,11 @@ public sealed class ReplicaRouter(DynamicBatcher production)
 
     public void ClearCanary() => _canary = null;
 
-    /// <summary>A stable position in [0, 1) for a request id (FNV-1a over its UTF-8 bytes).</summary>
+    /// <summary>
+    /// A stable position in [0, 1) for a request id: FNV-1a over its UTF-8 bytes, then MurmurHash3's
+    /// finalizer, because FNV alone leaves ids that differ only in their last characters
+    /// ("id-1", "id-2") next to each other in the high bits.
+    /// </summary>
     public static double BucketOf(string requestId)
     {
         var hash = 2166136261u;
@@ -38,6 +42,11 @@ public sealed class ReplicaRouter(DynamicBatcher production)
             hash ^= b;
             hash *= 16777619u;
         }
+        hash ^= hash >> 16;
+        hash *= 0x85ebca6bu;
+        hash ^= hash >> 13;
+        hash *= 0xc2b2ae35u;
+        hash ^= hash >> 16;
         return hash / 4294967296.0;
     }
 }

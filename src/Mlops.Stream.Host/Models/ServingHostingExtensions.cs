@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
+using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Options;
@@ -50,6 +51,17 @@ public static class ServingHostingExtensions
             // One knob for how long a synchronous caller waits: the HTTP edge's infer timeout.
             sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout));
         services.AddHostedService<ReplicaKeeper>();
+        services.AddSingleton<IAuditLog>(sp =>
+        {
+            var kafka = sp.GetRequiredService<KafkaEndpoint>();
+            var kafkaOptions = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            var config = new Confluent.Kafka.ProducerConfig { BootstrapServers = kafka.BootstrapServers };
+            foreach (var (key, value) in kafkaOptions.ForProducers()) config.Set(key, value);
+            return new AuditLog(new Confluent.Kafka.ProducerBuilder<string?, byte[]>(config).Build(),
+                sp.GetRequiredService<TopicCatalog>()[TopicFamilies.Audit].TopicFor(null),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Audit"));
+        });
+        services.AddSingleton(sp => new ModelAdministration(sp.GetRequiredService<IModelRegistry>(), sp.GetRequiredService<IAuditLog>()));
         return builder;
     }
 
@@ -86,12 +98,18 @@ public sealed class ReplicaKeeper(
     {
         var region = await replicas.GetAsync(stoppingToken);
         using var watcher = WatchAliases(registry.Value.FullPath);
+        var running = new HashSet<string>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                foreach (var (model, aliases) in await served.RefreshAsync(stoppingToken))
+                var targets = await served.RefreshAsync(stoppingToken);
+                foreach (var (model, aliases) in targets)
                     region.Tell(SetTargets.From(ReplicaId.For(model), aliases));
+                // Models undeployed (or deleted) since the last pass: their replicas drain and stop.
+                foreach (var model in running.Where(m => !targets.ContainsKey(m)))
+                    region.Tell(new RetireReplica(ReplicaId.For(model)));
+                running = targets.Keys.ToHashSet();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

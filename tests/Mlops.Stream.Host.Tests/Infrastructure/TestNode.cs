@@ -58,6 +58,7 @@ public sealed class TestNode : IAsyncDisposable
         app.MapSystemApi();
         app.MapInferenceApi();
         app.MapModelsApi();
+        app.MapAdminApi();
         return app;
     }
 

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace Mlops.Stream.Actors.Lifecycle;
+
+/// <summary>One change made through the admin API, successful or not: who, what, when, result.</summary>
+public sealed record AuditEvent(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
+    [property: JsonPropertyName("actor")] string Actor,
+    [property: JsonPropertyName("action")] string Action,
+    [property: JsonPropertyName("model")] string? Model,
+    [property: JsonPropertyName("version")] int? Version,
+    [property: JsonPropertyName("result")] string Result,
+    [property: JsonPropertyName("detail")] string? Detail);
+
+[JsonSerializable(typeof(AuditEvent))]
+internal sealed partial class AuditJsonContext : JsonSerializerContext;
+
+public interface IAuditLog
+{
+    /// <summary>Records the event (in memory at once, and on the audit topic when Kafka is configured).</summary>
+    Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default);
+
+    /// <summary>The most recent events, newest first.</summary>
+    IReadOnlyList<AuditEvent> Recent(int limit);
+}
+
+/// <summary>
+/// The audit log: every admin change is written to the <c>mlops.audit.v1</c> topic (keyed by model;
+/// the durable record, for other tools) and kept in a bounded in-memory list that
+/// <c>GET /api/v1/audit</c> reads (this node's recent changes). A write to Kafka that fails is
+/// logged; the change it describes has already happened, so it is not undone.
+/// </summary>
+public sealed class AuditLog(IProducer<string?, byte[]>? producer, string topic, ILogger logger, int capacity = 1000) : IAuditLog, IDisposable
+{
+    private readonly LinkedList<AuditEvent> _recent = new();
+
+    public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
+    {
+        lock (_recent)
+        {
+            _recent.AddFirst(auditEvent);
+            if (_recent.Count > capacity) _recent.RemoveLast();
+        }
+        logger.LogInformation("Audit: {Actor} {Action} {Model} {Version}: {Result} {Detail}",
+            auditEvent.Actor, auditEvent.Action, auditEvent.Model, auditEvent.Version, auditEvent.Result, auditEvent.Detail);
+        if (producer is null) return;
+        try
+        {
+            await producer.ProduceAsync(topic, new Message<string?, byte[]>
+            {
+                Key = auditEvent.Model,
+                Value = JsonSerializer.SerializeToUtf8Bytes(auditEvent, AuditJsonContext.Default.AuditEvent),
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KafkaException or OperationCanceledException)
+        {
+            logger.LogError(e, "Audit event {Id} could not be written to {Topic}", auditEvent.Id, topic);
+        }
+    }
+
+    public IReadOnlyList<AuditEvent> Recent(int limit)
+    {
+        lock (_recent) return _recent.Take(Math.Max(0, limit)).ToArray();
+    }
+
+    public void Dispose() => producer?.Dispose();
+}
