@@ -32,7 +32,8 @@ public static class SecurityExtensions
         }
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>());
-        services.TryAddSingleton<ApiKeyStore>();
+        services.TryAddSingleton(sp => new ApiKeyStore(
+            sp.GetRequiredService<IOptions<SecurityOptions>>(), sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
         services.TryAddSingleton<ListeningAddresses>();
         services.AddHostedService<SecurityStartupReport>();
 
