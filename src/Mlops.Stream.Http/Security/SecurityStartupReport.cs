@@ -57,8 +57,8 @@ internal sealed class SecurityStartupReport(
         if (!keys.HasKeys(ApiRole.Infer))
         {
             logger.LogWarning(
-                "No inference API key is configured: inference and model metadata (/v2) are open to anyone who can reach {Addresses}; set {Section}:{InferKeys} or {Variable} to require one",
-                addresses, SecurityOptions.Section, nameof(SecurityOptions.InferKeys), SecurityOptions.InferKeyVariable);
+                "No inference API key is configured: inference and model metadata (/v2) are open to anyone who can reach {Addresses}; {HowTo} to require one",
+                addresses, $"set {SecurityOptions.Section}:{nameof(SecurityOptions.InferKeys)} or {SecurityOptions.InferKeyVariable}");
         }
     }
 }
