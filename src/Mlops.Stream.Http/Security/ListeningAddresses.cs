@@ -8,40 +8,25 @@ namespace Mlops.Stream.Http.Security;
 /// Where the server listens, read once it has started (port 0 and wildcards are resolved by then),
 /// and whether every address is a loopback one (see <see cref="AccessPolicy"/>).
 /// </summary>
-public sealed class ListeningAddresses(IServer server)
+public sealed class ListeningAddresses
 {
-    private IReadOnlyList<string>? _addresses;
-    private bool _loopbackOnly;
+    private readonly Lazy<(IReadOnlyList<string> Addresses, bool LoopbackOnly)> _resolved;
+
+    public ListeningAddresses(IServer server)
+    {
+        // Resolved on first use: the startup report (at ApplicationStarted) or the first request,
+        // both after Kestrel has bound and replaced port 0 and wildcards with what it listens on.
+        _resolved = new(() =>
+        {
+            var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
+            return (addresses, AreLoopbackOnly(addresses));
+        });
+    }
 
     /// <summary>The bound addresses; empty when the server exposes none (then <see cref="LoopbackOnly"/> is false).</summary>
-    public IReadOnlyList<string> Addresses
-    {
-        get
-        {
-            Resolve();
-            return _addresses!;
-        }
-    }
+    public IReadOnlyList<string> Addresses => _resolved.Value.Addresses;
 
-    public bool LoopbackOnly
-    {
-        get
-        {
-            Resolve();
-            return _loopbackOnly;
-        }
-    }
-
-    private void Resolve()
-    {
-        if (_addresses is not null)
-        {
-            return;
-        }
-        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses.ToArray() ?? [];
-        _loopbackOnly = AreLoopbackOnly(addresses);
-        _addresses = addresses;
-    }
+    public bool LoopbackOnly => _resolved.Value.LoopbackOnly;
 
     /// <summary>
     /// True when there is at least one address and each is <c>localhost</c> or a loopback IP.
