@@ -1,20 +1,23 @@
 using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Host.Kafka;
+using Mlops.Stream.Host.Logging;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
+using Mlops.Stream.Http.Security;
 
 namespace Mlops.Stream.Host;
 
 public static class MlopsStreamingExtensions
 {
     /// <summary>
-    /// Everything a Mlops.Stream node runs: HTTP listening address, Kafka (external or embedded),
+    /// Everything a Mlops.Stream node runs: console logging, HTTP listening address and security, Kafka (external or embedded),
     /// the Akka cluster with sharding, health checks and the system information endpoint's source.
     /// Production and tests compose the node through this one call.
     /// </summary>
     public static WebApplicationBuilder AddMlopsStreaming(this WebApplicationBuilder builder)
     {
+        builder.AddMlopsLogging();
         builder.AddMlopsHttp();
         builder.AddMlopsKafka();
         builder.AddMlopsRegistry();
@@ -26,7 +29,9 @@ public static class MlopsStreamingExtensions
 
     /// <summary>
     /// Listens on <c>Http:Url</c> unless ASP.NET Core's own <c>urls</c> setting (<c>--urls</c>,
-    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app.
+    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app. API keys,
+    /// CORS and rate limits come from the <c>Security</c> section; <c>UseMlopsSecurity</c> in
+    /// Program.cs puts them in front of the endpoints.
     /// </summary>
     public static WebApplicationBuilder AddMlopsHttp(this WebApplicationBuilder builder)
     {
@@ -38,6 +43,7 @@ public static class MlopsStreamingExtensions
         }
         builder.Services.AddHealthChecks();
         builder.Services.AddInferenceApi();
+        builder.Services.AddMlopsSecurity();
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using Mlops.Stream.Host;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Http;
+using Mlops.Stream.Http.Security;
 
 if (args is [CreateDemoCommand.Verb, ..]) return await CreateDemoCommand.RunAsync(args);
 
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddMlopsStreaming();
 
 var app = builder.Build();
+app.UseMlopsSecurity();
 app.MapHealthApi();
 app.MapSystemApi();
 app.MapInferenceApi();

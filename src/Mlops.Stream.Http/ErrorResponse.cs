@@ -38,4 +38,19 @@ public static class HttpErrorCodes
 
     /// <summary>An unexpected failure on the server; details are in the server log (500).</summary>
     public const string Internal = "internal";
+
+    /// <summary>The route needs an API key and none was sent as <c>Authorization: Bearer &lt;key&gt;</c> (401).</summary>
+    public const string KeyRequired = "key_required";
+
+    /// <summary>The bearer key sent matches no configured key (401).</summary>
+    public const string InvalidKey = "invalid_key";
+
+    /// <summary>The key is valid but its role may not call this route, e.g. an infer key on the admin API (403).</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>No admin key is configured and the node listens beyond loopback, so the admin API refuses every call (403).</summary>
+    public const string AdminKeyNotConfigured = "admin_key_not_configured";
+
+    /// <summary>The caller (key or client address) made more requests than its rate limit allows (429, with <c>Retry-After</c>).</summary>
+    public const string RateLimited = "rate_limited";
 }

@@ -27,6 +27,9 @@ public static class InferenceApi
 
     private const string LoggerCategory = "Mlops.Stream.Http.InferenceApi";
 
+    /// <summary>The version in log scopes when the path names none (the serving side picks it).</summary>
+    private const string ServingVersion = "serving";
+
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder endpoints)
     {
         var v2 = endpoints.MapGroup("/v2").WithTags("Inference");
@@ -125,6 +128,12 @@ public static class InferenceApi
             return badVersion;
         }
 
+        // Every log line of this request (here and in the serving side, which runs in the same async
+        // flow) carries the model and the version asked for; ASP.NET Core's own scope adds the request
+        // id. Never the body: payloads stay out of the logs.
+        var logger = loggers.CreateLogger(LoggerCategory);
+        using var scope = logger.BeginScope("Model {Model}, version {Version}", model, versionText ?? ServingVersion);
+
         var aborted = context.RequestAborted;
         ReadOnlyMemory<byte> body;
         try
@@ -169,7 +178,7 @@ public static class InferenceApi
             catch (Exception e)
             {
                 // The gateway promises replies, not exceptions; one escaping is a server bug.
-                loggers.CreateLogger(LoggerCategory).LogError(e, "Inference on model {Model} failed unexpectedly", model);
+                logger.LogError(e, "Inference on model {Model} failed unexpectedly", model);
                 return Error(StatusCodes.Status500InternalServerError, "inference failed unexpectedly; the server log has the details", HttpErrorCodes.Internal);
             }
         }

@@ -18,7 +18,10 @@ public sealed class KafkaReachableCheck : IHealthCheck, IDisposable
     public KafkaReachableCheck(KafkaEndpoint kafka, IOptions<KafkaOptions> options, ILogger<KafkaReachableCheck> logger)
     {
         _timeout = options.Value.HealthCheckTimeout;
-        _admin = new Lazy<IAdminClient>(() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = kafka.BootstrapServers })
+        // Kafka:ClientProperties carry the cluster's security settings (SASL/SSL); without them a
+        // secured cluster would never answer this check.
+        var properties = new Dictionary<string, string>(options.Value.ClientProperties);
+        _admin = new Lazy<IAdminClient>(() => new AdminClientBuilder(new AdminClientConfig(properties) { BootstrapServers = kafka.BootstrapServers })
             // librdkafka reports every failed reconnect; the check's result already says Kafka is down,
             // so these go to Debug instead of flooding the console.
             .SetLogHandler((_, message) => logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Stream.Http;
+using Mlops.Stream.Http.Security;
 
 namespace Mlops.Stream.Host.Tests.Infrastructure;
 
@@ -54,6 +55,7 @@ public sealed class TestNode : IAsyncDisposable
         });
         builder.AddMlopsStreaming();
         var app = builder.Build();
+        app.UseMlopsSecurity();
         app.MapHealthApi();
         app.MapSystemApi();
         app.MapInferenceApi();

@@ -1,42 +1,65 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Http.Security;
 
 namespace Mlops.Stream.Http.Tests.Support;
 
 /// <summary>
-/// A real Kestrel host on a loopback port with the inference and models endpoint groups over a
-/// <see cref="FakeInferenceGateway"/>, registered the way the host will: <c>AddInferenceApi</c>,
-/// <c>MapInferenceApi</c>, <c>MapModelsApi</c>.
+/// A real Kestrel host on a loopback port with the inference, models and health endpoint groups over
+/// a <see cref="FakeInferenceGateway"/>, registered the way the host does: <c>AddInferenceApi</c>,
+/// <c>AddMlopsSecurity</c>, <c>UseMlopsSecurity</c>, <c>MapInferenceApi</c>, <c>MapModelsApi</c>,
+/// <c>MapHealthApi</c>. With no keys configured and a loopback address, security lets everything through.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
+    /// <summary>
+    /// A POST under <c>/api/v1</c> that binds a JSON body the way admin endpoints will, so the JSON
+    /// depth limit and the admin role can be tested before the admin API exists. Echoes the body.
+    /// </summary>
+    public const string JsonEchoPath = "/api/v1/test/echo";
+
     private readonly WebApplication _app;
 
-    private TestApp(WebApplication app, FakeInferenceGateway gateway, HttpClient http)
+    private TestApp(WebApplication app, FakeInferenceGateway gateway, HttpClient http, string boundAddress)
     {
         _app = app;
         Gateway = gateway;
         Http = http;
+        BoundAddress = boundAddress;
     }
 
     public FakeInferenceGateway Gateway { get; }
 
     public HttpClient Http { get; }
 
+    /// <summary>The address Kestrel reports, e.g. <c>http://0.0.0.0:41234</c>; <see cref="Http"/> reaches it on 127.0.0.1.</summary>
+    public string BoundAddress { get; }
+
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<TestApp> StartAsync(
         Action<InferenceApiOptions>? configure = null,
-        IDictionary<string, string?>? configuration = null)
+        IDictionary<string, string?>? configuration = null,
+        Action<SecurityOptions>? security = null,
+        string url = "http://127.0.0.1:0",
+        ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
         if (configuration is not null)
         {
             builder.Configuration.AddInMemoryCollection(configuration);
@@ -45,11 +68,16 @@ public sealed class TestApp : IAsyncDisposable
         var gateway = new FakeInferenceGateway();
         builder.Services.AddSingleton<IInferenceGateway>(gateway);
         builder.Services.AddInferenceApi(configure);
+        builder.Services.AddMlopsSecurity(security);
+        builder.Services.AddHealthChecks();
         var app = builder.Build();
-        app.MapInferenceApi();
-        app.MapModelsApi();
         try
         {
+            app.UseMlopsSecurity();
+            app.MapHealthApi();
+            app.MapInferenceApi();
+            app.MapModelsApi();
+            app.MapPost(JsonEchoPath, (JsonElement body) => TypedResults.Json(body));
             await app.StartAsync();
         }
         catch
@@ -59,7 +87,8 @@ public sealed class TestApp : IAsyncDisposable
         }
 
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new TestApp(app, gateway, new HttpClient { BaseAddress = new Uri(address) });
+        var port = new Uri(address).Port;
+        return new TestApp(app, gateway, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") }, address);
     }
 
     public async ValueTask DisposeAsync()
