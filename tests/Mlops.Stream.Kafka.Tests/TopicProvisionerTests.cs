@@ -92,4 +92,17 @@ public sealed class TopicProvisionerTests : IDisposable
             () => provisioner.EnsureAsync([TopicDeclaration.WithPartitions("any", 1)]));
         Assert.Contains(address, error.Message);
     }
+
+    [Fact]
+    public async Task The_clusters_client_properties_reach_the_admin_clients_that_read_metadata_and_create_topics()
+    {
+        // An invalid security setting can only fail if it was passed through to librdkafka.
+        var properties = new Dictionary<string, string> { ["security.protocol"] = "not-a-protocol" };
+        var endpoint = Mlops.Stream.Kafka.Connection.KafkaEndpoint.External(_kafka.BootstrapServers, properties);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() =>
+            endpoint.CreateProvisioner().EnsureAsync([TopicDeclaration.WithPartitions($"secured-{Guid.NewGuid():N}", 1)]));
+
+        Assert.Contains("security.protocol", error.ToString());
+    }
 }

@@ -272,8 +272,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private async Task<ModelTopics?> ProvisionTopicsAsync()
     {
-        if (_context.Kafka is not { } kafka || _context.TopicCreator is not { } creator) return null;
-        var provisioner = new TopicProvisioner(kafka.BootstrapServers, creator, _context.LoggerFactory.CreateLogger<TopicProvisioner>());
+        if (_context.Kafka is null || _context.Endpoint is not { } endpoint) return null;
+        var provisioner = endpoint.CreateProvisioner(_context.LoggerFactory.CreateLogger<TopicProvisioner>());
         await provisioner.EnsureAsync(_context.Topics.DeclareForModel(_model)).ConfigureAwait(false);
         return ModelTopics.For(_context.Topics, _model);
     }

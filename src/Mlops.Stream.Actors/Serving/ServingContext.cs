@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Mlops.Stream.Actors.Onnx;
 using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Actors.Serving;
@@ -15,7 +16,7 @@ public sealed record ServingContext(
     ILoggerFactory LoggerFactory,
     TopicCatalog Topics,
     ServingKafkaSettings? Kafka,
-    ITopicCreator? TopicCreator)
+    KafkaEndpoint? Endpoint)
 {
     /// <summary>How long a failed load waits before the replica tries again.</summary>
     public TimeSpan RetryLoadAfter { get; init; } = TimeSpan.FromSeconds(10);

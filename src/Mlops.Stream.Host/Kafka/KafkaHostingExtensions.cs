@@ -39,7 +39,7 @@ public static class KafkaHostingExtensions
         if (!options.IsEmbedded)
         {
             logger.LogInformation("Kafka: external cluster at {BootstrapServers}", options.BootstrapServers);
-            return KafkaEndpoint.External(options.BootstrapServers);
+            return KafkaEndpoint.External(options.BootstrapServers, options.ClientProperties);
         }
 
         var endpoint = KafkaEndpoint.StartEmbedded(options.EmbeddedBrokerCount, logger);

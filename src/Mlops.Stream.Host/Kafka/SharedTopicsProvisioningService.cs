@@ -19,7 +19,7 @@ public sealed class SharedTopicsProvisioningService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var provisioner = new TopicProvisioner(kafka.BootstrapServers, kafka.TopicCreator, logger);
+        var provisioner = kafka.CreateProvisioner(logger);
         var topics = new[] { catalog[TopicFamilies.Audit].Declare() };
         var retry = FirstRetry;
         while (!stoppingToken.IsCancellationRequested)

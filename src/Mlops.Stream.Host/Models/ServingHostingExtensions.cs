@@ -39,7 +39,7 @@ public static class ServingHostingExtensions
                 sp.GetRequiredService<TopicCatalog>(),
                 new ServingKafkaSettings(kafka.BootstrapServers, sp.GetRequiredService<KafkaHealthMonitor>(),
                     kafkaOptions.ForConsumers(), kafkaOptions.ForProducers(), options.KafkaInFlight),
-                kafka.TopicCreator)
+                kafka)
             {
                 CanaryGuard = options.CanaryGuard.ToGuard(),
             };

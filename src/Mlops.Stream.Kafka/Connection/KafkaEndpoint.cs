@@ -23,8 +23,10 @@ public sealed class KafkaEndpoint : IDisposable
 {
     private readonly EmbeddedKafka? _embedded;
 
-    private KafkaEndpoint(KafkaMode mode, string bootstrapServers, ITopicCreator topicCreator, EmbeddedKafka? embedded)
+    private KafkaEndpoint(KafkaMode mode, string bootstrapServers, ITopicCreator topicCreator, EmbeddedKafka? embedded,
+        IReadOnlyDictionary<string, string>? clientProperties = null)
     {
+        ClientProperties = clientProperties ?? new Dictionary<string, string>();
         Mode = mode;
         BootstrapServers = bootstrapServers;
         TopicCreator = topicCreator;
@@ -39,11 +41,19 @@ public sealed class KafkaEndpoint : IDisposable
     /// <summary>Creates topics the way this kind of cluster supports.</summary>
     public ITopicCreator TopicCreator { get; }
 
+    /// <summary>librdkafka properties every client of this cluster needs (security settings).</summary>
+    public IReadOnlyDictionary<string, string> ClientProperties { get; }
+
+    /// <summary>A provisioner for this cluster: its metadata reads and topic creation use the client properties.</summary>
+    public TopicProvisioner CreateProvisioner(ILogger? logger = null) =>
+        new(BootstrapServers, TopicCreator, logger, properties: ClientProperties);
+
     /// <summary>An external cluster, reached at <paramref name="bootstrapServers"/>.</summary>
-    public static KafkaEndpoint External(string bootstrapServers)
+    public static KafkaEndpoint External(string bootstrapServers, IReadOnlyDictionary<string, string>? clientProperties = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(bootstrapServers);
-        return new KafkaEndpoint(KafkaMode.External, bootstrapServers, new AdminClientTopicCreator(bootstrapServers), null);
+        return new KafkaEndpoint(KafkaMode.External, bootstrapServers,
+            new AdminClientTopicCreator(bootstrapServers, properties: clientProperties), null, clientProperties);
     }
 
     /// <summary>Starts an embedded cluster that lives until <see cref="Dispose"/>.</summary>

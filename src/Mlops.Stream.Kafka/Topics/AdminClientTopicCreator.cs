@@ -16,12 +16,16 @@ public sealed class AdminClientTopicCreator : ITopicCreator
     private readonly string _bootstrapServers;
     private readonly short _replicationFactor;
     private readonly TimeSpan _timeout;
+    private readonly IReadOnlyDictionary<string, string>? _properties;
 
     /// <param name="bootstrapServers">The cluster to create topics on.</param>
     /// <param name="replicationFactor">Replicas per partition; the broker's default unless given.</param>
     /// <param name="timeout">How long the broker may take; 30 s unless given.</param>
-    public AdminClientTopicCreator(string bootstrapServers, short replicationFactor = BrokerDefaultReplicationFactor, TimeSpan? timeout = null)
+    /// <param name="properties">Client properties of the cluster (security settings), passed to the admin client.</param>
+    public AdminClientTopicCreator(string bootstrapServers, short replicationFactor = BrokerDefaultReplicationFactor, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? properties = null)
     {
+        _properties = properties;
         ArgumentException.ThrowIfNullOrWhiteSpace(bootstrapServers);
         _bootstrapServers = bootstrapServers;
         _replicationFactor = replicationFactor;
@@ -32,7 +36,7 @@ public sealed class AdminClientTopicCreator : ITopicCreator
         IReadOnlyCollection<TopicDeclaration> topics, CancellationToken cancellationToken = default)
     {
         if (topics.Count == 0) return [];
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _bootstrapServers }).Build();
+        using var admin = new AdminClientBuilder(AdminConfigs.For(_bootstrapServers, _properties)).Build();
         var specifications = topics.Select(t => new TopicSpecification
         {
             Name = t.Name,

@@ -17,13 +17,17 @@ public sealed class TopicProvisioner
     private readonly ITopicCreator _creator;
     private readonly ILogger _logger;
     private readonly TimeSpan _metadataTimeout;
+    private readonly IReadOnlyDictionary<string, string>? _properties;
 
     /// <param name="bootstrapServers">The cluster to read metadata from; the creator must target the same one.</param>
     /// <param name="creator">Creates missing topics on that cluster.</param>
     /// <param name="logger">Receives one line per created topic and a warning per mismatch.</param>
     /// <param name="metadataTimeout">How long to wait for metadata; 10 s unless given.</param>
-    public TopicProvisioner(string bootstrapServers, ITopicCreator creator, ILogger? logger = null, TimeSpan? metadataTimeout = null)
+    /// <param name="properties">Client properties of the cluster (security settings), passed to the metadata client.</param>
+    public TopicProvisioner(string bootstrapServers, ITopicCreator creator, ILogger? logger = null, TimeSpan? metadataTimeout = null,
+        IReadOnlyDictionary<string, string>? properties = null)
     {
+        _properties = properties;
         ArgumentException.ThrowIfNullOrWhiteSpace(bootstrapServers);
         _bootstrapServers = bootstrapServers;
         _creator = creator;
@@ -113,7 +117,7 @@ public sealed class TopicProvisioner
     private Task<Dictionary<string, int>> ReadPartitionCountsAsync(CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
-            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _bootstrapServers }).Build();
+            using var admin = new AdminClientBuilder(AdminConfigs.For(_bootstrapServers, _properties)).Build();
             Metadata metadata;
             try
             {
