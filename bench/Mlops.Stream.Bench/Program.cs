@@ -6,11 +6,12 @@ using Mlops.Stream.Bench.Scenarios;
 var scenarios = new Dictionary<string, Func<BenchArgs, Task<BenchResult>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["kafka"] = KafkaScenario.RunAsync,
+    ["swap"] = SwapScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
-    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [--records N] [--partitions P] [--size BYTES]");
+    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S");
     return 2;
 }
 
