@@ -11,12 +11,12 @@ internal static class AuditCommand
 
     public static Command Build(CommandRunner runner)
     {
-        var limit = new Option<int?>("--limit", "-n") { Description = $"How many entries, 1..{MaxLimit} (the node's default: 100)", HelpName = "N" };
-        limit.Validators.Add(result =>
+        var limit = new Option<int?>("--limit", "-n")
         {
-            if (result.GetValueOrDefault<int?>() is { } n && n is < 1 or > MaxLimit)
-                result.AddError($"--limit must be between 1 and {MaxLimit} (got {n})");
-        });
+            Description = $"How many entries, 1..{MaxLimit} (the node's default: 100)",
+            HelpName = "N",
+            CustomParser = Parsers.IntBetween("--limit", 1, MaxLimit),
+        };
         var command = new Command("audit", "Recent admin changes on the node, newest first: when, who, what, result (GET /api/v1/audit)") { limit };
         runner.SetAction(command, async (context, ct) =>
         {

@@ -40,7 +40,8 @@ public static class Cli
         if (parse.Action is ParseErrorAction)
         {
             // System.CommandLine would print help and exit 1, which scripts would read as "refused".
-            var errors = string.Join("; ", parse.Errors.Select(e => e.Message).Distinct());
+            // Some of its messages span lines (a list of allowed values); the contract is one line.
+            var errors = string.Join("; ", parse.Errors.Select(e => OneLine(e.Message)).Distinct());
             stderr.WriteLine($"mlops: {errors} (see '{CommandPath(parse)} --help')");
             return ExitCodes.Usage;
         }
@@ -67,6 +68,9 @@ public static class Cli
         root.Subcommands.Add(AuditCommand.Build(runner));
         return root;
     }
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string CommandPath(ParseResult parse)
     {

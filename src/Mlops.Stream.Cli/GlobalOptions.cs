@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 
 namespace Mlops.Stream.Cli;
 
@@ -21,6 +20,7 @@ internal sealed class GlobalOptions
     public const string KeyVariable = "MLOPS_ADMIN_KEY";
     public const string DefaultUrl = "http://127.0.0.1:8080";
     public const double DefaultTimeoutSeconds = 100;
+    public const double MaxTimeoutSeconds = 86_400;
 
     public Option<string?> Url { get; } = new("--url", "-u")
     {
@@ -50,17 +50,12 @@ internal sealed class GlobalOptions
         DefaultValueFactory = _ => DefaultTimeoutSeconds,
         HelpName = "seconds",
         Recursive = true,
+        CustomParser = Parsers.Number("--timeout", 0, MaxTimeoutSeconds, exclusiveMin: true),
     };
 
     public GlobalOptions()
     {
         Output.AcceptOnlyFromAmong("table", "json");
-        Timeout.Validators.Add(result =>
-        {
-            var seconds = result.GetValueOrDefault<double>();
-            if (!(seconds > 0) || double.IsInfinity(seconds))
-                result.AddError($"--timeout must be a positive number of seconds (got {seconds.ToString(CultureInfo.InvariantCulture)})");
-        });
     }
 
     public void AddTo(Command command)

@@ -122,13 +122,8 @@ internal static class ModelsCommands
             Description = "Share of requests for the canary, 0..1 (0.1 = 10%); 0 clears the canary",
             Required = true,
             HelpName = "0..1",
+            CustomParser = Parsers.Number("--weight", 0, 1, hint: "; 0 clears the canary"),
         };
-        weight.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<double>();
-            if (!(value is >= 0 and <= 1))
-                result.AddError($"--weight must be between 0 and 1 (got {value.ToString(CultureInfo.InvariantCulture)}); 0 clears the canary");
-        });
         var command = new Command("canary", "Send a weighted share of requests (stable per request id) to a version; --weight 0 clears it (POST /api/v1/models/<model>/canary)")
         {
             model, version, weight,
@@ -199,12 +194,7 @@ internal static class ModelsCommands
 
     private static Argument<int> VersionArgument(string description)
     {
-        var argument = new Argument<int>("version") { Description = description };
-        argument.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1) result.AddError($"the version must be a positive integer (got {result.GetValueOrDefault<int>()})");
-        });
-        return argument;
+        return new Argument<int>("version") { Description = description, CustomParser = Parsers.PositiveInt("the version") };
     }
 
     private static string ModelPath(CommandContext context, Argument<string> model) =>
