@@ -1,1 +1,6 @@
-namespace Mlops.Stream.Cli; public static class Program { public static int Main(string[] args) => 0; }
+namespace Mlops.Stream.Cli;
+
+public static class Program
+{
+    public static Task<int> Main(string[] args) => Cli.RunAsync(args, Console.Out, Console.Error);
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Mlops.Stream.Cli;
+
+/// <summary>A node's admin API address, key and timeout, as resolved from options and the environment.</summary>
+public sealed record AdminEndpoint(Uri BaseUrl, string? Key, TimeSpan Timeout)
+{
+    /// <summary>The address as the user wrote it (no trailing slash), for messages.</summary>
+    public string Display => BaseUrl.ToString().TrimEnd('/');
+}
+
+/// <summary>An answer of the admin API: its raw JSON (printed as-is by <c>--output json</c>) and the parsed value.</summary>
+internal sealed record ApiAnswer<T>(string Json, T Value);
+
+/// <summary>
+/// The HTTP side of the CLI: one call per command against the admin API, with the bearer key.
+/// Every failure becomes a <see cref="CliException"/> with the exit code scripts rely on: 4xx is
+/// <see cref="ExitCodes.Refused"/> with the server's message and code; no connection, a timeout, 5xx or
+/// a body that is not the expected JSON is <see cref="ExitCodes.Unavailable"/>.
+/// </summary>
+internal sealed class AdminClient : IDisposable
+{
+    private readonly AdminEndpoint _endpoint;
+    private readonly HttpClient _http;
+
+    public AdminClient(AdminEndpoint endpoint)
+    {
+        _endpoint = endpoint;
+        // Relative paths resolve under the base URL, so a node behind a path prefix
+        // (http://gateway/mlops/) works: the base must end with '/'.
+        var baseUrl = endpoint.BaseUrl.AbsoluteUri.EndsWith('/') ? endpoint.BaseUrl : new Uri(endpoint.BaseUrl.AbsoluteUri + "/");
+        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false })
+        {
+            BaseAddress = baseUrl,
+            Timeout = endpoint.Timeout,
+        };
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("mlops-cli", typeof(AdminClient).Assembly.GetName().Version?.ToString() ?? "0"));
+        if (endpoint.Key is { Length: > 0 } key)
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    }
+
+    public Task<ApiAnswer<T>> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, path), type, ct);
+
+    public Task<ApiAnswer<T>> PostAsync<T>(string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken ct) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, type, ct);
+
+    public static HttpContent Json<TBody>(TBody body, JsonTypeInfo<TBody> type) =>
+        new StringContent(JsonSerializer.Serialize(body, type), Encoding.UTF8, "application/json");
+
+    /// <summary>A path segment for a model name, escaped so a name cannot change the route.</summary>
+    public static string Segment(string value) => Uri.EscapeDataString(value);
+
+    private async Task<ApiAnswer<T>> SendAsync<T>(Func<HttpRequestMessage> request, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        string body;
+        HttpResponseMessage response;
+        using var message = request();
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException(ExitCodes.Unavailable, $"cannot reach {_endpoint.Display}: {Innermost(e)}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // HttpClient.Timeout surfaces as a cancellation that the caller did not ask for.
+            throw new CliException(ExitCodes.Unavailable,
+                $"no answer from {_endpoint.Display} within {_endpoint.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (raise --timeout for slow calls)");
+        }
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw Refusal(response, body);
+            try
+            {
+                var value = JsonSerializer.Deserialize(body, type);
+                if (value is null) throw new JsonException("empty JSON value");
+                return new ApiAnswer<T>(body, value);
+            }
+            catch (JsonException e)
+            {
+                throw new CliException(ExitCodes.Unavailable,
+                    $"unexpected answer from {_endpoint.Display} (HTTP {(int)response.StatusCode}): not the admin API's JSON ({e.Message})");
+            }
+        }
+    }
+
+    /// <summary>The one line for an HTTP error: the server's message and code when it sent its usual body.</summary>
+    private CliException Refusal(HttpResponseMessage response, string body)
+    {
+        var status = (int)response.StatusCode;
+        ErrorDto? error = null;
+        try
+        {
+            error = JsonSerializer.Deserialize(body, CliJsonContext.Default.ErrorDto);
+        }
+        catch (JsonException)
+        {
+            // Not our error body (a proxy's HTML page, plain text): fall back to the raw text below.
+        }
+
+        var message = error?.Error is { Length: > 0 } text ? text : FirstLine(body) ?? response.ReasonPhrase ?? "no message";
+        var detail = error?.Code is { Length: > 0 } code ? $"{code}, HTTP {status}" : $"HTTP {status}";
+        if (response.StatusCode == HttpStatusCode.TooManyRequests && response.Headers.RetryAfter?.Delta is { } wait)
+            detail += $", retry after {wait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
+        var exitCode = status is >= 400 and < 500 ? ExitCodes.Refused : ExitCodes.Unavailable;
+        return new CliException(exitCode, $"{message} ({detail})");
+    }
+
+    private static string? FirstLine(string body)
+    {
+        var line = body.AsSpan().Trim();
+        var end = line.IndexOfAny('\r', '\n');
+        if (end >= 0) line = line[..end];
+        if (line.IsEmpty) return null;
+        return line.Length > 200 ? string.Concat(line[..200], "…") : line.ToString();
+    }
+
+    /// <summary>
+    /// What went wrong, in the socket's words: "Connection refused (127.0.0.1:8080)". When the message
+    /// only points at its inner exception (TLS failures), the innermost one says more.
+    /// </summary>
+    private static string Innermost(HttpRequestException e)
+    {
+        if (!e.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase)) return e.Message;
+        Exception inner = e;
+        while (inner.InnerException is not null) inner = inner.InnerException;
+        return inner.Message;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Mlops.Stream.Cli;
+
+// The admin API's JSON shapes as the CLI reads them. They mirror the server's contracts in
+// Mlops.Stream.Http (ModelSummary, AdminChangeResponse, AuditEvent, ErrorResponse) but are kept here
+// on purpose: the CLI speaks HTTP/JSON only and must not pull in the server's assemblies.
+// Fields the CLI does not know are kept in ExtensionData so tables can still show them.
+
+/// <summary>One model from <c>GET /api/v1/models[/{model}]</c>.</summary>
+internal sealed class ModelSummaryDto
+{
+    [JsonPropertyName("name")] public string Name { get; init; } = "";
+    [JsonPropertyName("versions")] public IReadOnlyList<int> Versions { get; init; } = [];
+    [JsonPropertyName("production_version")] public int? ProductionVersion { get; init; }
+    [JsonPropertyName("serving_version")] public int? ServingVersion { get; init; }
+    [JsonPropertyName("state")] public string? State { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>The answer to every change (register, promote, canary, rollback, deploy, undeploy).</summary>
+internal sealed class AdminChangeDto
+{
+    [JsonPropertyName("model")] public string Model { get; init; } = "";
+    [JsonPropertyName("changed")] public bool Changed { get; init; }
+    [JsonPropertyName("version")] public int? Version { get; init; }
+    [JsonPropertyName("aliases")] public Dictionary<string, AliasDto> Aliases { get; init; } = [];
+}
+
+internal sealed class AliasDto
+{
+    [JsonPropertyName("version")] public int Version { get; init; }
+    [JsonPropertyName("weight")] public double? Weight { get; init; }
+}
+
+/// <summary>One entry of <c>GET /api/v1/audit</c>.</summary>
+internal sealed class AuditEventDto
+{
+    [JsonPropertyName("id")] public string? Id { get; init; }
+    [JsonPropertyName("timestamp")] public DateTimeOffset Timestamp { get; init; }
+    [JsonPropertyName("actor")] public string? Actor { get; init; }
+    [JsonPropertyName("action")] public string? Action { get; init; }
+    [JsonPropertyName("model")] public string? Model { get; init; }
+    [JsonPropertyName("version")] public int? Version { get; init; }
+    [JsonPropertyName("result")] public string? Result { get; init; }
+    [JsonPropertyName("detail")] public string? Detail { get; init; }
+}
+
+/// <summary>Every error body of the node: <c>{"error": message, "code": code}</c>.</summary>
+internal sealed class ErrorDto
+{
+    [JsonPropertyName("error")] public string? Error { get; init; }
+    [JsonPropertyName("code")] public string? Code { get; init; }
+}
+
+internal sealed record PromoteBody([property: JsonPropertyName("version")] int Version);
+
+internal sealed record CanaryBody([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
+
+[JsonSerializable(typeof(IReadOnlyList<ModelSummaryDto>))]
+[JsonSerializable(typeof(ModelSummaryDto))]
+[JsonSerializable(typeof(AdminChangeDto))]
+[JsonSerializable(typeof(IReadOnlyList<AuditEventDto>))]
+[JsonSerializable(typeof(ErrorDto))]
+[JsonSerializable(typeof(PromoteBody))]
+[JsonSerializable(typeof(CanaryBody))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,0 +1,249 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Mlops.Stream.Cli;
+
+/// <summary>
+/// <c>mlops models ...</c>: list, status, register, promote, canary, rollback, undeploy, deploy,
+/// one admin API call each. Changes print what they did and the model's aliases afterwards;
+/// with <c>--output json</c> they print the server's answer (<c>{"model","changed","version","aliases"}</c>).
+/// </summary>
+internal static class ModelsCommands
+{
+    public static Command Build(CommandRunner runner)
+    {
+        var models = new Command("models", "List, inspect and change models: register versions, promote, canary, rollback, undeploy, deploy");
+        models.Subcommands.Add(List(runner));
+        models.Subcommands.Add(Status(runner));
+        models.Subcommands.Add(Register(runner));
+        models.Subcommands.Add(Promote(runner));
+        models.Subcommands.Add(Canary(runner));
+        models.Subcommands.Add(Rollback(runner));
+        models.Subcommands.Add(Undeploy(runner));
+        models.Subcommands.Add(Deploy(runner));
+        return models;
+    }
+
+    private static Command List(CommandRunner runner)
+    {
+        var command = new Command("list", "Every model with its versions, production and serving version, and state (GET /api/v1/models)");
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var answer = await context.Client.GetAsync("api/v1/models", CliJsonContext.Default.IReadOnlyListModelSummaryDto, ct);
+            if (WroteJson(context, answer.Json)) return;
+            if (answer.Value.Count == 0)
+            {
+                context.Out.WriteLine("No models registered.");
+                return;
+            }
+            var table = new Table("NAME", "STATE", "PRODUCTION", "SERVING", "VERSIONS", "REASON");
+            foreach (var m in answer.Value)
+                table.Add(m.Name, m.State, m.ProductionVersion, m.ServingVersion, Versions(m.Versions), m.Reason);
+            table.WriteTo(context.Out);
+        });
+        return command;
+    }
+
+    private static Command Status(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var command = new Command("status", "One model's versions, production and serving version, state and reason (GET /api/v1/models/<model>)") { model };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var name = context.Parse.GetRequiredValue(model);
+            var answer = await context.Client.GetAsync($"api/v1/models/{AdminClient.Segment(name)}", CliJsonContext.Default.ModelSummaryDto, ct);
+            if (WroteJson(context, answer.Json)) return;
+            var m = answer.Value;
+            var table = new Table("FIELD", "VALUE")
+                .Add("name", m.Name)
+                .Add("state", m.State)
+                .Add("production", m.ProductionVersion)
+                .Add("serving", m.ServingVersion)
+                .Add("versions", Versions(m.Versions))
+                .Add("reason", m.Reason);
+            // Fields a newer node adds (per-replica state, last swap...) are shown as compact JSON
+            // rather than dropped, so the table never hides what the server said.
+            foreach (var (key, value) in m.Extra ?? [])
+                table.Add(key, value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText());
+            table.WriteTo(context.Out);
+        });
+        return command;
+    }
+
+    private static Command Register(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var file = new Option<FileInfo>("--file", "-f") { Description = "The ONNX model to upload", Required = true, HelpName = "model.onnx" };
+        var manifest = new Option<FileInfo>("--manifest", "-m")
+        {
+            Description = "Optional manifest (JSON: feature_names, labels, description, batching, sample_request); without it the node reads inputs and outputs from the model",
+            HelpName = "manifest.json",
+        };
+        file.AcceptExistingOnly();
+        manifest.AcceptExistingOnly();
+        var command = new Command("register", "Upload a new version of a model (POST /api/v1/models/<model>/versions); prints the new version. It serves once promoted") { model, file, manifest };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var name = context.Parse.GetRequiredValue(model);
+            using var form = new MultipartFormDataContent();
+            form.Add(FilePart(context.Parse.GetRequiredValue(file), "application/octet-stream"), "file", context.Parse.GetRequiredValue(file).Name);
+            if (context.Parse.GetValue(manifest) is { } manifestFile)
+                form.Add(FilePart(manifestFile, "application/json"), "manifest", manifestFile.Name);
+            var answer = await context.Client.PostAsync($"api/v1/models/{AdminClient.Segment(name)}/versions", form, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => $"Registered {c.Model} version {Table.Cell(c.Version)}.");
+        });
+        return command;
+    }
+
+    private static Command Promote(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var version = VersionArgument("The version to serve as production");
+        var command = new Command("promote", "Make a version production; the old production becomes 'previous' (POST /api/v1/models/<model>/promote)") { model, version };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var body = AdminClient.Json(new PromoteBody(context.Parse.GetValue(version)), CliJsonContext.Default.PromoteBody);
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/promote", body, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => c.Changed
+                ? $"Promoted {c.Model} version {Table.Cell(c.Version)} to production."
+                : $"{c.Model} version {Table.Cell(c.Version)} is already production; nothing changed.");
+        });
+        return command;
+    }
+
+    private static Command Canary(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var version = VersionArgument("The version to send a share of the traffic to");
+        var weight = new Option<double>("--weight", "-w")
+        {
+            Description = "Share of requests for the canary, 0..1 (0.1 = 10%); 0 clears the canary",
+            Required = true,
+            HelpName = "0..1",
+            CustomParser = Parsers.Number("--weight", 0, 1, hint: "; 0 clears the canary"),
+        };
+        var command = new Command("canary", "Send a weighted share of requests (stable per request id) to a version; --weight 0 clears it (POST /api/v1/models/<model>/canary)")
+        {
+            model, version, weight,
+        };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var w = context.Parse.GetValue(weight);
+            var body = AdminClient.Json(new CanaryBody(context.Parse.GetValue(version), w), CliJsonContext.Default.CanaryBody);
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/canary", body, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => (w, c.Changed) switch
+            {
+                (0, true) => $"Cleared the canary of {c.Model}.",
+                (0, false) => $"{c.Model} has no canary; nothing changed.",
+                (_, true) => $"Canary of {c.Model}: version {context.Parse.GetValue(version)} at weight {Table.Cell(w)} ({Table.Cell(w * 100)}%).",
+                _ => $"Canary of {c.Model} is already version {context.Parse.GetValue(version)} at weight {Table.Cell(w)}; nothing changed.",
+            });
+        });
+        return command;
+    }
+
+    private static Command Rollback(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var command = new Command("rollback", "Serve the previous production version again and clear the canary (POST /api/v1/models/<model>/rollback)") { model };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/rollback", null, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => $"Rolled back {c.Model} to version {Table.Cell(c.Version)}.");
+        });
+        return command;
+    }
+
+    private static Command Undeploy(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var command = new Command("undeploy", "Stop serving a model; its versions stay registered and 'deploy' brings it back (POST /api/v1/models/<model>/undeploy)") { model };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/undeploy", null, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => c.Changed ? $"Undeployed {c.Model}." : $"{c.Model} is not deployed; nothing changed.");
+        });
+        return command;
+    }
+
+    private static Command Deploy(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var command = new Command("deploy", "Serve an undeployed model again, at the version it had (POST /api/v1/models/<model>/deploy)") { model };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/deploy", null, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => c.Changed
+                ? $"Deployed {c.Model} at version {Table.Cell(c.Version)}."
+                : $"{c.Model} is already deployed (version {Table.Cell(c.Version)}); nothing changed.");
+        });
+        return command;
+    }
+
+    private static Argument<string> ModelArgument()
+    {
+        var argument = new Argument<string>("model") { Description = "The model's name" };
+        argument.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>())) result.AddError("the model name must not be empty");
+        });
+        return argument;
+    }
+
+    private static Argument<int> VersionArgument(string description)
+    {
+        return new Argument<int>("version") { Description = description, CustomParser = Parsers.PositiveInt("the version") };
+    }
+
+    private static string ModelPath(CommandContext context, Argument<string> model) =>
+        $"api/v1/models/{AdminClient.Segment(context.Parse.GetRequiredValue(model))}";
+
+    private static StreamContent FilePart(FileInfo file, string mediaType)
+    {
+        FileStream stream;
+        try
+        {
+            stream = file.OpenRead();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.Usage, $"cannot read {file.FullName}: {e.Message}");
+        }
+        var content = new StreamContent(stream);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        return content;
+    }
+
+    private static string Versions(IReadOnlyList<int> versions) => string.Join(",", versions);
+
+    /// <summary>In json mode the server's answer is the whole output; returns whether it was written.</summary>
+    internal static bool WroteJson(CommandContext context, string json)
+    {
+        if (context.Format != OutputFormat.Json) return false;
+        context.Out.WriteLine(json.Trim());
+        return true;
+    }
+
+    /// <summary>A change's summary line, then the model's aliases as they are now.</summary>
+    private static void WriteChange(CommandContext context, ApiAnswer<AdminChangeDto> answer, Func<AdminChangeDto, string> summary)
+    {
+        if (WroteJson(context, answer.Json)) return;
+        context.Out.WriteLine(summary(answer.Value));
+        if (answer.Value.Aliases.Count == 0) return;
+        context.Out.WriteLine();
+        var table = new Table("ALIAS", "VERSION", "WEIGHT");
+        foreach (var (alias, target) in answer.Value.Aliases.OrderBy(a => AliasOrder(a.Key)).ThenBy(a => a.Key, StringComparer.Ordinal))
+            table.Add(alias, target.Version, target.Weight);
+        table.WriteTo(context.Out);
+    }
+
+    private static int AliasOrder(string alias) => alias switch
+    {
+        "production" => 0,
+        "canary" => 1,
+        "previous" => 2,
+        _ => 3,
+    };
+}

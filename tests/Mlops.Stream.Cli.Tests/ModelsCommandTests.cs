@@ -1,0 +1,213 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Mlops.Stream.Cli.Tests;
+
+/// <summary>Each model command against the fake admin API: the request it sends, what it prints, exit 0.</summary>
+public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdminApi>, IDisposable
+{
+    private readonly string _scratch = Directory.CreateTempSubdirectory("mlops-cli-tests-").FullName;
+
+    private Task<CliRun> Mlops(params string[] args) => CliRun.RunAsync(null, [.. args, "--url", api.Url]);
+
+    [Fact]
+    public async Task Models_list_prints_one_row_per_model_under_a_header()
+    {
+        var run = await Mlops("models", "list");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("", run.Stderr);
+        Assert.Equal("GET", api.Last("/api/v1/models").Method);
+        var lines = run.StdoutLines;
+        Assert.Equal(3, lines.Length);
+        Assert.Matches(@"^NAME\s+STATE\s+PRODUCTION\s+SERVING\s+VERSIONS\s+REASON$", lines[0]);
+        Assert.Matches(@"^churn\s+not_serving\s+-\s+-\s+1\s+-$", lines[1]);
+        Assert.Matches(@"^fraud-demo\s+ready\s+2\s+2\s+1,2,3\s+-$", lines[2]);
+    }
+
+    [Fact]
+    public async Task Models_list_as_json_prints_the_servers_json_as_it_answered()
+    {
+        var run = await Mlops("models", "list", "--output", "json");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal(FakeAdminApi.ModelsJson.Trim(), run.Stdout.Trim());
+        Assert.Equal(2, JsonDocument.Parse(run.Stdout).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Models_status_prints_every_field_including_ones_the_cli_does_not_know()
+    {
+        var run = await Mlops("models", "status", "fraud-demo");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("GET", api.Last("/api/v1/models/fraud-demo").Method);
+        var lines = run.StdoutLines;
+        Assert.Matches(@"^FIELD\s+VALUE$", lines[0]);
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^state\s+ready$"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^production\s+2$"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^versions\s+1,2,3$"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^last_swap\s+2026-11-24T09:50:01Z$"));
+    }
+
+    [Fact]
+    public async Task Models_status_as_json_prints_the_servers_object()
+    {
+        var run = await Mlops("models", "status", "fraud-demo", "-o", "json");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var root = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.Equal("fraud-demo", root.GetProperty("name").GetString());
+        Assert.Equal(2, root.GetProperty("serving_version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Models_register_uploads_the_file_and_the_manifest_as_multipart_and_prints_the_new_version()
+    {
+        var onnx = new byte[] { 0x08, 0x07, 0x12, 0x00, 0xff, 0x42 };
+        var onnxPath = Path.Combine(_scratch, "model.onnx");
+        var manifestPath = Path.Combine(_scratch, "manifest.json");
+        await File.WriteAllBytesAsync(onnxPath, onnx);
+        const string manifest = """{"feature_names":["a","b"],"labels":["ok","fraud"]}""";
+        await File.WriteAllTextAsync(manifestPath, manifest);
+
+        var run = await Mlops("models", "register", "reg-with-manifest", "--file", onnxPath, "--manifest", manifestPath);
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var request = api.Last("/api/v1/models/reg-with-manifest/versions");
+        Assert.Equal("POST", request.Method);
+        Assert.StartsWith("multipart/form-data", request.ContentType);
+        Assert.Equal(onnx, request.Files["file"]);
+        Assert.Equal(manifest, Encoding.UTF8.GetString(request.Files["manifest"]));
+        Assert.Equal("Registered reg-with-manifest version 3.", run.StdoutLines[0]);
+        Assert.Contains(run.StdoutLines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^production\s+2\s+-$"));
+    }
+
+    [Fact]
+    public async Task Models_register_without_a_manifest_sends_the_file_only_and_json_output_has_the_version()
+    {
+        var onnxPath = Path.Combine(_scratch, "plain.onnx");
+        await File.WriteAllBytesAsync(onnxPath, [1, 2, 3]);
+
+        var run = await Mlops("models", "register", "reg-plain", "-f", onnxPath, "--output", "json");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var request = api.Last("/api/v1/models/reg-plain/versions");
+        Assert.Equal(["file"], request.Files.Keys);
+        Assert.Equal(new byte[] { 1, 2, 3 }, request.Files["file"]);
+        Assert.Equal(3, JsonDocument.Parse(run.Stdout).RootElement.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Models_promote_posts_the_version_and_prints_the_aliases_after_it()
+    {
+        var run = await Mlops("models", "promote", "fraud-demo", "3");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var request = api.Last("/api/v1/models/fraud-demo/promote");
+        Assert.Equal(3, JsonDocument.Parse(request.Body).RootElement.GetProperty("version").GetInt32());
+        var lines = run.StdoutLines;
+        Assert.Equal("Promoted fraud-demo version 3 to production.", lines[0]);
+        Assert.Matches(@"^ALIAS\s+VERSION\s+WEIGHT$", lines[1]);
+        Assert.Matches(@"^production\s+3\s+-$", lines[2]);
+        Assert.Matches(@"^previous\s+2\s+-$", lines[3]);
+    }
+
+    [Fact]
+    public async Task Models_promote_of_the_production_version_says_nothing_changed_and_succeeds()
+    {
+        var run = await Mlops("models", "promote", "fraud-demo", "2");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("fraud-demo version 2 is already production; nothing changed.", run.StdoutLines[0]);
+    }
+
+    [Fact]
+    public async Task Models_promote_as_json_prints_the_change()
+    {
+        var run = await Mlops("models", "promote", "fraud-demo", "3", "--output", "json");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var root = JsonDocument.Parse(run.Stdout).RootElement;
+        Assert.True(root.GetProperty("changed").GetBoolean());
+        Assert.Equal(3, root.GetProperty("aliases").GetProperty("production").GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Models_canary_posts_version_and_weight_and_prints_the_split()
+    {
+        var run = await Mlops("models", "canary", "canary-set", "3", "--weight", "0.1");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var body = JsonDocument.Parse(api.Last("/api/v1/models/canary-set/canary").Body).RootElement;
+        Assert.Equal(3, body.GetProperty("version").GetInt32());
+        Assert.Equal(0.1, body.GetProperty("weight").GetDouble());
+        var lines = run.StdoutLines;
+        Assert.Equal("Canary of canary-set: version 3 at weight 0.1 (10%).", lines[0]);
+        Assert.Matches(@"^production\s+2\s+-$", lines[2]);
+        Assert.Matches(@"^canary\s+3\s+0\.1$", lines[3]);
+    }
+
+    [Fact]
+    public async Task Models_canary_with_weight_zero_clears_the_canary()
+    {
+        var run = await Mlops("models", "canary", "canary-clear", "3", "-w", "0");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var body = JsonDocument.Parse(api.Last("/api/v1/models/canary-clear/canary").Body).RootElement;
+        Assert.Equal(0, body.GetProperty("weight").GetDouble());
+        Assert.Equal("Cleared the canary of canary-clear.", run.StdoutLines[0]);
+        Assert.DoesNotContain(run.StdoutLines, l => l.StartsWith("canary", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Models_rollback_prints_the_version_now_in_production()
+    {
+        var run = await Mlops("models", "rollback", "fraud-demo");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("POST", api.Last("/api/v1/models/fraud-demo/rollback").Method);
+        Assert.Equal("Rolled back fraud-demo to version 1.", run.StdoutLines[0]);
+        Assert.Matches(@"^production\s+1\s+-$", run.StdoutLines[2]);
+    }
+
+    [Fact]
+    public async Task Models_undeploy_then_deploy_post_to_their_routes()
+    {
+        var undeploy = await Mlops("models", "undeploy", "fraud-demo");
+        Assert.Equal(ExitCodes.Ok, undeploy.ExitCode);
+        Assert.Equal("POST", api.Last("/api/v1/models/fraud-demo/undeploy").Method);
+        Assert.Equal("Undeployed fraud-demo.", undeploy.StdoutLines[0]);
+        Assert.Matches(@"^undeployed\s+2\s+-$", undeploy.StdoutLines[2]);
+
+        var deploy = await Mlops("models", "deploy", "fraud-demo", "--output", "json");
+        Assert.Equal(ExitCodes.Ok, deploy.ExitCode);
+        Assert.Equal("POST", api.Last("/api/v1/models/fraud-demo/deploy").Method);
+        Assert.Equal(2, JsonDocument.Parse(deploy.Stdout).RootElement.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Audit_prints_the_changes_newest_first_and_passes_the_limit()
+    {
+        var run = await Mlops("audit", "--limit", "5");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("?limit=5", api.Last("/api/v1/audit").Query);
+        var lines = run.StdoutLines;
+        Assert.Matches(@"^TIME\s+ACTOR\s+ACTION\s+MODEL\s+VERSION\s+RESULT\s+DETAIL$", lines[0]);
+        Assert.Matches(@"^2026-11-24 09:50:00Z\s+MLOPS_ADMIN_KEY\s+promote\s+fraud-demo\s+2\s+done\s+production=2, previous=1$", lines[1]);
+        Assert.Matches(@"^2026-11-24 09:49:00Z\s+anonymous\s+rollback\s+fresh\s+-\s+conflict\s+-$", lines[2]);
+    }
+
+    [Fact]
+    public async Task Audit_as_json_without_a_limit_lets_the_node_choose()
+    {
+        var run = await Mlops("audit", "-o", "json");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("", api.Last("/api/v1/audit").Query);
+        Assert.Equal(FakeAdminApi.AuditJson.Trim(), run.Stdout.Trim());
+    }
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+}
