@@ -16,11 +16,38 @@ public sealed record ModelSummary(
     [property: JsonPropertyName("state")] string State,
     [property: JsonPropertyName("reason")] string? Reason)
 {
+    [JsonPropertyName("canary")] public CanarySummary? Canary { get; init; }
+    [JsonPropertyName("previous_version")] public int? PreviousVersion { get; init; }
+    [JsonPropertyName("last_swap")] public SwapSummary? LastSwap { get; init; }
+    [JsonPropertyName("version_stats")] public IReadOnlyList<VersionStatsSummary> VersionStats { get; init; } = [];
+
     public static ModelSummary From(ModelStatus status) => new(
         status.Name,
         status.Versions,
         status.ProductionVersion,
         status.ServingVersion,
         ModelStates.ToWireName(status.State),
-        status.Reason);
+        status.Reason)
+    {
+        Canary = status.Canary is { } canary ? new CanarySummary(canary.Version, canary.Weight) : null,
+        PreviousVersion = status.PreviousVersion,
+        LastSwap = status.LastSwap is { } swap ? new SwapSummary(swap.From, swap.To, swap.At, swap.Succeeded, swap.Reason) : null,
+        VersionStats = status.VersionStats.Select(v => new VersionStatsSummary(v.Version, v.Served, v.Failed, v.P50Ms, v.P99Ms)).ToList(),
+    };
 }
+
+public sealed record CanarySummary([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
+
+public sealed record SwapSummary(
+    [property: JsonPropertyName("from")] int? From,
+    [property: JsonPropertyName("to")] int To,
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("succeeded")] bool Succeeded,
+    [property: JsonPropertyName("reason")] string? Reason);
+
+public sealed record VersionStatsSummary(
+    [property: JsonPropertyName("version")] int Version,
+    [property: JsonPropertyName("served")] long Served,
+    [property: JsonPropertyName("failed")] long Failed,
+    [property: JsonPropertyName("p50_ms")] double P50Ms,
+    [property: JsonPropertyName("p99_ms")] double P99Ms);

@@ -30,7 +30,7 @@ public sealed class ModelsApiTests : IAsyncLifetime
 
         var broken = models[0];
         Assert.Equal(
-            ["name", "versions", "production_version", "serving_version", "state", "reason"],
+            ["name", "versions", "production_version", "serving_version", "state", "reason", "canary", "previous_version", "last_swap", "version_stats"],
             broken.EnumerateObject().Select(p => p.Name));
         Assert.Equal([2, 3], broken.GetProperty("versions").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal(3, broken.GetProperty("production_version").GetInt32());
@@ -43,6 +43,15 @@ public sealed class ModelsApiTests : IAsyncLifetime
 
         var fraud = models[3];
         Assert.Equal(2, fraud.GetProperty("serving_version").GetInt32());
+        Assert.Equal(1, fraud.GetProperty("canary").GetProperty("version").GetInt32());
+        Assert.Equal(0.1, fraud.GetProperty("canary").GetProperty("weight").GetDouble());
+        Assert.Equal(1, fraud.GetProperty("previous_version").GetInt32());
+        Assert.True(fraud.GetProperty("last_swap").GetProperty("succeeded").GetBoolean());
+        Assert.Equal(2, fraud.GetProperty("last_swap").GetProperty("to").GetInt32());
+        var stats = fraud.GetProperty("version_stats")[0];
+        Assert.Equal(90, stats.GetProperty("served").GetInt64());
+        Assert.Equal(12.0, stats.GetProperty("p99_ms").GetDouble());
+        Assert.Equal(JsonValueKind.Null, broken.GetProperty("canary").ValueKind);
     }
 
     [Fact]

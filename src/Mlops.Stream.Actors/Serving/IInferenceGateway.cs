@@ -69,4 +69,17 @@ public sealed record ModelStatus(
     ReplicaState State,
     string? Reason,
     ModelSignature? Signature,
-    string Platform = "onnxruntime_onnx");
+    string Platform = "onnxruntime_onnx")
+{
+    /// <summary>The canary a replica serves beside production, with its share of requests.</summary>
+    public CanaryTarget? Canary { get; init; }
+
+    /// <summary>The version kept warm for an instant rollback.</summary>
+    public int? PreviousVersion { get; init; }
+
+    /// <summary>The last swap attempt (version change) of the replica, successful or refused.</summary>
+    public SwapRecord? LastSwap { get; init; }
+
+    /// <summary>Requests served and failed, and latency, per version.</summary>
+    public IReadOnlyList<VersionStats> VersionStats { get; init; } = [];
+}

@@ -53,7 +53,13 @@ public sealed class ShardedInferenceGateway(IActorRef replicas, ServedModels ser
         {
             var status = await replicas.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(model)), StatusTimeout, cancellationToken)
                 .ConfigureAwait(false);
-            return new ModelStatus(model, versions, production, status.ServingVersion, status.State, status.Reason, status.Signature ?? signature);
+            return new ModelStatus(model, versions, production, status.ServingVersion, status.State, status.Reason, status.Signature ?? signature)
+            {
+                Canary = status.Canary,
+                PreviousVersion = status.PreviousVersion,
+                LastSwap = status.LastSwap,
+                VersionStats = status.Versions,
+            };
         }
         catch (AskTimeoutException)
         {

@@ -11,7 +11,13 @@ public static class Models
         [new TensorSpec("probabilities", TensorDataType.Fp32, [-1, 2]), new TensorSpec("label", TensorDataType.Int64, [-1])]);
 
     /// <summary>Production version 2, serving it, ready.</summary>
-    public static readonly ModelStatus Fraud = new("fraud", [1, 2], 2, 2, ReplicaState.Ready, null, FraudSignature);
+    public static readonly ModelStatus Fraud = new("fraud", [1, 2], 2, 2, ReplicaState.Ready, null, FraudSignature)
+    {
+        Canary = new CanaryTarget(1, 0.1),
+        PreviousVersion = 1,
+        LastSwap = new SwapRecord(1, 2, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero), true, null),
+        VersionStats = [new VersionStats(2, 90, 1, 3.5, 12.0)],
+    };
 
     /// <summary>Production version 1, still loading.</summary>
     public static readonly ModelStatus Churn = new("churn", [1], 1, null, ReplicaState.Loading, null, null);

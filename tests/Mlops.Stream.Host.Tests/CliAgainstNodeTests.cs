@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Host.Tests.Infrastructure;
+
+namespace Mlops.Stream.Host.Tests;
+
+/// <summary>The README's lifecycle walk-through, with the real `mlops` CLI against a real node.</summary>
+public sealed class CliAgainstNodeTests
+{
+    [Fact]
+    public async Task Register_canary_promote_and_rollback_with_the_cli_change_the_node_and_exit_0()
+    {
+        await using var node = await TestNode.StartAsync();
+        await node.WaitForOkAsync("/v2/models/fraud-demo/ready");
+        var file = Path.Combine(Path.GetTempPath(), $"retrained-{Guid.NewGuid():N}.onnx");
+        await File.WriteAllBytesAsync(file, DemoModelBuilder.Build("fraud-demo", seed: 5).OnnxModel);
+        var url = node.Address.ToString();
+
+        var (code, output, _) = await Mlops("models", "register", "fraud-demo", "--file", file, "--url", url);
+        Assert.Equal(0, code);
+        Assert.Contains("version 2", output);
+
+        (code, output, _) = await Mlops("models", "canary", "fraud-demo", "2", "--weight", "0.1", "--url", url);
+        Assert.Equal(0, code);
+        await WaitForJson(url, m => m.GetProperty("canary").ValueKind == JsonValueKind.Object && m.GetProperty("canary").GetProperty("version").GetInt32() == 2);
+
+        (code, _, _) = await Mlops("models", "promote", "fraud-demo", "2", "--url", url);
+        Assert.Equal(0, code);
+        await WaitForJson(url, m => m.GetProperty("serving_version").GetInt32() == 2 && m.GetProperty("canary").ValueKind == JsonValueKind.Null);
+
+        (code, _, _) = await Mlops("models", "rollback", "fraud-demo", "--url", url);
+        Assert.Equal(0, code);
+        var model = await WaitForJson(url, m => m.GetProperty("serving_version").GetInt32() == 1);
+        Assert.Equal(2, model.GetProperty("previous_version").GetInt32());
+
+        var (refused, _, error) = await Mlops("models", "promote", "fraud-demo", "9", "--url", url);
+        Assert.Equal(1, refused);
+        Assert.Contains("no version 9", error);
+
+        (code, output, _) = await Mlops("audit", "--limit", "4", "--output", "json", "--url", url);
+        Assert.Equal(0, code);
+        Assert.Equal(["promote", "rollback", "promote", "canary"],
+            JsonDocument.Parse(output).RootElement.EnumerateArray().Select(a => a.GetProperty("action").GetString()));
+    }
+
+    private static async Task<(int Code, string Output, string Error)> Mlops(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await global::Mlops.Stream.Cli.Cli.RunAsync(args, stdout, stderr, _ => null);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static async Task<JsonElement> WaitForJson(string url, Func<JsonElement, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var (code, output, error) = await Mlops("models", "status", "fraud-demo", "--output", "json", "--url", url);
+            Assert.True(code == 0, error);
+            var model = JsonDocument.Parse(output).RootElement.Clone();
+            if (condition(model)) return model;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"The node did not reach the expected state; last {output}");
+            await Task.Delay(100);
+        }
+    }
+}
