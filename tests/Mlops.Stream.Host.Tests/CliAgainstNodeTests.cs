@@ -37,10 +37,12 @@ public sealed class CliAgainstNodeTests
         Assert.Equal(1, refused);
         Assert.Contains("no version 9", error);
 
-        (code, output, _) = await Mlops("audit", "--limit", "4", "--output", "json", "--url", url);
+        (code, output, _) = await Mlops("audit", "--limit", "50", "--output", "json", "--url", url);
         Assert.Equal(0, code);
-        Assert.Equal(["promote", "rollback", "promote", "canary"],
-            JsonDocument.Parse(output).RootElement.EnumerateArray().Select(a => a.GetProperty("action").GetString()));
+        Assert.Equal(["promote", "rollback", "promote", "canary", "register"],
+            JsonDocument.Parse(output).RootElement.EnumerateArray()
+                .Where(a => a.GetProperty("actor").GetString() == "anonymous")
+                .Select(a => a.GetProperty("action").GetString()));
     }
 
     private static async Task<(int Code, string Output, string Error)> Mlops(params string[] args)

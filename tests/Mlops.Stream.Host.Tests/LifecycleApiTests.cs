@@ -65,8 +65,33 @@ public sealed class LifecycleApiTests
         using (var unknown = await node.Http.PostAsJsonAsync("/api/v1/models/nope/promote", new { version = 1 }))
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         var audit = await node.Http.GetFromJsonAsync<JsonElement>("/api/v1/audit?limit=20");
-        var actions = audit.EnumerateArray().Select(a => a.GetProperty("action").GetString()).ToList();
+        // Operators' changes (the replicas also record each swap they made, under their own name).
+        var actions = audit.EnumerateArray().Where(a => a.GetProperty("actor").GetString() == "anonymous")
+            .Select(a => a.GetProperty("action").GetString()).ToList();
+        Assert.Contains(audit.EnumerateArray(), a => a.GetProperty("actor").GetString()!.StartsWith("replica:") && a.GetProperty("action").GetString() == "swap");
         Assert.Equal(["promote", "canary", "deploy", "undeploy", "rollback", "promote", "canary", "register"], actions);
+    }
+
+    [Fact]
+    public async Task Registering_and_promoting_a_new_model_name_starts_serving_it_without_a_restart()
+    {
+        await using var node = await TestNode.StartAsync();
+        await node.WaitForOkAsync($"/v2/models/{Model}/ready");
+        var churn = DemoModelBuilder.Build("churn", seed: 3);
+
+        using (var registered = await node.Http.PostAsync("/api/v1/models/churn/versions", new ByteArrayContent(churn.OnnxModel)))
+            Assert.Equal(HttpStatusCode.Created, registered.StatusCode);   // no manifest: the signature is read from the model
+        using (var beforePromotion = await node.Http.PostAsync("/v2/models/churn/infer", new ByteArrayContent(churn.SampleRequestJson)))
+            Assert.Equal(HttpStatusCode.NotFound, beforePromotion.StatusCode);
+        await Post("/api/v1/models/churn/promote", new { version = 1 }, node);
+
+        await Eventually(node, async () =>
+        {
+            using var response = await node.Http.PostAsync("/v2/models/churn/infer", new ByteArrayContent(churn.SampleRequestJson));
+            return response.StatusCode == HttpStatusCode.OK;
+        }, "the new model serves");
+        var metadata = await node.Http.GetFromJsonAsync<JsonElement>("/v2/models/churn");
+        Assert.Equal("features", metadata.GetProperty("inputs")[0].GetProperty("name").GetString());
     }
 
     private static async Task<JsonElement> Post(string path, object? body, TestNode node)

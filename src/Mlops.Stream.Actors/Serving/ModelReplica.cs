@@ -153,7 +153,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<PrepareFailed>(failed => { if (failed.Slot == Slot.Canary) OnCanaryFailed(failed); else OnPrepareFailed(failed); });
         Receive<CanaryReleased>(released => DisposeSession(released.Model));
         Receive<CheckCanary>(_ => GuardCanary());
-        Receive<CanaryRolledBack>(rolledBack => _lastCanaryRollback = new SwapRecord(rolledBack.Version, Serving!.Version, DateTimeOffset.UtcNow, true, rolledBack.Reason));
+        Receive<CanaryRolledBack>(rolledBack =>
+        {
+            _lastCanaryRollback = new SwapRecord(rolledBack.Version, Serving!.Version, DateTimeOffset.UtcNow, true, rolledBack.Reason);
+            Audit("canary-auto-rollback", rolledBack.Version, "ok", rolledBack.Reason);
+        });
         Receive<Swapped>(OnSwapped);
         Receive<PipelineEnded>(ended =>
         {
@@ -322,9 +326,12 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _swapping = null;
         _failedTarget = null;
         if (_previous is not null) DisposeSession(_previous);
-        _previous = (OnnxModel)swapped.Old;
+        _previous = null;
+        if (_context.KeepPreviousVersion) _previous = (OnnxModel)swapped.Old;
+        else DisposeSession(swapped.Old);
         _lastSwap = new SwapRecord(from, swapped.Version, DateTimeOffset.UtcNow, true, null);
-        _log.Info("Replica {0}: now serving version {1} (version {2} kept warm for rollback)", _entityId, swapped.Version, from);
+        _log.Info("Replica {0}: now serving version {1} (was {2})", _entityId, swapped.Version, from);
+        Audit("swap", swapped.Version, "ok", $"version {from} → {swapped.Version}");
         MaybeStartSwap();
     }
 
@@ -335,8 +342,14 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _lastSwap = new SwapRecord(Serving?.Version, failed.Version, DateTimeOffset.UtcNow, false, failed.Cause.Message);
         _log.Error(failed.Cause, "Replica {0}: version {1} refused, version {2} keeps serving: {3}",
             _entityId, failed.Version, Serving?.Version, failed.Cause.Message);
+        Audit("swap", failed.Version, "refused", $"version {Serving?.Version} keeps serving: {failed.Cause.Message}");
         MaybeStartSwap();
     }
+
+    /// <summary>Records what the replica did on its own (the admin API records what operators asked for).</summary>
+    private void Audit(string action, int version, string result, string? detail) =>
+        _context.Audit?.WriteAsync(new Lifecycle.AuditEvent(Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow,
+            $"replica:{_entityId}", action, _model, version, result, detail));
 
     private void DisposeSession(IInferenceModel model)
     {
@@ -388,6 +401,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _canaryLoading = null;
         _refusedCanary = (failed.Version, failed.Cause.Message);
         _log.Error(failed.Cause, "Replica {0}: canary version {1} refused: {2}", _entityId, failed.Version, failed.Cause.Message);
+        Audit("canary-load", failed.Version, "refused", failed.Cause.Message);
         ReconcileCanary();
     }
 

@@ -26,6 +26,12 @@ public sealed record ServingContext(
 
     /// <summary>Automatic canary rollback; null turns it off.</summary>
     public CanaryGuard? CanaryGuard { get; init; }
+
+    /// <summary>Keep the replaced version's session loaded after a swap, for an instant rollback (costs its memory).</summary>
+    public bool KeepPreviousVersion { get; init; } = true;
+
+    /// <summary>Where swap outcomes and automatic rollbacks are recorded, beside the admin changes.</summary>
+    public Lifecycle.IAuditLog? Audit { get; init; }
 }
 
 /// <summary>

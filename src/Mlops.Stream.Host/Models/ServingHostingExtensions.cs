@@ -42,6 +42,8 @@ public static class ServingHostingExtensions
                 kafka)
             {
                 CanaryGuard = options.CanaryGuard.ToGuard(),
+                KeepPreviousVersion = options.KeepPreviousVersion,
+                Audit = sp.GetRequiredService<IAuditLog>(),
             };
         });
         services.AddSingleton<IInferenceGateway>(sp => new ShardedInferenceGateway(

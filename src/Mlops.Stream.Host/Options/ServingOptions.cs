@@ -20,6 +20,9 @@ public sealed class ServingOptions
     /// <summary>Kafka requests of one replica inside its batcher at once.</summary>
     public int KafkaInFlight { get; set; } = 256;
 
+    /// <summary>Keep the replaced version loaded after a swap for an instant rollback (costs its memory).</summary>
+    public bool KeepPreviousVersion { get; set; } = true;
+
     /// <summary>Automatic canary rollback (section <c>Inference:CanaryGuard</c>).</summary>
     public CanaryGuardOptions CanaryGuard { get; set; } = new();
 

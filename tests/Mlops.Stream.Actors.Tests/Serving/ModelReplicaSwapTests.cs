@@ -25,10 +25,14 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         _registry = new FolderModelRegistry(_root);
     }
 
-    private IActorRef StartReplica(CanaryGuard? guard = null) => Sys.ActorOf(ModelReplica.Props(ReplicaId.For(Model),
+    private readonly Mlops.Stream.Actors.Lifecycle.AuditLog _audit = new(null, "mlops.audit.v1", NullLogger.Instance);
+
+    private IActorRef StartReplica(CanaryGuard? guard = null, bool keepPrevious = true) => Sys.ActorOf(ModelReplica.Props(ReplicaId.For(Model),
         new ServingContext(_registry, OnnxModelOptions.Default, NullLoggerFactory.Instance, TopicCatalog.Default, null, null)
         {
             CanaryGuard = guard is null ? null : guard with { CheckEvery = TimeSpan.FromMilliseconds(50) },
+            KeepPreviousVersion = keepPrevious,
+            Audit = _audit,
         }));
 
     private async Task RegisterDemo(int seed) =>
@@ -151,6 +155,8 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(ReplicaState.Ready, status.State);
         var reply = Assert.IsType<InferReply.Served>(await Infer(replica, "after-refusal", 3));
         Assert.Equal(1, reply.Version);
+        var audited = Assert.Single(_audit.Recent(10), a => a.Action == "swap");
+        Assert.Equal(("refused", 2), (audited.Result, audited.Version));
     }
 
     [Fact]
@@ -211,6 +217,7 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         _output.WriteLine(status.LastCanaryRollback!.Reason);
         Assert.Contains("error rate", status.LastCanaryRollback.Reason);
         Assert.Null((await _registry.GetAliasesAsync(Model)).Canary);
+        await AwaitAssertAsync(() => Assert.Contains(_audit.Recent(10), a => a.Action == "canary-auto-rollback" && a.Version == 2));
         for (var i = 0; i < 20; i++)
             Assert.Equal(1, Assert.IsType<InferReply.Served>(await Infer(replica, $"after-{i}", i)).Version);
     }
@@ -234,5 +241,21 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(2, status.Canary?.Version);
         Assert.Null(status.LastCanaryRollback);
         Assert.Equal(0, status.LastGuardCheck!.Failed);
+    }
+
+    [Fact]
+    public async Task Without_keeping_the_previous_version_every_replaced_session_is_released_at_once()
+    {
+        await RegisterDemo(1);
+        await RegisterDemo(2);
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica(keepPrevious: false);
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 2));
+        var status = await WaitFor(replica, s => s.ServingVersion == 2 && s.SwappingTo is null, "version 2 serves");
+
+        Assert.Null(status.PreviousVersion);
+        Assert.Equal(1, status.DisposedSessions);
     }
 }
