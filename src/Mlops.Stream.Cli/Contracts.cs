@@ -55,7 +55,9 @@ internal sealed class ErrorDto
     [JsonPropertyName("code")] public string? Code { get; init; }
 }
 
-internal sealed record PromoteBody([property: JsonPropertyName("version")] int Version);
+internal sealed record PromoteBody(
+    [property: JsonPropertyName("version")] int Version,
+    [property: JsonPropertyName("force")] bool Force = false);
 
 internal sealed record CanaryBody([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
 

@@ -101,10 +101,14 @@ internal static class ModelsCommands
     {
         var model = ModelArgument();
         var version = VersionArgument("The version to serve as production");
-        var command = new Command("promote", "Make a version production; the old production becomes 'previous' (POST /api/v1/models/<model>/promote)") { model, version };
+        var force = new Option<bool>("--force")
+        {
+            Description = "Accept a breaking change: the version's inputs or outputs differ from the serving version's (clients must change too)",
+        };
+        var command = new Command("promote", "Make a version production; the old production becomes 'previous' (POST /api/v1/models/<model>/promote)") { model, version, force };
         runner.SetAction(command, async (context, ct) =>
         {
-            var body = AdminClient.Json(new PromoteBody(context.Parse.GetValue(version)), CliJsonContext.Default.PromoteBody);
+            var body = AdminClient.Json(new PromoteBody(context.Parse.GetValue(version), context.Parse.GetValue(force)), CliJsonContext.Default.PromoteBody);
             var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/promote", body, CliJsonContext.Default.AdminChangeDto, ct);
             WriteChange(context, answer, c => c.Changed
                 ? $"Promoted {c.Model} version {Table.Cell(c.Version)} to production."

@@ -21,7 +21,8 @@ public sealed record AliasResponse(
     [property: JsonPropertyName("version")] int Version,
     [property: JsonPropertyName("weight"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Weight);
 
-public sealed record PromoteRequest([property: JsonPropertyName("version")] int Version);
+/// <summary><c>force</c>: the operator accepts that the version's inputs or outputs differ from the serving version's.</summary>
+public sealed record PromoteRequest([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("force")] bool Force = false);
 
 public sealed record CanaryRequest([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
 
@@ -40,7 +41,7 @@ public static class AdminApi
         var models = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Admin");
         models.MapPost("/versions", RegisterAsync);
         models.MapPost("/promote", (string model, PromoteRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.PromoteAsync(model, body.Version, Actor(http), ct)));
+            Answer(admin.PromoteAsync(model, body.Version, Actor(http), ct, body.Force)));
         models.MapPost("/canary", (string model, CanaryRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.SetCanaryAsync(model, body.Version, body.Weight, Actor(http), ct)));
         models.MapPost("/rollback", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>

@@ -114,6 +114,16 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_promote_with_force_declares_the_breaking_change_and_without_it_does_not()
+    {
+        await Mlops("models", "promote", "fraud-demo", "3", "--force");
+        Assert.True(JsonDocument.Parse(api.Last("/api/v1/models/fraud-demo/promote").Body).RootElement.GetProperty("force").GetBoolean());
+
+        await Mlops("models", "promote", "fraud-demo", "3");
+        Assert.False(JsonDocument.Parse(api.Last("/api/v1/models/fraud-demo/promote").Body).RootElement.GetProperty("force").GetBoolean());
+    }
+
+    [Fact]
     public async Task Models_promote_of_the_production_version_says_nothing_changed_and_succeeds()
     {
         var run = await Mlops("models", "promote", "fraud-demo", "2");

@@ -30,6 +30,9 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
 {
     public const string PreviousAlias = "previous";
     public const string UndeployedAlias = "undeployed";
+
+    /// <summary>Names a production version whose signature differs from the one before: the operator forced it.</summary>
+    public const string BreakingAlias = "breaking";
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     /// <summary>Registers a version from ONNX bytes and an optional manifest (JSON: feature_names, labels, batching, sample request…).</summary>
@@ -49,12 +52,17 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
         }
     }
 
-    /// <summary>Makes <paramref name="version"/> production; the old production becomes <c>previous</c>; a canary of that version is cleared.</summary>
-    public Task<AdminResult> PromoteAsync(string model, int version, string actor, CancellationToken ct) =>
-        Change(actor, "promote", model, version, ct, aliases =>
+    /// <summary>
+    /// Makes <paramref name="version"/> production; the old production becomes <c>previous</c>; a canary of
+    /// that version is cleared. Replicas refuse a version whose inputs or outputs differ from the
+    /// serving ones unless <paramref name="force"/> declares the breaking change.
+    /// </summary>
+    public Task<AdminResult> PromoteAsync(string model, int version, string actor, CancellationToken ct, bool force = false) =>
+        Change(actor, force ? "promote-forced" : "promote", model, version, ct, aliases =>
         {
-            if (aliases.Production == version) return (aliases, null);
-            var updated = aliases.With(ModelAliases.ProductionAlias, version).Without(UndeployedAlias);
+            var breaking = force ? aliases.With(BreakingAlias, version) : aliases.Without(BreakingAlias);
+            if (aliases.Production == version) return (force ? breaking : aliases, null);
+            var updated = breaking.With(ModelAliases.ProductionAlias, version).Without(UndeployedAlias);
             if (aliases.Production is { } old) updated = updated.With(PreviousAlias, old);
             if (aliases.Canary?.Version == version) updated = updated.Without(ModelAliases.CanaryAlias);
             return (updated, null);
@@ -78,7 +86,9 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
         Change(actor, "rollback", model, null, ct, aliases =>
         {
             if (aliases.Resolve(PreviousAlias) is not { } previous) return (aliases, $"Model '{model}' has no previous version to roll back to.");
-            var updated = aliases.With(ModelAliases.ProductionAlias, previous).Without(ModelAliases.CanaryAlias);
+            // Going back to the version that served before restores its contract, so the
+            // compatibility check against the current one does not apply.
+            var updated = aliases.With(ModelAliases.ProductionAlias, previous).Without(ModelAliases.CanaryAlias).With(BreakingAlias, previous);
             updated = aliases.Production is { } current ? updated.With(PreviousAlias, current) : updated.Without(PreviousAlias);
             return (updated, null);
         });

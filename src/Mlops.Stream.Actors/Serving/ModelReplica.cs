@@ -55,9 +55,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     // Swap state, owned by the actor.
     private int? _target;
+    private bool _allowBreaking;
     private int? _swapping;
     private OnnxModel? _previous;
-    private (int Version, string Reason)? _failedTarget;
+    private (int Version, bool AllowBreaking, string Reason)? _failedTarget;
     private SwapRecord? _lastSwap;
     private int _disposedSessions;
 
@@ -132,6 +133,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             _target = targets.Production;
             _canaryTarget = targets.Canary;
+            _allowBreaking = targets.AllowBreaking;
         });
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady(_state == ReplicaState.Failed
             ? $"Model '{_model}' failed to load: {_reason}"
@@ -146,6 +148,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             _target = targets.Production;
             _canaryTarget = targets.Canary;
+            _allowBreaking = targets.AllowBreaking;
             MaybeStartSwap();
             ReconcileCanary();
         });
@@ -287,7 +290,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void MaybeStartSwap()
     {
         if (_swapping is not null || _target is not { } target || target == Serving!.Version) return;
-        if (_failedTarget is { } failed && failed.Version == target) return;   // retried only when the target changes
+        // A refused version is retried only when the target changes (or the operator forces it).
+        if (_failedTarget is { } failed && failed.Version == target && failed.AllowBreaking == _allowBreaking) return;
         _swapping = target;
         if (_previous is { } previous && previous.Version == target)
         {
@@ -297,7 +301,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             return;
         }
         _log.Info("Replica {0}: loading version {1} beside serving version {2}", _entityId, target, Serving.Version);
-        PrepareAsync(Slot.Production, target, Serving.Signature, withTopics: false).PipeTo(Self);
+        PrepareAsync(Slot.Production, target, _allowBreaking ? null : Serving.Signature, withTopics: false).PipeTo(Self);
     }
 
     private void OnPrepared(Prepared prepared)
@@ -338,7 +342,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void OnPrepareFailed(PrepareFailed failed)
     {
         _swapping = null;
-        _failedTarget = (failed.Version, failed.Cause.Message);
+        _failedTarget = (failed.Version, _allowBreaking, failed.Cause.Message);
         _lastSwap = new SwapRecord(Serving?.Version, failed.Version, DateTimeOffset.UtcNow, false, failed.Cause.Message);
         _log.Error(failed.Cause, "Replica {0}: version {1} refused, version {2} keeps serving: {3}",
             _entityId, failed.Version, Serving?.Version, failed.Cause.Message);

@@ -31,14 +31,16 @@ public sealed record StartReplica(string EntityId) : IReplicaMessage;
 /// The versions the registry's aliases ask for. The replica swaps towards them (idempotent: sent
 /// again and again by the keeper). Not answered; <see cref="GetReplicaStatus"/> shows the outcome.
 /// </summary>
-public sealed record SetTargets(string EntityId, int Production, CanaryTarget? Canary = null) : IReplicaMessage
+public sealed record SetTargets(string EntityId, int Production, CanaryTarget? Canary = null, bool AllowBreaking = false) : IReplicaMessage
 {
     public static SetTargets From(string entityId, ModelAliases aliases) => new(
         entityId,
         aliases.Production ?? throw new ArgumentException("A replica needs a production version.", nameof(aliases)),
         aliases.Canary is { Version: var version, Weight: > 0 and var weight } && version != aliases.Production
             ? new CanaryTarget(version, weight)
-            : null);
+            : null,
+        // A forced promotion (the admin API's "breaking" alias) may change inputs and outputs.
+        aliases.Resolve(Lifecycle.ModelAdministration.BreakingAlias) is { } breaking && breaking == aliases.Production);
 }
 
 /// <summary>The model is no longer served (undeployed): the replica drains its stream and passivates.</summary>

@@ -93,4 +93,20 @@ public sealed class ModelAdministrationTests
         Assert.Null((await _registry.GetAliasesAsync(Model)).Canary);
         Assert.Contains(_admin.Audit(100), a => a.Result == "invalid" && a.Action == "register");
     }
+
+    [Fact]
+    public async Task A_forced_promotion_marks_the_version_as_a_declared_breaking_change_and_a_normal_one_clears_it()
+    {
+        await RegisterTwoVersions();
+        await _admin.PromoteAsync(Model, 1, "alice", default);
+
+        var forced = Assert.IsType<AdminResult.Done>(await _admin.PromoteAsync(Model, 2, "alice", default, force: true));
+        Assert.Equal(2, forced.Aliases.Resolve(ModelAdministration.BreakingAlias));
+        Assert.True(Mlops.Stream.Actors.Serving.SetTargets.From("m#0", forced.Aliases).AllowBreaking);
+        Assert.Equal("promote-forced", _admin.Audit(1)[0].Action);
+
+        var normal = Assert.IsType<AdminResult.Done>(await _admin.PromoteAsync(Model, 1, "alice", default));
+        Assert.Null(normal.Aliases.Resolve(ModelAdministration.BreakingAlias));
+        Assert.False(Mlops.Stream.Actors.Serving.SetTargets.From("m#0", normal.Aliases).AllowBreaking);
+    }
 }

@@ -258,4 +258,24 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         Assert.Null(status.PreviousVersion);
         Assert.Equal(1, status.DisposedSessions);
     }
+
+    [Fact]
+    public async Task An_incompatible_version_serves_only_when_the_operator_forces_the_breaking_change()
+    {
+        await RegisterDemo(1);
+        await _registry.RegisterVersionAsync(new ModelRegistration(Model, ModelSurgery.RenameInput(DemoModelBuilder.Build(Model, 2).OnnxModel, "feats")));
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica();
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 2));
+        await WaitFor(replica, s => s.LastSwap is { Succeeded: false }, "the incompatible version is refused");
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 2, AllowBreaking: true));
+        var status = await WaitFor(replica, s => s.ServingVersion == 2 && s.SwappingTo is null, "the forced version serves");
+
+        Assert.Equal("feats", status.Signature!.Inputs.Single().Name);
+        var body = InferenceCodec.EncodeRequest(new InferenceRequest("new-contract", [Tensor.Create("feats", new float[30], 1, 30)]));
+        var reply = Assert.IsType<InferReply.Served>(await replica.Ask<InferReply>(new Infer(ReplicaId.For(Model), null, body), TimeSpan.FromSeconds(30)));
+        Assert.Equal(2, reply.Version);
+    }
 }
