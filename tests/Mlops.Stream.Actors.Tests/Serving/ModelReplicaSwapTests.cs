@@ -278,4 +278,25 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         var reply = Assert.IsType<InferReply.Served>(await replica.Ask<InferReply>(new Infer(ReplicaId.For(Model), null, body), TimeSpan.FromSeconds(30)));
         Assert.Equal(2, reply.Version);
     }
+
+    [Fact]
+    public async Task A_target_that_arrives_mid_swap_supersedes_the_pending_one_and_the_replica_ends_on_the_newest()
+    {
+        foreach (var seed in new[] { 1, 2, 3 }) await RegisterDemo(seed);
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica();
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 2));
+        replica.Tell(new SetTargets(ReplicaId.For(Model), 3));   // while version 2 is still loading
+        var status = await WaitFor(replica, s => s.ServingVersion == 3 && s.SwappingTo is null, "version 3 serves");
+
+        Assert.Equal(3, status.LastSwap!.To);
+        Assert.True(status.LastSwap.Succeeded);
+        // Either version 2 was dropped when it finished loading (released; 1 kept warm), or it served
+        // for a moment before 3 replaced it (1 released; 2 kept warm): one session released either way.
+        Assert.Equal(1, status.DisposedSessions);
+        Assert.Contains(status.PreviousVersion, new int?[] { 1, 2 });
+        Assert.Equal(3, Assert.IsType<InferReply.Served>(await Infer(replica, "after", 1)).Version);
+    }
 }
