@@ -191,7 +191,6 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             _log.Info("Replica {0}: model no longer served; passivating", _entityId);
             Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopReplica.Instance));
         });
-        Receive<StartReplica>(_ => { });
         Receive<GetReplicaStatus>(_ => Sender.Tell(Status()));
     }
 

@@ -24,12 +24,10 @@ public static class ReplicaId
     }
 }
 
-/// <summary>Make sure the replica runs (sharding starts it on the first message). Not answered.</summary>
-public sealed record StartReplica(string EntityId) : IReplicaMessage;
-
 /// <summary>
 /// The versions the registry's aliases ask for. The replica swaps towards them (idempotent: sent
-/// again and again by the keeper). Not answered; <see cref="GetReplicaStatus"/> shows the outcome.
+/// again and again by the keeper; the first one also starts the entity through sharding). Not
+/// answered; <see cref="GetReplicaStatus"/> shows the outcome.
 /// </summary>
 public sealed record SetTargets(string EntityId, int Production, CanaryTarget? Canary = null, bool AllowBreaking = false) : IReplicaMessage
 {
