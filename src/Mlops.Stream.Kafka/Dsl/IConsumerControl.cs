@@ -25,6 +25,12 @@ public sealed record ConsumerMetrics(
     long Rebalances,
     IReadOnlyDictionary<TopicPartition, long> CommittedOffsets)
 {
+    /// <summary>
+    /// Records behind the end of each assigned partition (end offset − committed offset), as last
+    /// measured by the consumer every couple of seconds; partitions not measured yet are absent.
+    /// </summary>
+    public IReadOnlyDictionary<TopicPartition, long> Lag { get; init; } = new Dictionary<TopicPartition, long>();
+
     public override string ToString() =>
         $"assigned {AssignedPartitions.Count}, paused {PausedPartitions.Count}, buffered {Buffered} (max {BufferHighWatermark}), " +
         $"pauses {Pauses}, consumed {Consumed}, emitted {Emitted}, in flight {InFlight}, completed {Completed}, commits {Commits}, " +

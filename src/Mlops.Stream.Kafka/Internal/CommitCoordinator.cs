@@ -75,6 +75,20 @@ internal sealed class CommitCoordinator
         }
     }
 
+    /// <summary>
+    /// Per partition, the offset lag is counted from: the committed offset, or before the first
+    /// commit of this assignment, the first offset consumed (everything from there is uncommitted).
+    /// </summary>
+    public IReadOnlyDictionary<TopicPartition, long> LagBaselines
+    {
+        get
+        {
+            lock (_lock)
+                return _partitions.Where(p => p.Value.Committed >= 0 || p.Value.FirstConsumed >= 0)
+                    .ToDictionary(p => p.Key, p => p.Value.Committed >= 0 ? p.Value.Committed : p.Value.FirstConsumed);
+        }
+    }
+
     // ---- poll thread ----
 
     public void OnAssigned(IEnumerable<TopicPartition> partitions)

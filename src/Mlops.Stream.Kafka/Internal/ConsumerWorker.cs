@@ -18,6 +18,8 @@ namespace Mlops.Stream.Kafka.Internal;
 internal sealed class ConsumerWorker<TKey, TValue>
 {
     private static readonly TimeSpan UnreachableProbeInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan LagRefreshInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan BrokerQueryTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly ConsumerSettings<TKey, TValue> _settings;
     private readonly Subscription _subscription;
@@ -40,13 +42,16 @@ internal sealed class ConsumerWorker<TKey, TValue>
     private long _consumed, _emitted, _pauses, _rebalances;
     private TopicPartition[] _assignedSnapshot = [];
     private TopicPartition[] _pausedSnapshot = [];
+    private IReadOnlyDictionary<TopicPartition, long> _lagSnapshot = new Dictionary<TopicPartition, long>();
 
     // Poll-thread state.
     private readonly HashSet<TopicPartition> _assigned = new();
+    private readonly Dictionary<TopicPartition, long> _groupCommitted = new();
     private bool _paused;
     private bool _assignmentChanged;
     private Error? _fatalError;
     private DateTime _lastProbe = DateTime.MinValue;
+    private DateTime _lastLagRefresh = DateTime.MinValue;
 
     public ConsumerWorker(
         ConsumerSettings<TKey, TValue> settings,
@@ -117,7 +122,10 @@ internal sealed class ConsumerWorker<TKey, TValue>
                 return new ConsumerMetrics(
                     _assignedSnapshot, _pausedSnapshot, _buffer.Count, _bufferHighWatermark, _pauses,
                     _consumed, _emitted, Coordinator.InFlight, Coordinator.Completed, Coordinator.Commits,
-                    Coordinator.StaleCompletions, Coordinator.RevokedUncommitted, _rebalances, Coordinator.CommittedOffsets);
+                    Coordinator.StaleCompletions, Coordinator.RevokedUncommitted, _rebalances, Coordinator.CommittedOffsets)
+                {
+                    Lag = _lagSnapshot,
+                };
         }
     }
 
@@ -153,6 +161,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
             {
                 if (_fatalError is { } fatal) throw new KafkaException(fatal);
                 ApplyPause(ShouldPause());
+                RefreshLag();
                 if (!_paused && WaitWhileFull()) continue;
 
                 ConsumeResult<TKey, TValue>? record;
@@ -261,7 +270,11 @@ internal sealed class ConsumerWorker<TKey, TValue>
     private void OnAssigned(List<TopicPartition> partitions)
     {
         Coordinator.OnAssigned(partitions);
-        foreach (var tp in partitions) _assigned.Add(tp);
+        foreach (var tp in partitions)
+        {
+            _assigned.Add(tp);
+            _groupCommitted.Remove(tp);
+        }
         _assignmentChanged = true;
         lock (_gate)
         {
@@ -301,6 +314,63 @@ internal sealed class ConsumerWorker<TKey, TValue>
             foreach (var item in keep) _buffer.Enqueue(item);
             if (_buffer.Count < _settings.MaxBufferSize) _fullSince = null;
         }
+    }
+
+    /// <summary>
+    /// Consumer lag per assigned partition (end offset − committed offset), measured here because
+    /// not every broker answers DescribeConsumerGroups (the embedded one does not). The end offset
+    /// is librdkafka's cached high watermark, fresh with every fetch; a paused partition is not
+    /// fetched, so its watermarks are asked of the broker (briefly, and not while it is unreachable).
+    /// The committed offset is this consumer's own last commit; before its first commit, the first
+    /// offset it consumed (all after it is uncommitted); before any record, the group's committed
+    /// offset as the broker had it at assignment, else the low watermark (where a new group starts).
+    /// Runs on the poll thread, which owns the consumer.
+    /// </summary>
+    private void RefreshLag()
+    {
+        if (DateTime.UtcNow - _lastLagRefresh < LagRefreshInterval) return;
+        _lastLagRefresh = DateTime.UtcNow;
+        var reachable = !_settings.Health.IsUnreachable(_settings.Name);
+        var askBroker = _paused && reachable;
+        var baselines = Coordinator.LagBaselines;
+        var lag = new Dictionary<TopicPartition, long>();
+        foreach (var tp in _assigned)
+        {
+            var watermarks = _consumer.GetWatermarkOffsets(tp);
+            if (askBroker || (watermarks.Low.Value < 0 && reachable))
+            {
+                try
+                {
+                    watermarks = _consumer.QueryWatermarkOffsets(tp, BrokerQueryTimeout);
+                }
+                catch (KafkaException)
+                {
+                    askBroker = reachable = false;   // one slow answer is enough: keep cached values this round
+                }
+            }
+            var from = baselines.TryGetValue(tp, out var offset) ? offset : GroupStart(tp, watermarks.Low.Value, reachable);
+            if (watermarks.High.Value >= 0 && from >= 0) lag[tp] = Math.Max(0, watermarks.High.Value - from);
+        }
+        lock (_gate) _lagSnapshot = lag;
+    }
+
+    /// <summary>The group's committed offset of a partition this consumer has not consumed from yet, asked once per assignment.</summary>
+    private long GroupStart(TopicPartition tp, long low, bool reachable)
+    {
+        if (!_groupCommitted.TryGetValue(tp, out var committed))
+        {
+            if (!reachable) return -1;
+            try
+            {
+                committed = _consumer.Committed([tp], BrokerQueryTimeout)[0].Offset.Value;
+                _groupCommitted[tp] = committed;
+            }
+            catch (KafkaException)
+            {
+                return -1;
+            }
+        }
+        return committed >= 0 ? committed : low;
     }
 
     /// <summary>

@@ -38,10 +38,16 @@ public sealed class BackpressureTests(KafkaFixture kafka, ITestOutputHelper outp
         // Everything consumed is either emitted (at most a few stream buffers' worth) or in the bounded buffer.
         Assert.Equal(stalled.Consumed, stalled.Emitted + stalled.Buffered);
         Assert.InRange(stalled.Consumed, bufferSize, bufferSize + 64);
+        // Nothing is committed, so the lag measured from the consumer is the whole topic, even
+        // though paused partitions are not fetched.
+        await StreamAssertions.EventuallyAsync(() => control.Metrics.Lag is { Count: partitions } lag && lag.Values.Sum() == count,
+            "the consumer measures the whole topic as lag", state: () => string.Join(", ", control.Metrics.Lag));
 
         gate.SetResult();
         await StreamAssertions.EventuallyAsync(() => control.Metrics.Completed >= count, "every record completed after the gate opened", state: () => control.Metrics);
         Assert.Empty(control.Metrics.PausedPartitions);
+        await StreamAssertions.EventuallyAsync(() => control.Metrics.Lag is { Count: partitions } lag && lag.Values.All(l => l == 0),
+            "the lag falls to zero once everything is committed", state: () => string.Join(", ", control.Metrics.Lag));
         await control.DrainAndShutdown();
 
         Assert.True(control.Metrics.BufferHighWatermark <= bufferSize + 1);
