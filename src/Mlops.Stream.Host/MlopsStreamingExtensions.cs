@@ -1,6 +1,7 @@
 using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Logging;
+using Mlops.Stream.Host.Metrics;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
@@ -12,7 +13,7 @@ public static class MlopsStreamingExtensions
 {
     /// <summary>
     /// Everything a Mlops.Stream node runs: console logging, HTTP listening address and security, Kafka (external or embedded),
-    /// the Akka cluster with sharding, health checks and the system information endpoint's source.
+    /// the Akka cluster with sharding, metrics, health checks and the system information endpoint's source.
     /// Production and tests compose the node through this one call.
     /// </summary>
     public static WebApplicationBuilder AddMlopsStreaming(this WebApplicationBuilder builder)
@@ -20,6 +21,7 @@ public static class MlopsStreamingExtensions
         builder.AddMlopsLogging();
         builder.AddMlopsHttp();
         builder.AddMlopsKafka();
+        builder.AddMlopsMetrics();
         builder.AddMlopsRegistry();
         builder.AddMlopsServing();
         builder.AddMlopsAkka();

@@ -11,6 +11,7 @@ builder.AddMlopsStreaming();
 var app = builder.Build();
 app.UseMlopsSecurity();
 app.MapHealthApi();
+app.MapMetricsApi();
 app.MapSystemApi();
 app.MapInferenceApi();
 app.MapModelsApi();

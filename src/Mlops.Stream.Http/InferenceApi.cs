@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http.Internal;
 
@@ -62,10 +64,7 @@ public static class InferenceApi
         IInferenceGateway gateway, CancellationToken cancellationToken)
     {
         var models = await gateway.ListModelsAsync(cancellationToken);
-        var unready = models
-            .Where(m => m.ProductionVersion is not null && m.State != ReplicaState.Ready)
-            .Select(m => $"{m.Name} ({ModelStates.ToWireName(m.State)}{(m.Reason is null ? "" : ": " + m.Reason)})")
-            .ToList();
+        var unready = ModelReadiness.Unready(models);
         return unready.Count == 0
             ? TypedResults.Ok(new ServerReadyResponse(true))
             : Error(StatusCodes.Status503ServiceUnavailable, "models not ready: " + string.Join(", ", unready), HttpErrorCodes.ModelNotReady);
@@ -120,12 +119,25 @@ public static class InferenceApi
         return TypedResults.Ok(new ModelReadyResponse(model, true));
     }
 
+    /// <summary>Runs one infer call and counts it in <c>mlops_requests_total</c> (source http) when the node has metrics.</summary>
     private static async Task<Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult>> InferAsync(
+        HttpContext context, IInferenceGateway gateway, InferenceApiOptions options, ILoggerFactory loggers, string model, string? versionText)
+    {
+        var (result, outcome) = await RunInferAsync(context, gateway, options, loggers, model, versionText);
+        // The model label only carries names the serving side knew: an unknown or malformed name
+        // from a caller must not create a series.
+        context.RequestServices.GetService<ServingMetrics>()?.CountRequest(outcome.ModelKnown ? model : "", outcome.Version, RequestSources.Http, outcome.Outcome);
+        return result;
+    }
+
+    private readonly record struct CountedOutcome(string Outcome, bool ModelKnown = false, int? Version = null);
+
+    private static async Task<(Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult>, CountedOutcome)> RunInferAsync(
         HttpContext context, IInferenceGateway gateway, InferenceApiOptions options, ILoggerFactory loggers, string model, string? versionText)
     {
         if (!TryParseVersion(versionText, out var version, out var badVersion))
         {
-            return badVersion;
+            return (badVersion, new CountedOutcome(RequestOutcomes.Invalid));
         }
 
         // Every log line of this request (here and in the serving side, which runs in the same async
@@ -141,20 +153,20 @@ public static class InferenceApi
             var read = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBodyBytes, aborted);
             if (read is null)
             {
-                return Error(
+                return (Error(
                     StatusCodes.Status413PayloadTooLarge,
                     $"request body is larger than the limit of {options.MaxRequestBodyBytes} bytes",
-                    HttpErrorCodes.BodyTooLarge);
+                    HttpErrorCodes.BodyTooLarge), new CountedOutcome(RequestOutcomes.Invalid));
             }
             body = read.Value;
         }
         catch (BadHttpRequestException e)
         {
-            return Error(StatusCodes.Status400BadRequest, e.Message, HttpErrorCodes.BadRequest);
+            return (Error(StatusCodes.Status400BadRequest, e.Message, HttpErrorCodes.BadRequest), new CountedOutcome(RequestOutcomes.Invalid));
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {
-            return TypedResults.StatusCode(ClientClosedRequest);
+            return (TypedResults.StatusCode(ClientClosedRequest), new CountedOutcome(RequestOutcomes.Cancelled));
         }
 
         // The timeout bounds the gateway call only, not the upload. WaitAsync also covers a gateway
@@ -169,7 +181,7 @@ public static class InferenceApi
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                return TypedResults.StatusCode(ClientClosedRequest);
+                return (TypedResults.StatusCode(ClientClosedRequest), new CountedOutcome(RequestOutcomes.Cancelled));
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
@@ -179,12 +191,25 @@ public static class InferenceApi
             {
                 // The gateway promises replies, not exceptions; one escaping is a server bug.
                 logger.LogError(e, "Inference on model {Model} failed unexpectedly", model);
-                return Error(StatusCodes.Status500InternalServerError, "inference failed unexpectedly; the server log has the details", HttpErrorCodes.Internal);
+                return (Error(StatusCodes.Status500InternalServerError, "inference failed unexpectedly; the server log has the details", HttpErrorCodes.Internal),
+                    new CountedOutcome(RequestOutcomes.Failed));
             }
         }
 
-        return ToResult(reply, context.Response);
+        return (ToResult(reply, context.Response), Outcome(reply, version));
     }
+
+    private static CountedOutcome Outcome(InferReply reply, int? version) => reply switch
+    {
+        InferReply.Served served => new(RequestOutcomes.Success, true, served.Version),
+        InferReply.Invalid => new(RequestOutcomes.Invalid, true, version),
+        InferReply.NotFound => new(RequestOutcomes.Invalid),
+        InferReply.NotReady => new(RequestOutcomes.Rejected, true, version),
+        InferReply.Rejected { Rejection.Reason: BatchRejectionReason.ModelFailed } => new(RequestOutcomes.Failed, true, version),
+        InferReply.Rejected => new(RequestOutcomes.Rejected, true, version),
+        InferReply.TimedOut => new(RequestOutcomes.TimedOut, true, version),
+        _ => new(RequestOutcomes.Failed),
+    };
 
     private static Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult> ToResult(InferReply reply, HttpResponse response)
     {

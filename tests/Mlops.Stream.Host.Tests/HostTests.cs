@@ -36,12 +36,12 @@ public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<Runnin
     }
 
     [Fact]
-    public async Task The_node_becomes_ready_once_the_cluster_is_up_kafka_answers_and_the_audit_topic_exists()
+    public async Task The_node_becomes_ready_once_the_cluster_is_up_kafka_answers_the_audit_topic_exists_and_the_models_serve()
     {
         using var response = await Node.WaitForOkAsync("/healthz/ready");
 
         var body = await response.Content.ReadFromJsonAsync<HealthReportResponse>();
-        Assert.Equal(["akka.cluster.join", "kafka", "kafka-clients", "kafka-shared-topics"], body!.Checks.Select(c => c.Name));
+        Assert.Equal(["akka.cluster.join", "kafka", "kafka-clients", "kafka-shared-topics", "models"], body!.Checks.Select(c => c.Name).Order());
         Assert.All(body.Checks, c => Assert.Equal("Healthy", c.Status));
     }
 

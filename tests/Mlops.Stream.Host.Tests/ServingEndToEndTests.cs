@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
@@ -246,5 +247,13 @@ public sealed class BrokenModelTests
         using var response = await node.Http.PostAsync("/v2/models/broken/infer", new ByteArrayContent(request));
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("sha256", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+
+        // A production model without a serving version keeps the node out of a load balancer.
+        using var ready = await node.Http.GetAsync("/healthz/ready");
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var report = await ready.Content.ReadFromJsonAsync<Mlops.Stream.Http.HealthReportResponse>();
+        var models = Assert.Single(report!.Checks, c => c.Name == "models");
+        Assert.Equal("Unhealthy", models.Status);
+        Assert.Contains("broken (failed: ", models.Description);
     }
 }

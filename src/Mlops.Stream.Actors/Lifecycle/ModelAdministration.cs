@@ -26,7 +26,7 @@ public abstract record AdminResult
 /// last promotion, target of a rollback) and <c>undeployed</c> (the production version while a model
 /// is undeployed).
 /// </summary>
-public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit, TimeProvider? clock = null)
+public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit, TimeProvider? clock = null, Metrics.ServingMetrics? metrics = null)
 {
     public const string PreviousAlias = "previous";
     public const string UndeployedAlias = "undeployed";
@@ -82,8 +82,9 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
     }
 
     /// <summary>Production goes back to <c>previous</c> (and the rolled-back version becomes <c>previous</c>); the canary is cleared.</summary>
-    public Task<AdminResult> RollbackAsync(string model, string actor, CancellationToken ct) =>
-        Change(actor, "rollback", model, null, ct, aliases =>
+    public async Task<AdminResult> RollbackAsync(string model, string actor, CancellationToken ct)
+    {
+        var result = await Change(actor, "rollback", model, null, ct, aliases =>
         {
             if (aliases.Resolve(PreviousAlias) is not { } previous) return (aliases, $"Model '{model}' has no previous version to roll back to.");
             // Going back to the version that served before restores its contract, so the
@@ -91,7 +92,10 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
             var updated = aliases.With(ModelAliases.ProductionAlias, previous).Without(ModelAliases.CanaryAlias).With(BreakingAlias, previous);
             updated = aliases.Production is { } current ? updated.With(PreviousAlias, current) : updated.Without(PreviousAlias);
             return (updated, null);
-        });
+        }).ConfigureAwait(false);
+        if (result is AdminResult.Done { Changed: true }) metrics?.CountRollback(model, "operator");
+        return result;
+    }
 
     /// <summary>Stops serving: production moves to <c>undeployed</c>, so the replicas stop.</summary>
     public Task<AdminResult> UndeployAsync(string model, string actor, CancellationToken ct) =>

@@ -3,7 +3,9 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Microsoft.Extensions.Logging;
+using System.Diagnostics;
 using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Onnx;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Wire;
@@ -52,6 +54,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private ReplicaRouter? _router;
     private ModelTopics? _topics;
     private DrainingControl<Done>? _pipeline;
+    private readonly ReplicaGauges _gauges;
+    private IDisposable? _untrackGauges;
 
     // Swap state, owned by the actor.
     private int? _target;
@@ -76,6 +80,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _entityId = entityId;
         _model = ReplicaId.Parse(entityId).Model;
         _context = context;
+        _gauges = new ReplicaGauges(_model);
         Become(Loading);
     }
 
@@ -85,12 +90,17 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private OnnxModel? Serving => (OnnxModel?)_router?.Production.Model;
 
-    protected override void PreStart() => StartInitialLoad();
+    protected override void PreStart()
+    {
+        _untrackGauges = _context.Metrics.Track(_gauges);
+        StartInitialLoad();
+    }
 
     protected override void PostStop()
     {
         // Drain the stream (in-flight requests finish and are committed), then stop the batcher and
         // free the ONNX sessions. Nothing here may block the actor's thread.
+        _untrackGauges?.Dispose();
         var pipeline = _pipeline;
         var router = _router;
         var previous = _previous;
@@ -159,12 +169,14 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<CanaryRolledBack>(rolledBack =>
         {
             _lastCanaryRollback = new SwapRecord(rolledBack.Version, Serving!.Version, DateTimeOffset.UtcNow, true, rolledBack.Reason);
+            _context.Metrics.CountRollback(_model, "canary_guard");
             Audit("canary-auto-rollback", rolledBack.Version, "ok", rolledBack.Reason);
         });
         Receive<Swapped>(OnSwapped);
         Receive<PipelineEnded>(ended =>
         {
             _pipeline = null;
+            _gauges.Consumer = null;
             _log.Warning("Replica {0}: Kafka stream ended ({1}); starting it again in {2}", _entityId,
                 ended.Cause?.Message ?? "completed", _context.RestartPipelineAfter);
             Timers.StartSingleTimer(nameof(RestartPipeline), RestartPipeline.Instance, _context.RestartPipelineAfter);
@@ -226,9 +238,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void OnInitialLoad(Prepared prepared)
     {
         _topics = prepared.Topics;
-        var batcher = new DynamicBatcher(prepared.Model, BatchingSettings.FromManifest(prepared.Manifest),
-            logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>());
-        _router = new ReplicaRouter(batcher);
+        _router = new ReplicaRouter(NewBatcher(prepared));
+        _gauges.Router = _router;
         _state = ReplicaState.Ready;
         _reason = null;
         _target ??= prepared.Version;
@@ -239,6 +250,12 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         ReconcileCanary();
     }
 
+    /// <summary>A batcher for a prepared version, reporting every batch to the metrics.</summary>
+    private DynamicBatcher NewBatcher(Prepared prepared) =>
+        new(prepared.Model, BatchingSettings.FromManifest(prepared.Manifest),
+            logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>(),
+            onBatch: report => _context.Metrics.ObserveBatch(_model, report));
+
     /// <summary>
     /// Opens a version (sha256 and manifest checked by the registry), checks it against the serving
     /// contract, loads it into ONNX Runtime and warms it. Replies Prepared or PrepareFailed.
@@ -247,6 +264,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         try
         {
+            var loading = Stopwatch.StartNew();
             var artifacts = await _context.Registry.OpenVersionAsync(_model, version).ConfigureAwait(false);
             if (expected is not null && expected.Differences(artifacts.Manifest.Signature) is { Count: > 0 } differences)
                 throw new InvalidOperationException(
@@ -259,7 +277,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
                 var loaded = OnnxModel.Load(artifacts, _context.OnnxOptions, _context.LoggerFactory.CreateLogger<OnnxModel>());
                 try
                 {
+                    var loadTime = loading.Elapsed;
+                    var warming = Stopwatch.StartNew();
                     loaded.WarmUp();
+                    _context.Metrics.ObserveLoad(_model, version, loadTime, warming.Elapsed);
                     return loaded;
                 }
                 catch
@@ -335,6 +356,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _lastSwap = new SwapRecord(from, swapped.Version, DateTimeOffset.UtcNow, true, null);
         _log.Info("Replica {0}: now serving version {1} (was {2})", _entityId, swapped.Version, from);
         Audit("swap", swapped.Version, "ok", $"version {from} → {swapped.Version}");
+        _context.Metrics.CountSwap(_model, succeeded: true);
         MaybeStartSwap();
     }
 
@@ -346,6 +368,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _log.Error(failed.Cause, "Replica {0}: version {1} refused, version {2} keeps serving: {3}",
             _entityId, failed.Version, Serving?.Version, failed.Cause.Message);
         Audit("swap", failed.Version, "refused", $"version {Serving?.Version} keeps serving: {failed.Cause.Message}");
+        _context.Metrics.CountSwap(_model, succeeded: false);
         MaybeStartSwap();
     }
 
@@ -389,8 +412,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             ReconcileCanary();
             return;
         }
-        var batcher = new DynamicBatcher(prepared.Model, BatchingSettings.FromManifest(prepared.Manifest),
-            logger: _context.LoggerFactory.CreateLogger<DynamicBatcher>());
+        var batcher = NewBatcher(prepared);
         _canary = (prepared.Model, batcher);
         _statistics.Reset(prepared.Version);
         _router!.SetCanary(batcher, _canaryTarget.Weight);
@@ -444,7 +466,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartPipeline()
     {
         if (_topics is not { } topics || _context.Kafka is not { } kafka || _router is null) return;
-        _pipeline = ServingPipeline.Run(_model, topics, _router, _statistics, kafka, Context.Materializer());
+        _pipeline = ServingPipeline.Run(_model, topics, _router, _statistics, _context.Metrics, kafka, Context.Materializer());
+        _gauges.Consumer = _pipeline;
         _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
     }
 
@@ -455,22 +478,24 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             if (_canary is { } canary && canary.Model.Version == wanted)
             {
-                RunInference(_model, _ => canary.Batcher, _statistics, infer.RequestJson).PipeTo(Sender);
+                RunInference(_model, _ => canary.Batcher, _statistics, _context.Metrics, infer.RequestJson).PipeTo(Sender);
                 return;
             }
             Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {serving.Version})."));
             return;
         }
-        RunInference(_model, _router!.Route, _statistics, infer.RequestJson).PipeTo(Sender);
+        RunInference(_model, _router!.Route, _statistics, _context.Metrics, infer.RequestJson).PipeTo(Sender);
     }
 
     /// <summary>Decoding and batching happen on the thread pool; the reply goes straight to the caller.</summary>
-    private static async Task<InferReply> RunInference(string model, Func<string, DynamicBatcher> route, VersionStatistics statistics, byte[] json)
+    private static async Task<InferReply> RunInference(string model, Func<string, DynamicBatcher> route, VersionStatistics statistics,
+        ServingMetrics metrics, byte[] json)
     {
         if (!InferenceCodec.TryDecodeRequest(json, out var request, out var error))
             return new InferReply.Invalid(error);
         var result = await route(request.Id).Enqueue(request).ConfigureAwait(false);
         statistics.Record(result);
+        metrics.ObserveQueueTime(model, result);
         if (result.IsServed)
             return new InferReply.Served(ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), result.ModelVersion);
         if (result.Error is { } invalid) return new InferReply.Invalid(invalid);

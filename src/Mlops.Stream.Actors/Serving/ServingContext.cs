@@ -30,6 +30,9 @@ public sealed record ServingContext(
     /// <summary>Keep the replaced version's session loaded after a swap, for an instant rollback (costs its memory).</summary>
     public bool KeepPreviousVersion { get; init; } = true;
 
+    /// <summary>Where the replica's requests, batches, loads and swaps are counted; detached (not exported) unless the host gives its own.</summary>
+    public Metrics.ServingMetrics Metrics { get; init; } = Actors.Metrics.ServingMetrics.Detached();
+
     /// <summary>Where swap outcomes and automatic rollbacks are recorded, beside the admin changes.</summary>
     public Lifecycle.IAuditLog? Audit { get; init; }
 }

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Lifecycle;
+using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Options;
@@ -44,6 +45,7 @@ public static class ServingHostingExtensions
                 CanaryGuard = options.CanaryGuard.ToGuard(),
                 KeepPreviousVersion = options.KeepPreviousVersion,
                 Audit = sp.GetRequiredService<IAuditLog>(),
+                Metrics = sp.GetRequiredService<ServingMetrics>(),
             };
         });
         services.AddSingleton<IInferenceGateway>(sp => new ShardedInferenceGateway(
@@ -53,6 +55,7 @@ public static class ServingHostingExtensions
             // One knob for how long a synchronous caller waits: the HTTP edge's infer timeout.
             sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout));
         services.AddHostedService<ReplicaKeeper>();
+        services.AddHealthChecks().AddCheck<ModelsReadyCheck>("models", tags: [HealthTags.Ready]);
         services.AddSingleton<IAuditLog>(sp =>
         {
             var kafka = sp.GetRequiredService<KafkaEndpoint>();
@@ -63,7 +66,8 @@ public static class ServingHostingExtensions
                 sp.GetRequiredService<TopicCatalog>()[TopicFamilies.Audit].TopicFor(null),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Audit"));
         });
-        services.AddSingleton(sp => new ModelAdministration(sp.GetRequiredService<IModelRegistry>(), sp.GetRequiredService<IAuditLog>()));
+        services.AddSingleton(sp => new ModelAdministration(sp.GetRequiredService<IModelRegistry>(), sp.GetRequiredService<IAuditLog>(),
+            metrics: sp.GetRequiredService<ServingMetrics>()));
         return builder;
     }
 

@@ -57,6 +57,7 @@ public sealed class TestNode : IAsyncDisposable
         var app = builder.Build();
         app.UseMlopsSecurity();
         app.MapHealthApi();
+        app.MapMetricsApi();
         app.MapSystemApi();
         app.MapInferenceApi();
         app.MapModelsApi();

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http.Security;
 
@@ -70,11 +71,13 @@ public sealed class TestApp : IAsyncDisposable
         builder.Services.AddInferenceApi(configure);
         builder.Services.AddMlopsSecurity(security);
         builder.Services.AddHealthChecks();
+        builder.Services.AddSingleton(ServingMetrics.Detached());
         var app = builder.Build();
         try
         {
             app.UseMlopsSecurity();
             app.MapHealthApi();
+            app.MapMetricsApi();
             app.MapInferenceApi();
             app.MapModelsApi();
             app.MapPost(JsonEchoPath, (JsonElement body) => TypedResults.Json(body));

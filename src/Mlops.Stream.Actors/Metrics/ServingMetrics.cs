@@ -1,0 +1,213 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Kafka.Dsl;
+using Prometheus;
+
+namespace Mlops.Stream.Actors.Metrics;
+
+/// <summary>Values of the <c>source</c> label: where a request came in.</summary>
+public static class RequestSources
+{
+    public const string Kafka = "kafka";
+    public const string Http = "http";
+}
+
+/// <summary>Values of the <c>outcome</c> label of <c>mlops_requests_total</c>: what became of a request.</summary>
+public static class RequestOutcomes
+{
+    /// <summary>Served: a prediction was produced (Kafka) or returned (HTTP 200).</summary>
+    public const string Success = "success";
+    /// <summary>HTTP only: the request itself is wrong (400, 404, 413). On Kafka such a request is dead-lettered.</summary>
+    public const string Invalid = "invalid";
+    /// <summary>Kafka only: written to the dead-letter topic (invalid, or its batch failed in the model); see <c>mlops_dead_letters_total</c>.</summary>
+    public const string DeadLettered = "dead_lettered";
+    /// <summary>Not run: queue full (429), model not ready or shutting down (503). Kafka requests rejected this way are redelivered.</summary>
+    public const string Rejected = "rejected";
+    /// <summary>HTTP only: the model run failed (500).</summary>
+    public const string Failed = "failed";
+    /// <summary>HTTP only: no answer within the infer timeout (504).</summary>
+    public const string TimedOut = "timed_out";
+    /// <summary>HTTP only: the caller went away before the answer.</summary>
+    public const string Cancelled = "cancelled";
+}
+
+/// <summary>
+/// The node's serving metrics, in one Prometheus registry per node (so several nodes in one test
+/// process do not share counters). Events are recorded where they happen (the Kafka pipeline, the
+/// HTTP edge, the batchers, the replicas); levels (queue depth, in-flight, lag) are sampled from
+/// the live replicas at each scrape. Every series is labelled by model, and by version where one
+/// version is concerned; the version label is empty when a request never reached a version.
+/// </summary>
+public sealed class ServingMetrics
+{
+    /// <summary>0.5 ms to about 16 s: from one small batch on a CPU to a long queue.</summary>
+    private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 16);
+    private static readonly double[] BatchSizeBuckets = Histogram.ExponentialBuckets(1, 2, 11);
+
+    private readonly Counter _requests;
+    private readonly Counter _deadLetters;
+    private readonly Histogram _queueTime;
+    private readonly Histogram _batchSize;
+    private readonly Histogram _inferenceTime;
+    private readonly Histogram _endToEnd;
+    private readonly Gauge _loadSeconds;
+    private readonly Gauge _warmUpSeconds;
+    private readonly Counter _swaps;
+    private readonly Counter _rollbacks;
+    private readonly SampledGauge _queueDepth;
+    private readonly SampledGauge _inFlight;
+    private readonly SampledGauge _kafkaInFlight;
+    private readonly SampledGauge _consumerLag;
+    private readonly SampledGauge _pausedPartitions;
+    private readonly ConcurrentDictionary<ReplicaGauges, byte> _replicas = new();
+
+    public ServingMetrics(CollectorRegistry registry)
+    {
+        Registry = registry;
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        _requests = factory.CreateCounter("mlops_requests_total",
+            "Inference requests by what became of them (success, invalid, dead_lettered, rejected, failed, timed_out, cancelled) and where they came from (kafka, http).",
+            "model", "version", "source", "outcome");
+        _deadLetters = factory.CreateCounter("mlops_dead_letters_total",
+            "Kafka requests written to the model's dead-letter topic, by error code (invalid_json, shape_mismatch, model_failed, ...).",
+            "model", "code");
+        _queueTime = factory.CreateHistogram("mlops_queue_time_seconds",
+            "Time a request waited in the batcher's queue before its batch started (both sources).",
+            ["model", "version"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        _batchSize = factory.CreateHistogram("mlops_batch_size",
+            "Requests per batch run by the model.",
+            ["model", "version"], new HistogramConfiguration { Buckets = BatchSizeBuckets });
+        _inferenceTime = factory.CreateHistogram("mlops_inference_seconds",
+            "Duration of one batch's model run.",
+            ["model", "version"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        _endToEnd = factory.CreateHistogram("mlops_end_to_end_seconds",
+            "Kafka path: from the request record's timestamp to the broker acknowledging its prediction and served event.",
+            ["model", "version"], new HistogramConfiguration { Buckets = LatencyBuckets });
+        _loadSeconds = factory.CreateGauge("mlops_model_load_seconds",
+            "Time the last load of a version took: registry checks and ONNX Runtime session creation.", "model", "version");
+        _warmUpSeconds = factory.CreateGauge("mlops_model_warmup_seconds",
+            "Time the last warm-up of a version took (its sample request run once).", "model", "version");
+        _swaps = factory.CreateCounter("mlops_model_swaps_total",
+            "Production version changes attempted by a replica: succeeded, or refused (the old version kept serving).", "model", "result");
+        _rollbacks = factory.CreateCounter("mlops_model_rollbacks_total",
+            "Rollbacks: asked by an operator, or a canary withdrawn by the canary guard.", "model", "trigger");
+        _queueDepth = new SampledGauge(factory.CreateGauge("mlops_queue_depth",
+            "Requests waiting in a version's batcher queue (pending, not yet in a batch).", "model", "version"));
+        _inFlight = new SampledGauge(factory.CreateGauge("mlops_in_flight_requests",
+            "Requests inside a version's batcher: queued, waiting for queue room, or in the running batch.", "model", "version"));
+        _kafkaInFlight = new SampledGauge(factory.CreateGauge("mlops_kafka_in_flight_records",
+            "Request records consumed from Kafka and not yet committed (in the stream, bounded by Inference:KafkaInFlight and the consumer buffer).", "model"));
+        _consumerLag = new SampledGauge(factory.CreateGauge("mlops_consumer_lag_records",
+            "Records of a request topic partition not yet committed by the serving group (end offset - committed offset), measured by this node's consumer.",
+            "model", "topic", "partition"));
+        _pausedPartitions = new SampledGauge(factory.CreateGauge("mlops_consumer_paused_partitions",
+            "Request topic partitions paused because downstream is slower than the topic (backpressure).", "model"));
+        registry.AddBeforeCollectCallback(SampleReplicas);
+    }
+
+    /// <summary>Metrics nobody exports: for replicas and tests built without a node.</summary>
+    public static ServingMetrics Detached() => new(Prometheus.Metrics.NewCustomRegistry());
+
+    public CollectorRegistry Registry { get; }
+
+    public void CountRequest(string model, int? version, string source, string outcome) =>
+        _requests.WithLabels(model, VersionLabel(version), source, outcome).Inc();
+
+    public void CountDeadLetter(string model, string code) => _deadLetters.WithLabels(model, code).Inc();
+
+    /// <summary>Queue time of a request that reached a batch, whatever its source.</summary>
+    public void ObserveQueueTime(string model, BatchResult result)
+    {
+        if (result.Timings is { } timings)
+            _queueTime.WithLabels(model, VersionLabel(result.ModelVersion)).Observe(timings.QueueTime.TotalSeconds);
+    }
+
+    /// <summary>The batcher's report hook: one observation per batch.</summary>
+    public void ObserveBatch(string model, BatchReport report)
+    {
+        var version = VersionLabel(report.ModelVersion);
+        _batchSize.WithLabels(model, version).Observe(report.BatchSize);
+        _inferenceTime.WithLabels(model, version).Observe(report.InferenceTime.TotalSeconds);
+    }
+
+    public void ObserveEndToEnd(string model, int version, TimeSpan latency) =>
+        _endToEnd.WithLabels(model, VersionLabel(version)).Observe(Math.Max(0, latency.TotalSeconds));
+
+    public void ObserveLoad(string model, int version, TimeSpan load, TimeSpan warmUp)
+    {
+        _loadSeconds.WithLabels(model, VersionLabel(version)).Set(load.TotalSeconds);
+        _warmUpSeconds.WithLabels(model, VersionLabel(version)).Set(warmUp.TotalSeconds);
+    }
+
+    public void CountSwap(string model, bool succeeded) => _swaps.WithLabels(model, succeeded ? "succeeded" : "refused").Inc();
+
+    /// <summary><paramref name="trigger"/>: <c>operator</c> or <c>canary_guard</c>.</summary>
+    public void CountRollback(string model, string trigger) => _rollbacks.WithLabels(model, trigger).Inc();
+
+    /// <summary>Samples the replica's levels at every scrape until the returned handle is disposed.</summary>
+    public IDisposable Track(ReplicaGauges replica)
+    {
+        _replicas[replica] = 0;
+        return new Untrack(() => _replicas.TryRemove(replica, out _));
+    }
+
+    private void SampleReplicas()
+    {
+        SampledGauge[] gauges = [_queueDepth, _inFlight, _kafkaInFlight, _consumerLag, _pausedPartitions];
+        foreach (var gauge in gauges) gauge.BeginRound();
+        foreach (var replica in _replicas.Keys)
+        {
+            var model = replica.Model;
+            if (replica.Router is { } router)
+            {
+                foreach (var batcher in new[] { router.Production, router.CanaryBatcher })
+                {
+                    if (batcher is null) continue;
+                    var counters = batcher.GetCounters();
+                    var version = VersionLabel(batcher.Model.Version);
+                    _queueDepth.Set(counters.QueueDepth, model, version);
+                    _inFlight.Set(counters.InFlight + counters.WaitingForRoom, model, version);
+                }
+            }
+            if (replica.Consumer is { } consumer)
+            {
+                var metrics = consumer.Metrics;
+                _kafkaInFlight.Set(metrics.InFlight, model);
+                _pausedPartitions.Set(metrics.PausedPartitions.Count, model);
+                foreach (var (partition, lag) in metrics.Lag)
+                    _consumerLag.Set(lag, model, partition.Topic, partition.Partition.Value.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        foreach (var gauge in gauges) gauge.EndRound();
+    }
+
+    private static string VersionLabel(int? version) => version?.ToString(CultureInfo.InvariantCulture) ?? "";
+
+    private sealed class Untrack(Action action) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) action();
+        }
+    }
+}
+
+/// <summary>
+/// What a replica exposes for sampling: its router (batchers of production and canary) and its
+/// Kafka consumer. Written by the replica actor, read at scrape time on another thread.
+/// </summary>
+public sealed class ReplicaGauges(string model)
+{
+    private volatile ReplicaRouter? _router;
+    private volatile IConsumerControl? _consumer;
+
+    public string Model { get; } = model;
+
+    public ReplicaRouter? Router { get => _router; set => _router = value; }
+
+    public IConsumerControl? Consumer { get => _consumer; set => _consumer = value; }
+}

@@ -1,0 +1,24 @@
+using Mlops.Stream.Actors.Metrics;
+using Prometheus;
+
+namespace Mlops.Stream.Host.Metrics;
+
+public static class MetricsHostingExtensions
+{
+    /// <summary>
+    /// The node's Prometheus registry (its own, not prometheus-net's static default, so nodes in one
+    /// process keep separate counts): the serving metrics, .NET process metrics, and the cluster
+    /// metrics sampled at each scrape. <c>/metrics</c> serves it.
+    /// </summary>
+    public static IHostApplicationBuilder AddMlopsMetrics(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton(_ =>
+        {
+            var registry = Prometheus.Metrics.NewCustomRegistry();
+            DotNetStats.Register(registry);
+            return new ServingMetrics(registry);
+        });
+        builder.Services.AddHostedService<ClusterMetrics>();
+        return builder;
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Http;
+
+namespace Mlops.Stream.Host.Models;
+
+/// <summary>
+/// Readiness: every production model is loaded, warmed and serving (asked of its replica through
+/// sharding). A model loading, failed, or between versions without one serving makes the node
+/// not ready, so a load balancer keeps traffic away until it can answer.
+/// </summary>
+public sealed class ModelsReadyCheck(IInferenceGateway gateway) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var models = await gateway.ListModelsAsync(cancellationToken);
+        var unready = ModelReadiness.Unready(models);
+        var serving = models.Count(m => m.ProductionVersion is not null);
+        return unready.Count == 0
+            ? HealthCheckResult.Healthy($"{serving} production model(s) serving")
+            : HealthCheckResult.Unhealthy("Models not ready: " + string.Join(", ", unready));
+    }
+}
