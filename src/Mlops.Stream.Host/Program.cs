@@ -15,5 +15,6 @@ app.MapSystemApi();
 app.MapInferenceApi();
 app.MapModelsApi();
 app.MapAdminApi();
+app.MapClusterApi();
 app.Run();
 return 0;
