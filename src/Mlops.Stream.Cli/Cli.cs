@@ -66,6 +66,8 @@ public static class Cli
         var runner = new CommandRunner(globals, stdout, stderr, environment);
         root.Subcommands.Add(ModelsCommands.Build(runner));
         root.Subcommands.Add(AuditCommand.Build(runner));
+        root.Subcommands.Add(ClusterCommands.Build(runner));
+        root.Subcommands.Add(ShardsCommand.Build(runner));
         return root;
     }
 

@@ -16,5 +16,6 @@ app.MapSystemApi();
 app.MapInferenceApi();
 app.MapModelsApi();
 app.MapAdminApi();
+app.MapClusterApi();
 app.Run();
 return 0;

@@ -127,8 +127,8 @@ public static class AdminApi
         return buffer.ToArray();
     }
 
-    /// <summary>Who made the change: the authenticated caller's name when the edge knows it.</summary>
-    private static string Actor(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous";
+    /// <summary>Who made the change: the authenticated caller's name when the edge knows it. Shared by every audited admin route.</summary>
+    internal static string Actor(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous";
 
     private static async Task<IResult> Answer(Task<AdminResult> change) => ToResult(await change, StatusCodes.Status200OK);
 

@@ -36,7 +36,8 @@ public sealed class FakeAdminApi : IAsyncLifetime
         [{"id":"a2","timestamp":"2026-11-24T09:50:00+00:00","actor":"MLOPS_ADMIN_KEY","action":"promote","model":"fraud-demo","version":2,"result":"done","detail":"production=2, previous=1"},{"id":"a1","timestamp":"2026-11-24T09:49:00+00:00","actor":"anonymous","action":"rollback","model":"fresh","version":null,"result":"conflict","detail":null}]
         """;
 
-    private const string BodyKey = "recorded-body";
+    /// <summary>Where the recording middleware leaves the request body for the routes (it has read the stream).</summary>
+    internal const string BodyKey = "recorded-body";
     private WebApplication? _app;
 
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
@@ -116,6 +117,7 @@ public sealed class FakeAdminApi : IAsyncLifetime
         app.MapPost("/api/v1/models/{model}/deploy", (string model, HttpContext http) =>
             Json(http, 200, Change(model, true, 2, """{"production":{"version":2}}""")));
         app.MapGet("/api/v1/audit", (HttpContext http) => Json(http, 200, AuditJson));
+        app.MapFakeClusterRoutes();
 
         await app.StartAsync();
         _app = app;

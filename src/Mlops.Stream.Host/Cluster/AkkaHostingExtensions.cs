@@ -15,7 +15,8 @@ public static class AkkaHostingExtensions
     /// The node's actor system: remoting on <c>Akka:Hostname</c>/<c>Akka:Port</c>, cluster membership
     /// (joining the seeds, or itself to form a one-node cluster), Cluster.Sharding configured for the
     /// model replica entities, Akka logs through ILogger, and Akka.Hosting's liveness and cluster
-    /// readiness checks behind <c>/healthz</c>.
+    /// readiness checks behind <c>/healthz</c>; and the sources of the cluster admin API
+    /// (<c>/api/v1/cluster</c>, <c>/api/v1/shards</c>).
     /// </summary>
     public static IHostApplicationBuilder AddMlopsAkka(this IHostApplicationBuilder builder)
     {
@@ -53,6 +54,9 @@ public static class AkkaHostingExtensions
                 });
             }
         });
+        builder.Services.AddSingleton<IClusterMembership, ClusterMembership>();
+        builder.Services.AddSingleton<IShardDirectory>(sp =>
+            new ShardDirectory(sp.GetRequiredService<Akka.Actor.ActorSystem>(), ServingHostingExtensions.ReplicaRegionName));
         return builder;
     }
 

@@ -62,6 +62,7 @@ public sealed class TestNode : IAsyncDisposable
         app.MapInferenceApi();
         app.MapModelsApi();
         app.MapAdminApi();
+        app.MapClusterApi();
         return app;
     }
 

@@ -19,6 +19,7 @@ namespace Mlops.Stream.Http.Tests.Support;
 /// a <see cref="FakeInferenceGateway"/>, registered the way the host does: <c>AddInferenceApi</c>,
 /// <c>AddMlopsSecurity</c>, <c>UseMlopsSecurity</c>, <c>MapInferenceApi</c>, <c>MapModelsApi</c>,
 /// <c>MapHealthApi</c>. With no keys configured and a loopback address, security lets everything through.
+/// A test of another endpoint group adds its sources with <c>services</c> and maps it with <c>endpoints</c>.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
 {
@@ -52,7 +53,9 @@ public sealed class TestApp : IAsyncDisposable
         IDictionary<string, string?>? configuration = null,
         Action<SecurityOptions>? security = null,
         string url = "http://127.0.0.1:0",
-        ILoggerProvider? logs = null)
+        ILoggerProvider? logs = null,
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? endpoints = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls(url);
@@ -72,6 +75,7 @@ public sealed class TestApp : IAsyncDisposable
         builder.Services.AddMlopsSecurity(security);
         builder.Services.AddHealthChecks();
         builder.Services.AddSingleton(ServingMetrics.Detached());
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         try
         {
@@ -81,6 +85,7 @@ public sealed class TestApp : IAsyncDisposable
             app.MapInferenceApi();
             app.MapModelsApi();
             app.MapPost(JsonEchoPath, (JsonElement body) => TypedResults.Json(body));
+            endpoints?.Invoke(app);
             await app.StartAsync();
         }
         catch
