@@ -15,5 +15,6 @@ app.MapSystemApi();
 app.MapInferenceApi();
 app.MapModelsApi();
 app.MapAdminApi();
+app.MapTopicsApi();
 app.Run();
 return 0;

@@ -61,6 +61,7 @@ public sealed class TestNode : IAsyncDisposable
         app.MapInferenceApi();
         app.MapModelsApi();
         app.MapAdminApi();
+        app.MapTopicsApi();
         return app;
     }
 
