@@ -66,6 +66,9 @@ public static class Cli
         var runner = new CommandRunner(globals, stdout, stderr, environment);
         root.Subcommands.Add(ModelsCommands.Build(runner));
         root.Subcommands.Add(AuditCommand.Build(runner));
+        root.Subcommands.Add(TopicsCommands.Build(runner));
+        root.Subcommands.Add(TailCommand.Build(runner));
+        root.Subcommands.Add(LoadCommand.Build(runner));
         return root;
     }
 
