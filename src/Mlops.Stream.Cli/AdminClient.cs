@@ -65,15 +65,17 @@ internal sealed class AdminClient : IDisposable
     {
         using var message = new HttpRequestMessage(HttpMethod.Get, path);
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(NdjsonStream.MediaType));
-        var (response, body) = await ReachAsync(async () =>
+        var response = await ReachAsync(() => _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct), ct).ConfigureAwait(false);
+        try
         {
-            var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-            return (response, await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false));
-        }, ct).ConfigureAwait(false);
-        if (response.IsSuccessStatusCode) return new NdjsonStream(response, body, _endpoint.Display);
-        using (response)
+            if (!response.IsSuccessStatusCode)
+                throw Refusal(response, await ReachAsync(() => response.Content.ReadAsStringAsync(ct), ct).ConfigureAwait(false));
+            return new NdjsonStream(response, await ReachAsync(() => response.Content.ReadAsStreamAsync(ct), ct).ConfigureAwait(false), _endpoint.Display);
+        }
+        catch
         {
-            throw Refusal(response, await ReachAsync(() => response.Content.ReadAsStringAsync(ct), ct).ConfigureAwait(false));
+            response.Dispose();
+            throw;
         }
     }
 

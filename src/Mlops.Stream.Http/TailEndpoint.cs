@@ -182,7 +182,7 @@ internal static class TailLine
         EndLine(output);
     }
 
-    private static void WriteValue(Utf8JsonWriter writer, ReadOnlyMemory<byte>? value)
+    private static void WriteValue(Utf8JsonWriter writer, byte[]? value)
     {
         if (value is not { } bytes)
         {
@@ -200,7 +200,7 @@ internal static class TailLine
         }
         if (document is null)
         {
-            writer.WriteBase64String("value_base64", bytes.Span);
+            writer.WriteBase64String("value_base64", bytes);
             return;
         }
         using (document)

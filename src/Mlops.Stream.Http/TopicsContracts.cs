@@ -86,7 +86,7 @@ public sealed record TailedRecord(
     DateTimeOffset Timestamp,
     string? Key,
     IReadOnlyList<KeyValuePair<string, string>> Headers,
-    ReadOnlyMemory<byte>? Value);
+    byte[]? Value);
 
 /// <summary>Opens read-only tails of a model's output topics.</summary>
 public interface IModelTopicTail

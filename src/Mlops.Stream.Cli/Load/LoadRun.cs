@@ -46,11 +46,11 @@ internal static class LoadRun
         await EndedAsync(following, stopFollowing.Token);
 
         if (tracker.Sent == 0 && tracker.FirstError is { } error)
-            throw new CliException(ExitCodes.Unavailable, $"no request was written: {error}");
+            throw new CliException(error.ExitCode, $"no request was written: {error.Message}");
         var sendPhase = lastDispatch > settings.Duration ? lastDispatch : settings.Duration;
         var (kafka, clientSide) = tracker.Latencies();
         return new LoadReport(settings.Model, settings.Rate, settings.Duration.TotalSeconds, settings.Drift, settings.Seed, requests.Features,
-            tracker.Sent, tracker.Failed, tracker.FirstError, tracker.Sent / sendPhase.TotalSeconds,
+            tracker.Sent, tracker.Failed, tracker.FirstError?.Message, tracker.Sent / sendPhase.TotalSeconds,
             tracker.Predicted, tracker.Missing, tracker.Duplicates, kafka, clientSide);
     }
 

@@ -22,7 +22,8 @@ internal sealed class LoadTracker(string idPrefix, Func<TimeSpan> elapsed)
 
     public long Sent { get; private set; }
     public long Failed { get; private set; }
-    public string? FirstError { get; private set; }
+    /// <summary>Why the first batch that failed was not written.</summary>
+    public CliException? FirstError { get; private set; }
     public long Predicted { get; private set; }
     public long Duplicates { get; private set; }
 
@@ -62,7 +63,7 @@ internal sealed class LoadTracker(string idPrefix, Func<TimeSpan> elapsed)
     }
 
     /// <summary>The batch could not be sent; its requests count as failed, not missing.</summary>
-    public void SendFailed(IEnumerable<string> ids, string error)
+    public void SendFailed(IEnumerable<string> ids, CliException error)
     {
         lock (_gate)
         {

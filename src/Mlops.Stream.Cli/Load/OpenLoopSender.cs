@@ -87,11 +87,11 @@ internal sealed class OpenLoopSender(AdminClient client, string model, RequestFa
         }
         catch (CliException e)
         {
-            tracker.SendFailed(batch.Ids, e.Message);
+            tracker.SendFailed(batch.Ids, e);
         }
         catch (OperationCanceledException)
         {
-            tracker.SendFailed(batch.Ids, "cancelled");
+            tracker.SendFailed(batch.Ids, new CliException(ExitCodes.Unavailable, "cancelled before the node answered"));
         }
         finally
         {

@@ -115,7 +115,7 @@ public sealed class KafkaModelTail(KafkaAdminReader broker, KafkaClientConfigs c
                 message.Timestamp.UtcDateTime,
                 message.Key is null ? null : Encoding.UTF8.GetString(message.Key),
                 message.Headers is null ? [] : [.. message.Headers.Select(h => KeyValuePair.Create(h.Key, Encoding.UTF8.GetString(h.GetValueBytes() ?? [])))],
-                message.Value is { } value ? new ReadOnlyMemory<byte>(value) : null);
+                message.Value);
         }
 
         public async ValueTask DisposeAsync()
