@@ -24,17 +24,26 @@ internal sealed class OpenLoopSender(AdminClient client, string model, RequestFa
     /// <summary>Produce calls waiting for the node at once.</summary>
     public const int MaxInFlight = 16;
 
+    /// <summary>
+    /// Batches leave at most this often (unless the last one was full), so a high rate means fuller
+    /// batches, not more calls than the node's per-caller rate limit allows. The wait is measured:
+    /// latency counts from each request's intended time.
+    /// </summary>
+    public static readonly TimeSpan MinBatchInterval = TimeSpan.FromMilliseconds(5);
+
     /// <summary>Sends <paramref name="total"/> requests at <paramref name="rate"/> per second; returns when every batch is answered, with the time the last one left.</summary>
     public async Task<TimeSpan> RunAsync(double rate, long total, Stopwatch clock, CancellationToken ct)
     {
         var slots = new SemaphoreSlim(MaxInFlight, MaxInFlight);
         long next = 0;
+        var earliestNext = TimeSpan.Zero;
         while (next < total)
         {
-            var due = Math.Min(total, (long)Math.Floor(clock.Elapsed.TotalSeconds * rate) + 1);
-            if (due <= next)
+            var now = clock.Elapsed;
+            var due = Math.Min(total, (long)Math.Floor(now.TotalSeconds * rate) + 1);
+            if (due <= next || now < earliestNext)
             {
-                var wait = Intended(next, rate) - clock.Elapsed;
+                var wait = Max(Intended(next, rate), earliestNext) - now;
                 // Task.Delay rounds down to whole milliseconds; never spin on a zero delay.
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(wait.TotalMilliseconds))), ct);
                 continue;
@@ -44,6 +53,7 @@ internal sealed class OpenLoopSender(AdminClient client, string model, RequestFa
             next += batch.Ids.Count;
             tracker.Dispatching(batch.Ids.Zip(batch.Intended));
             _ = SendAsync(batch, slots, ct);
+            earliestNext = batch.Ids.Count == MaxBatch ? TimeSpan.Zero : clock.Elapsed + MinBatchInterval;
         }
         var lastDispatch = clock.Elapsed;
         // Every slot back means every batch has its answer.
@@ -52,6 +62,8 @@ internal sealed class OpenLoopSender(AdminClient client, string model, RequestFa
     }
 
     private static TimeSpan Intended(long index, double rate) => TimeSpan.FromSeconds(index / rate);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Requests <paramref name="first"/> up to <paramref name="due"/> as one JSON array, cut at <see cref="MaxBatch"/> or <see cref="MaxBatchBytes"/>.</summary>
     private Batch Build(long first, long due, double rate)
