@@ -57,26 +57,36 @@ internal sealed class AdminClient : IDisposable
     /// <summary>A path segment for a model name, escaped so a name cannot change the route.</summary>
     public static string Segment(string value) => Uri.EscapeDataString(value);
 
-    private async Task<ApiAnswer<T>> SendAsync<T>(Func<HttpRequestMessage> request, JsonTypeInfo<T> type, CancellationToken ct)
+    /// <summary>
+    /// A streaming GET (NDJSON): returns once the node answered with success headers, before any
+    /// line. HttpClient's timeout covers only that part; the lines take as long as they take.
+    /// </summary>
+    public async Task<NdjsonStream> OpenStreamAsync(string path, CancellationToken ct)
     {
-        string body;
-        HttpResponseMessage response;
-        using var message = request();
+        using var message = new HttpRequestMessage(HttpMethod.Get, path);
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(NdjsonStream.MediaType));
+        var response = await ReachAsync(() => _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct), ct).ConfigureAwait(false);
         try
         {
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
-            body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                throw Refusal(response, await ReachAsync(() => response.Content.ReadAsStringAsync(ct), ct).ConfigureAwait(false));
+            return new NdjsonStream(response, await ReachAsync(() => response.Content.ReadAsStreamAsync(ct), ct).ConfigureAwait(false), _endpoint.Display);
         }
-        catch (HttpRequestException e)
+        catch
         {
-            throw new CliException(ExitCodes.Unavailable, $"cannot reach {_endpoint.Display}: {Innermost(e)}");
+            response.Dispose();
+            throw;
         }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+    }
+
+    private async Task<ApiAnswer<T>> SendAsync<T>(Func<HttpRequestMessage> request, JsonTypeInfo<T> type, CancellationToken ct)
+    {
+        using var message = request();
+        var (response, body) = await ReachAsync(async () =>
         {
-            // HttpClient.Timeout surfaces as a cancellation that the caller did not ask for.
-            throw new CliException(ExitCodes.Unavailable,
-                $"no answer from {_endpoint.Display} within {_endpoint.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (raise --timeout for slow calls)");
-        }
+            var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            return (response, await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+        }, ct).ConfigureAwait(false);
 
         using (response)
         {
@@ -92,6 +102,25 @@ internal sealed class AdminClient : IDisposable
                 throw new CliException(ExitCodes.Unavailable,
                     $"unexpected answer from {_endpoint.Display} (HTTP {(int)response.StatusCode}): not the admin API's JSON ({e.Message})");
             }
+        }
+    }
+
+    /// <summary>One exchange with the node; not reaching it and HttpClient's timeout become exit code 3.</summary>
+    private async Task<TResult> ReachAsync<TResult>(Func<Task<TResult>> exchange, CancellationToken ct)
+    {
+        try
+        {
+            return await exchange().ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException(ExitCodes.Unavailable, $"cannot reach {_endpoint.Display}: {Innermost(e)}");
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // HttpClient.Timeout surfaces as a cancellation that the caller did not ask for.
+            throw new CliException(ExitCodes.Unavailable,
+                $"no answer from {_endpoint.Display} within {_endpoint.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (raise --timeout for slow calls)");
         }
     }
 
@@ -130,7 +159,7 @@ internal sealed class AdminClient : IDisposable
     /// What went wrong, in the socket's words: "Connection refused (127.0.0.1:8080)". When the message
     /// only points at its inner exception (TLS failures), the innermost one says more.
     /// </summary>
-    private static string Innermost(HttpRequestException e)
+    internal static string Innermost(HttpRequestException e)
     {
         if (!e.Message.Contains("inner exception", StringComparison.OrdinalIgnoreCase)) return e.Message;
         Exception inner = e;

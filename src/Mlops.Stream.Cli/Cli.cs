@@ -68,6 +68,9 @@ public static class Cli
         root.Subcommands.Add(AuditCommand.Build(runner));
         root.Subcommands.Add(ClusterCommands.Build(runner));
         root.Subcommands.Add(ShardsCommand.Build(runner));
+        root.Subcommands.Add(TopicsCommands.Build(runner));
+        root.Subcommands.Add(TailCommand.Build(runner));
+        root.Subcommands.Add(LoadCommand.Build(runner));
         return root;
     }
 

@@ -186,7 +186,7 @@ internal static class ModelsCommands
         return command;
     }
 
-    private static Argument<string> ModelArgument()
+    internal static Argument<string> ModelArgument()
     {
         var argument = new Argument<string>("model") { Description = "The model's name" };
         argument.Validators.Add(result =>

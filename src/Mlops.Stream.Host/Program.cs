@@ -17,5 +17,6 @@ app.MapInferenceApi();
 app.MapModelsApi();
 app.MapAdminApi();
 app.MapClusterApi();
+app.MapTopicsApi();
 app.Run();
 return 0;

@@ -24,7 +24,7 @@ public sealed record ReceivedRequest(
 /// nothing to roll back to (409), <c>exploding</c> fails (500), <c>slow</c> never answers. The key
 /// <c>wrong-key</c> is refused with 401 like the node's invalid_key.
 /// </summary>
-public sealed class FakeAdminApi : IAsyncLifetime
+public sealed partial class FakeAdminApi : IAsyncLifetime
 {
     public const string WrongKey = "wrong-key";
 
@@ -118,6 +118,7 @@ public sealed class FakeAdminApi : IAsyncLifetime
             Json(http, 200, Change(model, true, 2, """{"production":{"version":2}}""")));
         app.MapGet("/api/v1/audit", (HttpContext http) => Json(http, 200, AuditJson));
         app.MapFakeClusterRoutes();
+        MapKafkaRoutes(app);
 
         await app.StartAsync();
         _app = app;

@@ -12,7 +12,7 @@ public static class KafkaHostingExtensions
     /// <summary>
     /// Kafka for the node: the external cluster in <c>Kafka:BootstrapServers</c>, or an embedded
     /// in-memory one owned by the container (stopped at shutdown) when that is empty; the audit topic
-    /// provisioned at start; readiness checks for reachability and topics.
+    /// provisioned at start; readiness checks for reachability and topics; the clients behind the topic, tail and produce routes.
     /// </summary>
     public static IHostApplicationBuilder AddMlopsKafka(this IHostApplicationBuilder builder)
     {
@@ -23,6 +23,7 @@ public static class KafkaHostingExtensions
         services.AddSingleton<SharedTopicsState>();
         services.AddHostedService<SharedTopicsProvisioningService>();
         services.AddSingleton<KafkaReachableCheck>();
+        services.AddMlopsKafkaOperations();
         // One monitor for every stream of the node: their outages show in the log and in readiness.
         services.AddSingleton(sp => new KafkaHealthMonitor(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Kafka.Health")));
         services.AddHealthChecks()

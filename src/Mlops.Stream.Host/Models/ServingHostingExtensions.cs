@@ -6,6 +6,7 @@ using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
 using Mlops.Stream.Kafka;
@@ -39,7 +40,7 @@ public static class ServingHostingExtensions
                 sp.GetRequiredService<ILoggerFactory>(),
                 sp.GetRequiredService<TopicCatalog>(),
                 new ServingKafkaSettings(kafka.BootstrapServers, sp.GetRequiredService<KafkaHealthMonitor>(),
-                    ConsumerProperties(kafka, kafkaOptions), kafkaOptions.ForProducers(), options.KafkaInFlight),
+                    KafkaClientConfigs.ConsumerProperties(kafka, kafkaOptions), kafkaOptions.ForProducers(), options.KafkaInFlight),
                 kafka)
             {
                 CanaryGuard = options.CanaryGuard.ToGuard(),
@@ -69,18 +70,6 @@ public static class ServingHostingExtensions
         services.AddSingleton(sp => new ModelAdministration(sp.GetRequiredService<IModelRegistry>(), sp.GetRequiredService<IAuditLog>(),
             metrics: sp.GetRequiredService<ServingMetrics>()));
         return builder;
-    }
-
-    /// <summary>
-    /// The embedded broker answers a fetch only when <c>fetch.wait.max.ms</c> runs out, even when
-    /// records arrive meanwhile (a real broker answers at once), which would add up to 500 ms to every
-    /// request; with it, consumers ask with a 5 ms wait unless configured otherwise.
-    /// </summary>
-    private static IReadOnlyDictionary<string, string> ConsumerProperties(KafkaEndpoint kafka, KafkaOptions options)
-    {
-        var properties = new Dictionary<string, string>(options.ForConsumers());
-        if (kafka.Mode == KafkaMode.Embedded) properties.TryAdd("fetch.wait.max.ms", "5");
-        return properties;
     }
 
     /// <summary>The shard region of <see cref="ModelReplica"/> entities (ids <c>&lt;model&gt;#&lt;n&gt;</c>).</summary>

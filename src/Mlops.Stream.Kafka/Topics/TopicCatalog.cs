@@ -13,12 +13,14 @@ public sealed class TopicCatalog
     private static readonly Lazy<TopicCatalog> DefaultCatalog = new(LoadDefault);
 
     private readonly Dictionary<string, TopicFamily> _byName;
+    private readonly List<TopicFamily> _bySpecificity;
 
     private TopicCatalog(IReadOnlyList<TopicFamily> families, string source)
     {
         Families = families;
         Source = source;
         _byName = families.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        _bySpecificity = families.OrderByDescending(f => f.NameTemplate.Replace(TopicFamily.ModelPlaceholder, "", StringComparison.Ordinal).Length).ToList();
     }
 
     /// <summary>
@@ -50,6 +52,21 @@ public sealed class TopicCatalog
     /// <summary>The topics of every family shared by all models (the audit trail).</summary>
     public IReadOnlyList<TopicDeclaration> DeclareShared() =>
         Families.Where(f => !f.IsPerModel).Select(f => f.Declare()).ToList();
+
+    /// <summary>
+    /// Which family (and, for a per-model family, which model) <paramref name="topic"/> belongs to;
+    /// null for a topic of no family. Templates can overlap (<c>mlops.requests.{model}.v1</c> also
+    /// matches <c>mlops.requests.m.dlq.v1</c>, with model <c>m.dlq</c>), so the family whose template
+    /// has the most fixed text wins: the more specific name.
+    /// </summary>
+    public TopicIdentity? Identify(string topic)
+    {
+        foreach (var family in _bySpecificity)
+        {
+            if (family.Matches(topic, out var model)) return new TopicIdentity(family, model);
+        }
+        return null;
+    }
 
     /// <summary>
     /// Loads every <c>*.json</c> file in <paramref name="directory"/> as a family. All problems are

@@ -67,6 +67,29 @@ public sealed record TopicFamily(string Name, string NameTemplate, int Partition
         return topic;
     }
 
+    /// <summary>
+    /// Whether <paramref name="topic"/> is a topic of this family: the template itself for a shared
+    /// family, or the template with a legal model name in place of <see cref="ModelPlaceholder"/>
+    /// (then <paramref name="model"/> is that name; null for a shared family).
+    /// </summary>
+    public bool Matches(string topic, out string? model)
+    {
+        model = null;
+        if (!IsPerModel) return string.Equals(topic, NameTemplate, StringComparison.Ordinal);
+
+        var at = NameTemplate.IndexOf(ModelPlaceholder, StringComparison.Ordinal);
+        var prefix = NameTemplate[..at];
+        var suffix = NameTemplate[(at + ModelPlaceholder.Length)..];
+        if (topic.Length <= prefix.Length + suffix.Length
+            || !topic.StartsWith(prefix, StringComparison.Ordinal)
+            || !topic.EndsWith(suffix, StringComparison.Ordinal))
+            return false;
+        var candidate = topic[prefix.Length..^suffix.Length];
+        if (!TopicNames.IsLegalPart(candidate)) return false;
+        model = candidate;
+        return true;
+    }
+
     /// <summary>The topic of this family for <paramref name="model"/>, with the family's settings.</summary>
     public TopicDeclaration Declare(string? model = null) =>
         new(TopicFor(model), Partitions, RetentionMs, CleanupPolicy);

@@ -63,6 +63,7 @@ public sealed class TestNode : IAsyncDisposable
         app.MapModelsApi();
         app.MapAdminApi();
         app.MapClusterApi();
+        app.MapTopicsApi();
         return app;
     }
 

@@ -1,0 +1,76 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Mlops.Stream.Host.Options;
+using Mlops.Stream.Kafka.Connection;
+
+namespace Mlops.Stream.Host.Kafka;
+
+/// <summary>
+/// librdkafka settings for the node's operator clients (topic inspection, tails, the produce route),
+/// built like every other client of the node: the bootstrap address plus <c>Kafka:ClientProperties</c>
+/// (SASL/SSL) and the consumer or producer properties on top.
+/// </summary>
+public sealed class KafkaClientConfigs(KafkaEndpoint kafka, IOptions<KafkaOptions> options)
+{
+    /// <summary>How long the produce route waits for the broker to acknowledge a record before answering 503.</summary>
+    public static readonly TimeSpan ProduceTimeout = TimeSpan.FromSeconds(30);
+
+    public KafkaMode Mode => kafka.Mode;
+
+    public AdminClientConfig Admin()
+    {
+        var config = new AdminClientConfig { BootstrapServers = kafka.BootstrapServers };
+        foreach (var (key, value) in options.Value.ClientProperties) config.Set(key, value);
+        return config;
+    }
+
+    /// <summary>
+    /// A read-only consumer: a group id of its own that is never joined or committed to (it reads
+    /// assigned partitions), and a small prefetch queue because a tail is only as fast as its reader.
+    /// </summary>
+    public ConsumerConfig ReadOnlyConsumer(string groupId)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnablePartitionEof = false,
+            QueuedMaxMessagesKbytes = 1024,
+        };
+        foreach (var (key, value) in ConsumerProperties(kafka, options.Value)) config.Set(key, value);
+        // Whatever the configuration says: this consumer must never move a group's offsets.
+        config.GroupId = groupId;
+        config.EnableAutoCommit = false;
+        config.EnableAutoOffsetStore = false;
+        return config;
+    }
+
+    /// <summary>Acknowledged by all in-sync replicas; <c>Kafka:ProducerProperties</c> (linger, compression...) win over these defaults.</summary>
+    public ProducerConfig Producer()
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            Acks = Acks.All,
+            LingerMs = 5,
+            MessageTimeoutMs = (int)ProduceTimeout.TotalMilliseconds,
+            // Partition and offset always come back; the timestamp is the only other field we read.
+            DeliveryReportFields = "status,timestamp",
+        };
+        foreach (var (key, value) in options.Value.ForProducers()) config.Set(key, value);
+        return config;
+    }
+
+    /// <summary>
+    /// The consumer properties of the node. The embedded broker answers a fetch only when
+    /// <c>fetch.wait.max.ms</c> runs out, even when records arrive meanwhile (a real broker answers at
+    /// once), which would add up to 500 ms to every record; with it, consumers ask with a 5 ms wait
+    /// unless configured otherwise.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ConsumerProperties(KafkaEndpoint kafka, KafkaOptions options)
+    {
+        var properties = new Dictionary<string, string>(options.ForConsumers());
+        if (kafka.Mode == KafkaMode.Embedded) properties.TryAdd("fetch.wait.max.ms", "5");
+        return properties;
+    }
+}

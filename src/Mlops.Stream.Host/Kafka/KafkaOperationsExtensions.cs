@@ -1,0 +1,21 @@
+using Mlops.Stream.Http;
+
+namespace Mlops.Stream.Host.Kafka;
+
+public static class KafkaOperationsExtensions
+{
+    /// <summary>
+    /// What the topic, tail and produce routes (<see cref="TopicsApi"/>) run on: the broker reader,
+    /// the topic inspector, model tails and the request producer, all with the node's Kafka client properties.
+    /// </summary>
+    public static IServiceCollection AddMlopsKafkaOperations(this IServiceCollection services)
+    {
+        services.AddSingleton<KafkaClientConfigs>();
+        services.AddSingleton<KafkaAdminReader>();
+        services.AddSingleton<ITopicInspector, KafkaTopicInspector>();
+        services.AddSingleton<IModelTopicTail, KafkaModelTail>();
+        services.AddSingleton<IRequestProducer, KafkaRequestProducer>();
+        services.AddTopicsApi();
+        return services;
+    }
+}
