@@ -22,8 +22,9 @@ public static class Cli
 
         Exit codes:
           0  done (changes are idempotent: 'already so' is success too)
-          1  the node refused the request (HTTP 4xx: unknown model or version, conflict, invalid model,
-             missing or wrong key, rate limited); stderr has the server's message and code
+          1  the node refused the request (HTTP 4xx: unknown model, version, topic or cluster member,
+             conflict, invalid model, missing or wrong key, rate limited); stderr has the server's
+             message and code
           2  usage error (unknown command or option, bad value, missing file); nothing was sent
           3  cannot reach the node, no answer within --timeout, server error (HTTP 5xx), or an answer
              that is not the admin API's
