@@ -55,8 +55,9 @@ public static class AkkaHostingExtensions
             }
         });
         builder.Services.AddSingleton<IClusterMembership, ClusterMembership>();
-        builder.Services.AddSingleton<IShardDirectory>(sp =>
+        builder.Services.AddSingleton(sp =>
             new ShardDirectory(sp.GetRequiredService<Akka.Actor.ActorSystem>(), ServingHostingExtensions.ReplicaRegionName));
+        builder.Services.AddSingleton<IShardDirectory>(sp => sp.GetRequiredService<ShardDirectory>());
         return builder;
     }
 

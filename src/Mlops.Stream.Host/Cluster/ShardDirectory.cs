@@ -32,11 +32,12 @@ public sealed class ShardDirectory(ActorSystem system, string typeName) : IShard
         var members = state.Members.OrderBy(m => m, Member.AgeOrdering).ToArray();
         var nodes = await Task.WhenAll(members.Select(m => state.Unreachable.Contains(m)
             ? Task.FromResult(Empty(m.Address, ShardAnswers.Unreachable, "unreachable: not asked"))
-            : AskAsync(m.Address, cancellationToken))).ConfigureAwait(false);
+            : QueryMemberAsync(m.Address, cancellationToken))).ConfigureAwait(false);
         return new ShardPlacement(typeName, nodes);
     }
 
-    private async Task<NodeShards> AskAsync(Address member, CancellationToken cancellationToken)
+    /// <summary>One member's region: its shards and their entities, or why it did not say.</summary>
+    public async Task<NodeShards> QueryMemberAsync(Address member, CancellationToken cancellationToken)
     {
         var region = system.ActorSelection(new RootActorPath(member) / "system" / "sharding" / typeName);
         try

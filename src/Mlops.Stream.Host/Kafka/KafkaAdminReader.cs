@@ -6,9 +6,9 @@ using Mlops.Stream.Http;
 namespace Mlops.Stream.Host.Kafka;
 
 /// <summary>
-/// Read-only questions to the broker for the operator routes: which topics exist, their watermarks,
-/// a group's committed offsets. One admin client for the node's lifetime, so a question costs a
-/// request, not a connection. Every failure is a <see cref="BrokerUnavailableException"/>.
+/// Read-only questions to the broker for the operator routes and the readiness check: is it there,
+/// which topics exist, their watermarks, a group's committed offsets. One admin client for the
+/// node's lifetime, so a question costs a request, not a connection. Every failure is a <see cref="BrokerUnavailableException"/>.
 /// </summary>
 /// <remarks>
 /// Only requests the embedded broker (librdkafka's mock cluster) serves are used: all-topics metadata,
@@ -36,26 +36,34 @@ public sealed class KafkaAdminReader : IDisposable
             .Build());
     }
 
-    /// <summary>Every topic on the broker (internal ones aside) with its partition ids, ascending.</summary>
-    public Task<IReadOnlyDictionary<string, IReadOnlyList<int>>> TopicsAsync(CancellationToken cancellationToken) =>
-        Task.Run<IReadOnlyDictionary<string, IReadOnlyList<int>>>(() =>
+    /// <summary>
+    /// The broker's answer to an all-topics metadata request (a metadata request naming a topic makes
+    /// the embedded broker create it), within <paramref name="timeout"/>.
+    /// </summary>
+    public Task<Metadata> MetadataAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        // GetMetadata blocks; keep it off the caller's thread.
+        Task.Run(() =>
         {
-            Metadata metadata;
             try
             {
-                // All topics: a metadata request naming a topic makes the embedded broker create it.
-                metadata = _admin.Value.GetMetadata(Timeout);
+                return _admin.Value.GetMetadata(timeout);
             }
             catch (KafkaException e)
             {
-                throw new BrokerUnavailableException($"Kafka did not answer a metadata request within {Timeout.TotalSeconds:0} s: {e.Error.Reason}", e);
+                throw new BrokerUnavailableException($"Kafka did not answer a metadata request within {timeout.TotalSeconds:0.#} s: {e.Error.Reason}", e);
             }
-            var topics = metadata.Topics
-                .Where(t => t.Error.Code == ErrorCode.NoError && !t.Topic.StartsWith("__", StringComparison.Ordinal))
-                .ToDictionary(t => t.Topic, t => (IReadOnlyList<int>)[.. t.Partitions.Select(p => p.PartitionId).Order()], StringComparer.Ordinal);
-            foreach (var topic in topics.Keys) _existing.TryAdd(topic, true);
-            return topics;
         }, cancellationToken);
+
+    /// <summary>Every topic on the broker (internal ones aside) with its partition ids, ascending.</summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<int>>> TopicsAsync(CancellationToken cancellationToken)
+    {
+        var metadata = await MetadataAsync(Timeout, cancellationToken);
+        var topics = metadata.Topics
+            .Where(t => t.Error.Code == ErrorCode.NoError && !t.Topic.StartsWith("__", StringComparison.Ordinal))
+            .ToDictionary(t => t.Topic, t => (IReadOnlyList<int>)[.. t.Partitions.Select(p => p.PartitionId).Order()], StringComparer.Ordinal);
+        foreach (var topic in topics.Keys) _existing.TryAdd(topic, true);
+        return topics;
+    }
 
     /// <summary>Whether <paramref name="topic"/> exists; remembered once seen.</summary>
     public async Task<bool> ExistsAsync(string topic, CancellationToken cancellationToken) =>
