@@ -20,6 +20,7 @@ public sealed record ModelSummary(
     [JsonPropertyName("previous_version")] public int? PreviousVersion { get; init; }
     [JsonPropertyName("last_swap")] public SwapSummary? LastSwap { get; init; }
     [JsonPropertyName("version_stats")] public IReadOnlyList<VersionStatsSummary> VersionStats { get; init; } = [];
+    [JsonPropertyName("kafka_stream")] public KafkaStreamSummary? KafkaStream { get; init; }
 
     public static ModelSummary From(ModelStatus status) => new(
         status.Name,
@@ -33,6 +34,9 @@ public sealed record ModelSummary(
         PreviousVersion = status.PreviousVersion,
         LastSwap = status.LastSwap is { } swap ? new SwapSummary(swap.From, swap.To, swap.At, swap.Succeeded, swap.Reason) : null,
         VersionStats = status.VersionStats.Select(v => new VersionStatsSummary(v.Version, v.Served, v.Failed, v.P50Ms, v.P99Ms)).ToList(),
+        KafkaStream = status.KafkaStream is { } stream
+            ? new KafkaStreamSummary(stream.Running, stream.Restarts, stream.FailingRepeatedly, stream.LastFailure, stream.LastFailureAt)
+            : null,
     };
 }
 
@@ -51,3 +55,11 @@ public sealed record VersionStatsSummary(
     [property: JsonPropertyName("failed")] long Failed,
     [property: JsonPropertyName("p50_ms")] double P50Ms,
     [property: JsonPropertyName("p99_ms")] double P99Ms);
+
+/// <summary>The replica's Kafka serving stream: running, restarts, whether it keeps failing, and the last failure.</summary>
+public sealed record KafkaStreamSummary(
+    [property: JsonPropertyName("running")] bool Running,
+    [property: JsonPropertyName("restarts")] int Restarts,
+    [property: JsonPropertyName("failing")] bool Failing,
+    [property: JsonPropertyName("last_failure")] string? LastFailure,
+    [property: JsonPropertyName("last_failure_at")] DateTimeOffset? LastFailureAt);

@@ -30,7 +30,7 @@ public sealed class ModelsApiTests : IAsyncLifetime
 
         var broken = models[0];
         Assert.Equal(
-            ["name", "versions", "production_version", "serving_version", "state", "reason", "canary", "previous_version", "last_swap", "version_stats"],
+            ["name", "versions", "production_version", "serving_version", "state", "reason", "canary", "previous_version", "last_swap", "version_stats", "kafka_stream"],
             broken.EnumerateObject().Select(p => p.Name));
         Assert.Equal([2, 3], broken.GetProperty("versions").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal(3, broken.GetProperty("production_version").GetInt32());

@@ -56,6 +56,8 @@ public sealed class ServingMetrics
     private readonly Gauge _warmUpSeconds;
     private readonly Counter _swaps;
     private readonly Counter _rollbacks;
+    private readonly Counter _streamRestarts;
+    private readonly Counter _servedEventsDropped;
     private readonly SampledGauge _queueDepth;
     private readonly SampledGauge _inFlight;
     private readonly SampledGauge _kafkaInFlight;
@@ -93,6 +95,12 @@ public sealed class ServingMetrics
             "Production version changes attempted by a replica: succeeded, or refused (the old version kept serving).", "model", "result");
         _rollbacks = factory.CreateCounter("mlops_model_rollbacks_total",
             "Rollbacks: asked by an operator, or a canary withdrawn by the canary guard.", "model", "trigger");
+        _streamRestarts = factory.CreateCounter("mlops_kafka_stream_restarts_total",
+            "Times a replica's Kafka serving stream failed and was started again (the log names the cause and, when a record caused it, the record).",
+            "model");
+        _servedEventsDropped = factory.CreateCounter("mlops_served_events_dropped_total",
+            "HTTP inferences whose served event was not written to the served topic: queue_full (Kafka slower than HTTP) or kafka_error (Kafka unavailable or refused it). The HTTP answers were not affected.",
+            "model", "reason");
         _queueDepth = new SampledGauge(factory.CreateGauge("mlops_queue_depth",
             "Requests waiting in a version's batcher queue (pending, not yet in a batch).", "model", "version"));
         _inFlight = new SampledGauge(factory.CreateGauge("mlops_in_flight_requests",
@@ -145,6 +153,11 @@ public sealed class ServingMetrics
 
     /// <summary><paramref name="trigger"/>: <c>operator</c> or <c>canary_guard</c>.</summary>
     public void CountRollback(string model, string trigger) => _rollbacks.WithLabels(model, trigger).Inc();
+
+    public void CountStreamRestart(string model) => _streamRestarts.WithLabels(model).Inc();
+
+    /// <summary><paramref name="reason"/>: <c>queue_full</c> or <c>kafka_error</c>.</summary>
+    public void CountServedEventDropped(string model, string reason) => _servedEventsDropped.WithLabels(model, reason).Inc();
 
     /// <summary>Samples the replica's levels at every scrape until the returned handle is disposed.</summary>
     public IDisposable Track(ReplicaGauges replica)

@@ -82,4 +82,17 @@ public sealed record ModelStatus(
 
     /// <summary>Requests served and failed, and latency, per version.</summary>
     public IReadOnlyList<VersionStats> VersionStats { get; init; } = [];
+
+    /// <summary>The replica's Kafka serving stream; null when the node serves without Kafka or no replica answered.</summary>
+    public KafkaStreamStatus? KafkaStream { get; init; }
+}
+
+/// <summary>
+/// A replica's Kafka serving stream: running or waiting to restart, how often it restarted, and
+/// the last failure (naming the request record when one caused it).
+/// </summary>
+public sealed record KafkaStreamStatus(bool Running, int Restarts, int ConsecutiveFailures, string? LastFailure, DateTimeOffset? LastFailureAt)
+{
+    /// <summary>It failed again soon after being restarted: it keeps failing, and the model is not ready.</summary>
+    public bool FailingRepeatedly => ConsecutiveFailures >= 2;
 }

@@ -56,6 +56,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private DrainingControl<Done>? _pipeline;
     private readonly ReplicaGauges _gauges;
     private IDisposable? _untrackGauges;
+    private readonly StreamHealth _stream = new();
 
     // Swap state, owned by the actor.
     private int? _target;
@@ -177,8 +178,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             _pipeline = null;
             _gauges.Consumer = null;
-            _log.Warning("Replica {0}: Kafka stream ended ({1}); starting it again in {2}", _entityId,
-                ended.Cause?.Message ?? "completed", _context.RestartPipelineAfter);
+            var failure = ServingPipeline.DescribeFailure(ended.Cause);
+            _stream.Ended(failure, DateTimeOffset.UtcNow, _context.StreamStableAfter);
+            _context.Metrics.CountStreamRestart(_model);
+            _log.Error(ended.Cause, "Replica {0}: Kafka stream ended ({1}); starting it again in {2} (failure {3} in a row)", _entityId,
+                failure, _context.RestartPipelineAfter, _stream.ConsecutiveFailures);
             Timers.StartSingleTimer(nameof(RestartPipeline), RestartPipeline.Instance, _context.RestartPipelineAfter);
         });
         Receive<RestartPipeline>(_ => StartPipeline());
@@ -216,6 +220,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Versions = _statistics.All(),
         LastCanaryRollback = _lastCanaryRollback,
         LastGuardCheck = _lastGuardCheck,
+        KafkaStream = _topics is null ? null : _stream.Status(_pipeline is not null, DateTimeOffset.UtcNow, _context.StreamStableAfter),
     };
 
     // ---- initial load ----
@@ -466,7 +471,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartPipeline()
     {
         if (_topics is not { } topics || _context.Kafka is not { } kafka || _router is null) return;
-        _pipeline = ServingPipeline.Run(_model, topics, _router, _statistics, _context.Metrics, kafka, Context.Materializer());
+        _pipeline = new ServingPipeline(_model, topics, _router, _statistics, _context.Metrics).Run(kafka, Context.Materializer());
+        _stream.Started(DateTimeOffset.UtcNow);
         _gauges.Consumer = _pipeline;
         _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
     }
@@ -478,28 +484,41 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             if (_canary is { } canary && canary.Model.Version == wanted)
             {
-                RunInference(_model, _ => canary.Batcher, _statistics, _context.Metrics, infer.RequestJson).PipeTo(Sender);
+                RunInference(_ => canary.Batcher, infer.RequestJson).PipeTo(Sender);
                 return;
             }
             Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {serving.Version})."));
             return;
         }
-        RunInference(_model, _router!.Route, _statistics, _context.Metrics, infer.RequestJson).PipeTo(Sender);
+        RunInference(_router!.Route, infer.RequestJson).PipeTo(Sender);
     }
 
-    /// <summary>Decoding and batching happen on the thread pool; the reply goes straight to the caller.</summary>
-    private static async Task<InferReply> RunInference(string model, Func<string, DynamicBatcher> route, VersionStatistics statistics,
-        ServingMetrics metrics, byte[] json)
+    /// <summary>
+    /// Decoding and batching happen on the thread pool; the reply goes straight to the caller. Only
+    /// immutable state is captured, never the actor's own fields, since this runs off its thread.
+    /// </summary>
+    private Task<InferReply> RunInference(Func<string, DynamicBatcher> route, byte[] json)
     {
-        if (!InferenceCodec.TryDecodeRequest(json, out var request, out var error))
-            return new InferReply.Invalid(error);
-        var result = await route(request.Id).Enqueue(request).ConfigureAwait(false);
-        statistics.Record(result);
-        metrics.ObserveQueueTime(model, result);
-        if (result.IsServed)
-            return new InferReply.Served(ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), result.ModelVersion);
-        if (result.Error is { } invalid) return new InferReply.Invalid(invalid);
-        return new InferReply.Rejected(result.Rejection!);
+        var (model, statistics, metrics) = (_model, _statistics, _context.Metrics);
+        var servedEvents = _topics is { } topics && _context.HttpServedEvents is { } events ? (Topic: topics.Served, Sink: events) : default;
+        return Run();
+
+        async Task<InferReply> Run()
+        {
+            var receivedAt = DateTimeOffset.UtcNow;
+            if (!InferenceCodec.TryDecodeRequest(json, out var request, out var error))
+                return new InferReply.Invalid(error);
+            var result = await route(request.Id).Enqueue(request).ConfigureAwait(false);
+            statistics.Record(result);
+            metrics.ObserveQueueTime(model, result);
+            if (result.IsServed)
+            {
+                servedEvents.Sink?.Publish(model, servedEvents.Topic, request, result, receivedAt, DateTimeOffset.UtcNow);
+                return new InferReply.Served(ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), result.ModelVersion);
+            }
+            if (result.Error is { } invalid) return new InferReply.Invalid(invalid);
+            return new InferReply.Rejected(result.Rejection!);
+        }
     }
 
     // ---- stopping ----

@@ -85,6 +85,9 @@ public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? Ser
     /// <summary>Requests served and failed, and latency, per version since the replica started.</summary>
     public IReadOnlyList<VersionStats> Versions { get; init; } = [];
 
+    /// <summary>The Kafka serving stream's health; null when the replica has no Kafka stream.</summary>
+    public KafkaStreamStatus? KafkaStream { get; init; }
+
     /// <summary>ONNX sessions this replica has released after swaps (exposed so tests and operators see old versions go away).</summary>
     public int DisposedSessions { get; init; }
 }

@@ -24,6 +24,16 @@ public sealed record ServingContext(
     /// <summary>How long a failed Kafka pipeline waits before it is started again.</summary>
     public TimeSpan RestartPipelineAfter { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long a restarted Kafka stream must run before an earlier failure is forgiven: a stream
+    /// that fails again sooner keeps failing, and the model is reported not ready until it has run
+    /// this long (or its replica is replaced).
+    /// </summary>
+    public TimeSpan StreamStableAfter { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Where HTTP inferences' served events go; null when the node has no Kafka.</summary>
+    public HttpServedEvents? HttpServedEvents { get; init; }
+
     /// <summary>Automatic canary rollback; null turns it off.</summary>
     public CanaryGuard? CanaryGuard { get; init; }
 

@@ -42,92 +42,149 @@ public sealed class BatcherStoppedException(BatchRejection rejection) : Exceptio
 /// <summary>
 /// One replica's at-least-once Kafka path: requests topic → decode → dynamic batcher → prediction
 /// and served event (or a dead letter) → commit once every record the request produced is
-/// acknowledged. A record that cannot be decoded or validated goes to the dead-letter topic with
-/// its original bytes and headers and the reason; it never stops the stream.
+/// acknowledged. Whatever a record holds — any key, any header bytes or none, a body that does not
+/// decode, an id that makes its outputs too large for the broker — it ends as outputs or as a
+/// dead letter with its original bytes and the reason; it never stops the stream. Only Kafka
+/// itself (a dead-letter topic that refuses even a bare reference) or shutdown can.
 /// </summary>
-public static class ServingPipeline
+public sealed class ServingPipeline
 {
-    /// <summary>A served request's version and record timestamp, carried beside its offset to the acknowledgement, for the end-to-end latency.</summary>
-    private sealed record Served(int Version, DateTime RequestTimestamp);
-
-    public static DrainingControl<Done> Run(string model, ModelTopics topics, ReplicaRouter router, VersionStatistics statistics,
-        ServingMetrics metrics, ServingKafkaSettings kafka, IMaterializer materializer, TimeProvider? clock = null)
+    /// <summary>What travels beside a request to the committer: its offset and, once served, what the end-to-end latency needs.</summary>
+    public sealed record InFlight(CommittableOffset Offset, int? Version = null, DateTime RequestTimestamp = default)
     {
-        clock ??= TimeProvider.System;
-        var consumer = ConsumerSettings<string?, byte[]?>.Create(kafka.BootstrapServers, ModelTopics.ConsumerGroup(model))
+        public override string ToString() => $"{Offset.TopicPartition.Topic} [{Offset.TopicPartition.Partition.Value}] @ {Offset.Offset}";
+    }
+
+    private readonly string _model;
+    private readonly ModelTopics _topics;
+    private readonly ReplicaRouter _router;
+    private readonly VersionStatistics _statistics;
+    private readonly ServingMetrics _metrics;
+    private readonly TimeProvider _clock;
+
+    public ServingPipeline(string model, ModelTopics topics, ReplicaRouter router, VersionStatistics statistics, ServingMetrics metrics,
+        TimeProvider? clock = null)
+    {
+        _model = model;
+        _topics = topics;
+        _router = router;
+        _statistics = statistics;
+        _metrics = metrics;
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Keys and values stay bytes end to end, so a prediction carries exactly its request's key,
+    /// whatever encoding the producer used.
+    /// </summary>
+    public DrainingControl<Done> Run(ServingKafkaSettings kafka, IMaterializer materializer)
+    {
+        var consumer = ConsumerSettings<byte[]?, byte[]?>.Create(kafka.BootstrapServers, ModelTopics.ConsumerGroup(_model))
             .WithProperties(kafka.ConsumerProperties)
             .WithHealth(kafka.Health)
-            .WithClientName($"serve:{model}");
-        var producer = ProducerSettings<string?, byte[]?>.Create(kafka.BootstrapServers)
+            .WithClientName($"serve:{_model}");
+        var producer = ProducerSettings<byte[]?, byte[]?>.Create(kafka.BootstrapServers)
             .WithProperties(kafka.ProducerProperties)
             .WithHealth(kafka.Health)
-            .WithClientName($"serve-producer:{model}");
+            .WithClientName($"serve-producer:{_model}");
 
-        var handled = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(topics.Requests))
+        var handled = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(_topics.Requests))
             .AsSource()
-            .SelectAsync(kafka.InFlight, async pair =>
-            {
-                var (envelope, served) = await Handle(model, topics, router, statistics, metrics, pair.Item1, clock).ConfigureAwait(false);
-                return (envelope, (Offset: pair.Item2, Served: served));
-            });
+            .SelectAsync(kafka.InFlight, async pair => (await HandleAsync(pair.Item1, new InFlight(pair.Item2)).ConfigureAwait(false)));
         return SourceWithContext.FromTuples(handled)
-            .Via(KafkaProducer.FlexiFlowWithContext<string?, byte[]?, (CommittableOffset Offset, Served? Served)>(producer))
+            .Via(KafkaProducer.FlexiFlowWithContext<byte[]?, byte[]?, InFlight>(producer))
             .AsSource()
             .Select(acknowledged =>
             {
                 // Acknowledged by the broker (and next in line to commit): the request's end of the road.
-                if (acknowledged.Item2.Served is { } served)
-                    metrics.ObserveEndToEnd(model, served.Version, clock.GetUtcNow().UtcDateTime - served.RequestTimestamp);
-                return (acknowledged.Item1, acknowledged.Item2.Offset);
+                var (results, request) = acknowledged;
+                // A refused output became a dead letter here; a refused dead letter was counted when it was made.
+                foreach (var refusal in results.Refusals.Where(r => r.Topic != _topics.DeadLetters))
+                    _metrics.CountDeadLetter(_model, DeadLetters.OutputRefusedCode);
+                if (request.Version is { } version && results.Refusals.Count == 0)
+                    _metrics.ObserveEndToEnd(_model, version, _clock.GetUtcNow().UtcDateTime - request.RequestTimestamp);
+                return (results, request.Offset);
             })
-            .ToMaterialized(Committer.SinkWithOffsetContext<ProducerResults<string?, byte[]?>>(CommitterSettings.Default), Keep.Both)
+            .ToMaterialized(Committer.SinkWithOffsetContext<ProducerResults<byte[]?, byte[]?>>(CommitterSettings.Default), Keep.Both)
             .MapMaterializedValue(DrainingControl<Done>.Create)
             .Run(materializer);
     }
 
-    private static async Task<(ProducerEnvelope<string?, byte[]?>, Served?)> Handle(string model, ModelTopics topics, ReplicaRouter router,
-        VersionStatistics statistics, ServingMetrics metrics, ConsumeResult<string?, byte[]?> record, TimeProvider clock)
+    /// <summary>
+    /// Decodes, batches and answers one request record. Anything unexpected while doing so makes
+    /// the record a dead letter (code <c>internal_error</c>) rather than a stream failure that would
+    /// meet the same record again after every restart.
+    /// </summary>
+    public async Task<(ProducerEnvelope<byte[]?, byte[]?>, InFlight)> HandleAsync(ConsumeResult<byte[]?, byte[]?> record, InFlight context)
+    {
+        var letters = new DeadLetters(_model, _topics, record);
+        try
+        {
+            return await ServeAsync(record, letters, context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not BatcherStoppedException)
+        {
+            return DeadLetter(letters, context, null, DeadLetters.InternalErrorCode, $"The request could not be handled: {e.Message}", null);
+        }
+    }
+
+    private async Task<(ProducerEnvelope<byte[]?, byte[]?>, InFlight)> ServeAsync(ConsumeResult<byte[]?, byte[]?> record, DeadLetters letters, InFlight context)
     {
         var message = record.Message;
         if (message.Value is not { Length: > 0 } body)
-            return DeadLetter(model, topics, metrics, record, null, "invalid_json",
+            return DeadLetter(letters, context, null, InferenceErrorCode.InvalidJson.ToWireCode(),
                 "The record has no value; expected an Open Inference Protocol v2 request body.", null);
         if (!InferenceCodec.TryDecodeRequest(body, out var request, out var decodeError))
-            return DeadLetter(model, topics, metrics, record, null, decodeError.WireCode, decodeError.Message,
-                ServingHeaders.Read(message.Headers, ServingHeaders.RequestId));
+            return DeadLetter(letters, context, null, decodeError.WireCode, decodeError.Message, null);
 
-        var result = await router.Route(request.Id).EnqueueAsync(request).ConfigureAwait(false);
-        statistics.Record(result);
-        metrics.ObserveQueueTime(model, result);
+        var result = await _router.Route(request.Id).EnqueueAsync(request).ConfigureAwait(false);
+        _statistics.Record(result);
+        _metrics.ObserveQueueTime(_model, result);
         if (result.IsServed)
         {
-            metrics.CountRequest(model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Success);
-            var source = new RequestSource(message.Timestamp.UtcDateTime, record.Partition.Value, record.Offset.Value);
+            _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Success);
+            var source = new RequestSource(RequestSources.Kafka, message.Timestamp.UtcDateTime, record.Partition.Value, record.Offset.Value);
             var headers = ServingRecords.OutputHeaders(request.Id, result.ModelVersion);
             return (ProducerMessage.Multi(new[]
             {
-                new ProducerRecord<string?, byte[]?>(topics.Predictions, message.Key,
-                    ServingRecords.Prediction(model, result.ModelVersion, request, result.Outputs!), headers),
-                new ProducerRecord<string?, byte[]?>(topics.Served, message.Key,
-                    ServingRecords.ServedEvent(model, request, result, source, clock.GetUtcNow()), headers),
-            }), new Served(result.ModelVersion, message.Timestamp.UtcDateTime));
+                new ProducerRecord<byte[]?, byte[]?>(_topics.Predictions, message.Key,
+                    ServingRecords.Prediction(_model, result.ModelVersion, request, result.Outputs!), headers)
+                {
+                    Fallback = error => letters.OutputRefused("prediction", _topics.Predictions, error, request.Id),
+                },
+                new ProducerRecord<byte[]?, byte[]?>(_topics.Served, message.Key,
+                    ServingRecords.ServedEvent(_model, request, result, source, _clock.GetUtcNow()), headers)
+                {
+                    Fallback = error => letters.OutputRefused("served event", _topics.Served, error, request.Id),
+                },
+            }), context with { Version = result.ModelVersion, RequestTimestamp = message.Timestamp.UtcDateTime });
         }
         if (result.Error is { } invalid)
-            return DeadLetter(model, topics, metrics, record, result.ModelVersion, invalid.WireCode, invalid.Message, request.Id);
+            return DeadLetter(letters, context, result.ModelVersion, invalid.WireCode, invalid.Message, request.Id);
         var rejection = result.Rejection!;
         if (rejection.Reason == BatchRejectionReason.ModelFailed)
-            return DeadLetter(model, topics, metrics, record, result.ModelVersion, rejection.WireCode, rejection.Message, request.Id);
+            return DeadLetter(letters, context, result.ModelVersion, rejection.WireCode, rejection.Message, request.Id);
         // Shutting down: fail the stream instead of committing a request nobody served (it is redelivered).
-        metrics.CountRequest(model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Rejected);
+        _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Rejected);
         throw new BatcherStoppedException(rejection);
     }
 
-    private static (ProducerEnvelope<string?, byte[]?>, Served?) DeadLetter(string model, ModelTopics topics, ServingMetrics metrics,
-        ConsumeResult<string?, byte[]?> record, int? version, string code, string reason, string? requestId)
+    private (ProducerEnvelope<byte[]?, byte[]?>, InFlight) DeadLetter(DeadLetters letters, InFlight context, int? version, string code,
+        string reason, string? requestId)
     {
-        metrics.CountRequest(model, version, RequestSources.Kafka, RequestOutcomes.DeadLettered);
-        metrics.CountDeadLetter(model, code);
-        return (ProducerMessage.Single(new ProducerRecord<string?, byte[]?>(topics.DeadLetters, record.Message.Key, record.Message.Value,
-            ServingRecords.DeadLetterHeaders(record.Message.Headers, code, reason, requestId))), null);
+        _metrics.CountRequest(_model, version, RequestSources.Kafka, RequestOutcomes.DeadLettered);
+        _metrics.CountDeadLetter(_model, code);
+        return (ProducerMessage.Single(letters.Refused(code, reason, requestId)), context);
     }
+
+    /// <summary>
+    /// A human-readable account of why the stream failed, naming the record when the failure came
+    /// from one (so an operator can find it: topic, partition, offset).
+    /// </summary>
+    public static string DescribeFailure(Exception? cause) => cause switch
+    {
+        null => "completed",
+        ProducerDeliveryException { Context: InFlight request } e => $"{e.Message} (while answering request record {request})",
+        _ => cause.Message,
+    };
 }

@@ -16,17 +16,21 @@ public static class ServingHeaders
     public const string ModelVersion = "mlops-model-version";
     public const string Error = "mlops-error";
     public const string ErrorCode = "mlops-error-code";
+    public const string SourceTopic = "mlops-source-topic";
+    public const string SourcePartition = "mlops-source-partition";
+    public const string SourceOffset = "mlops-source-offset";
 
+    /// <summary>The last header of that name as text; null when absent or when its value is null (Kafka allows both).</summary>
     public static string? Read(Headers? headers, string name) =>
-        headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+        headers is not null && headers.TryGetLastBytes(name, out var bytes) && bytes is not null ? Encoding.UTF8.GetString(bytes) : null;
 }
 
 /// <summary>Where one served request came from: a Kafka record, or an HTTP call (no partition/offset).</summary>
-public readonly record struct RequestSource(DateTimeOffset RequestTimestamp, int? Partition, long? Offset);
+public readonly record struct RequestSource(string Kind, DateTimeOffset RequestTimestamp, int? Partition, long? Offset);
 
 /// <summary>
 /// Encodes what the serving pipeline writes: the v2 response (prediction), the served event read
-/// by drift jobs, and the headers of a dead letter. Values are UTF-8 JSON written with
+/// by drift jobs, and their headers (dead letters: <see cref="DeadLetters"/>). Values are UTF-8 JSON written with
 /// <see cref="Utf8JsonWriter"/>, no reflection, because this runs once per request.
 /// </summary>
 public static class ServingRecords
@@ -34,7 +38,7 @@ public static class ServingRecords
     public static byte[] Prediction(string model, int version, InferenceRequest request, IReadOnlyList<Tensor> outputs) =>
         InferenceCodec.EncodeResponse(new InferenceResponse(request.Id, model, version.ToString(CultureInfo.InvariantCulture), outputs));
 
-    /// <summary>The served event: request id, model, version, inputs, outputs, timestamps, timings, batch size, source.</summary>
+    /// <summary>The served event: request id, model, version, source (kafka or http), inputs, outputs, timestamps, timings, batch size, source partition and offset.</summary>
     public static byte[] ServedEvent(string model, InferenceRequest request, BatchResult result, RequestSource source, DateTimeOffset servedAt)
     {
         var timings = result.Timings!;
@@ -45,6 +49,7 @@ public static class ServingRecords
             writer.WriteString("id", request.Id);
             writer.WriteString("model", model);
             writer.WriteString("version", result.ModelVersion.ToString(CultureInfo.InvariantCulture));
+            writer.WriteString("source", source.Kind);
             WriteTensors(writer, "inputs", request.Inputs);
             WriteTensors(writer, "outputs", result.Outputs!);
             writer.WriteString("request_timestamp", source.RequestTimestamp.UtcDateTime);
@@ -59,21 +64,6 @@ public static class ServingRecords
             writer.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
-    }
-
-    /// <summary>The original headers of a refused request plus why it was refused.</summary>
-    public static Headers DeadLetterHeaders(Headers? original, string code, string message, string? requestId)
-    {
-        var headers = new Headers();
-        if (original is not null)
-            foreach (var header in original)
-                if (header.Key is not (ServingHeaders.Error or ServingHeaders.ErrorCode))
-                    headers.Add(header.Key, header.GetValueBytes());
-        if (requestId is not null && ServingHeaders.Read(original, ServingHeaders.RequestId) is null)
-            headers.Add(ServingHeaders.RequestId, Encoding.UTF8.GetBytes(requestId));
-        headers.Add(ServingHeaders.Error, Encoding.UTF8.GetBytes(message));
-        headers.Add(ServingHeaders.ErrorCode, Encoding.UTF8.GetBytes(code));
-        return headers;
     }
 
     public static Headers OutputHeaders(string requestId, int version) => new()

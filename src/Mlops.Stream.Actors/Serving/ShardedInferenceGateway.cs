@@ -59,6 +59,7 @@ public sealed class ShardedInferenceGateway(IActorRef replicas, ServedModels ser
                 PreviousVersion = status.PreviousVersion,
                 LastSwap = status.LastSwap,
                 VersionStats = status.Versions,
+                KafkaStream = status.KafkaStream,
             };
         }
         catch (AskTimeoutException)

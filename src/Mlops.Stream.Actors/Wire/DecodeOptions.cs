@@ -14,6 +14,12 @@ public sealed record DecodeOptions
     /// </summary>
     public long MaxElementsPerTensor { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Longest request id accepted, in UTF-8 bytes. The id is copied into the prediction, the
+    /// served event and their headers, so an unbounded id could make them too large for Kafka.
+    /// </summary>
+    public int MaxIdBytes { get; init; } = 1024;
+
     /// <summary>Deepest shape accepted; guards the nested-array walker.</summary>
     public int MaxRank { get; init; } = 16;
 }

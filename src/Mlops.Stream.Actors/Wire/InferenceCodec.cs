@@ -35,9 +35,10 @@ public static class InferenceCodec
         {
             // Every element needs at least one byte, so the body length bounds the element count
             // before anything is allocated for a declared shape.
-            var parsed = MessageReaders.ParseRequest(ref reader, options ?? DecodeOptions.Default, utf8Json.Length);
+            options ??= DecodeOptions.Default;
+            var parsed = MessageReaders.ParseRequest(ref reader, options, utf8Json.Length);
             EnsureEnd(ref reader);
-            return parsed.Build();
+            return parsed.Build(options);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

@@ -36,6 +36,9 @@ public enum InferenceErrorCode
 
     /// <summary>The request asks for an output the model does not produce.</summary>
     UnknownOutput,
+
+    /// <summary>The request id is longer than <see cref="DecodeOptions.MaxIdBytes"/> (it is copied into every record the request produces).</summary>
+    IdTooLong,
 }
 
 /// <summary>Wire codes for <see cref="InferenceErrorCode"/>.</summary>
@@ -53,6 +56,7 @@ public static class InferenceErrorCodes
         InferenceErrorCode.UnsupportedDatatype => "unsupported_datatype",
         InferenceErrorCode.NonFinite => "non_finite",
         InferenceErrorCode.UnknownOutput => "unknown_output",
+        InferenceErrorCode.IdTooLong => "id_too_long",
         _ => throw new ArgumentOutOfRangeException(nameof(code), code, "unknown error code"),
     };
 

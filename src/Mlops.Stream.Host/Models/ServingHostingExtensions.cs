@@ -47,7 +47,14 @@ public static class ServingHostingExtensions
                 KeepPreviousVersion = options.KeepPreviousVersion,
                 Audit = sp.GetRequiredService<IAuditLog>(),
                 Metrics = sp.GetRequiredService<ServingMetrics>(),
+                HttpServedEvents = sp.GetRequiredService<HttpServedEvents>(),
             };
+        });
+        services.AddSingleton(sp =>
+        {
+            var kafka = sp.GetRequiredService<KafkaEndpoint>();
+            return new HttpServedEvents(kafka.BootstrapServers, sp.GetRequiredService<IOptions<KafkaOptions>>().Value.ForProducers(),
+                sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<HttpServedEvents>());
         });
         services.AddSingleton<IInferenceGateway>(sp => new ShardedInferenceGateway(
             sp.GetRequiredService<IRequiredActor<ModelReplica>>().ActorRef,

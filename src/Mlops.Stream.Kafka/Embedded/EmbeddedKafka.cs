@@ -127,6 +127,21 @@ public sealed class EmbeddedKafka : IDisposable
     /// <summary>Brings a broker taken down by <see cref="SetBrokerDown"/> back.</summary>
     public void SetBrokerUp(int brokerId) => SetBrokerState(brokerId, up: true);
 
+    /// <summary>
+    /// The next requests of one kind, whichever client and broker they come from, are answered with
+    /// <paramref name="errors"/> in order, one error per request (a fault-injection hook). A produce
+    /// request carries a whole batch, so every record in it gets the error.
+    /// </summary>
+    public void PushRequestErrors(KafkaApi api, params ErrorCode[] errors)
+    {
+        if (errors.Length == 0) return;
+        lock (_gate)
+        {
+            LibrdkafkaNative.MockPushRequestErrorsArray(LiveCluster(), (short)api, (nuint)errors.Length, [.. errors.Select(e => (int)e)]);
+        }
+        _logger.LogInformation("Embedded Kafka answers the next {Count} {Api} request(s) with {Errors}", errors.Length, api, string.Join(", ", errors));
+    }
+
     /// <summary>Destroys the mock cluster, then the handle it runs on. Safe to call more than once.</summary>
     public void Dispose()
     {

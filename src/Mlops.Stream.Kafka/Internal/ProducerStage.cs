@@ -6,6 +6,7 @@ using Akka.Streams.Stage;
 using Confluent.Kafka;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Settings;
+using Mlops.Stream.Kafka.Supervision;
 
 namespace Mlops.Stream.Kafka.Internal;
 
@@ -38,6 +39,7 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
     {
         public readonly TContext Context = context;
         public readonly DeliveryResult<TKey, TValue>[] Results = new DeliveryResult<TKey, TValue>[records];
+        public List<RecordRefusal>? Refusals;
         public int Remaining = records;
     }
 
@@ -49,11 +51,12 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
         private readonly Queue<(Pending Pending, int Index, ProducerRecord<TKey, TValue> Record)> _retry = new();
         // Delivery reports arrive on librdkafka's thread; they are queued and drained on the
         // stage's thread, with at most one wake-up outstanding.
-        private readonly ConcurrentQueue<(Pending Pending, int Index, DeliveryReport<TKey, TValue> Report)> _reports = new();
+        private readonly ConcurrentQueue<(Pending Pending, int Index, ProducerRecord<TKey, TValue> Record, DeliveryReport<TKey, TValue> Report)> _reports = new();
         private int _drainScheduled;
         private Action _drain = () => { };
         private IProducer<TKey, TValue>? _producer;
         private bool _ownsProducer;
+        private bool _failed;
 
         public Logic(ProducerStage<TKey, TValue, TContext> stage) : base(stage.Shape)
         {
@@ -90,49 +93,84 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
             var (envelope, context) = Grab(_stage.In);
             var pending = new Pending(context, envelope.Records.Count);
             _inFlight.Enqueue(pending);
-            for (var i = 0; i < envelope.Records.Count; i++)
+            for (var i = 0; i < envelope.Records.Count && !_failed; i++)
             {
                 if (_retry.Count > 0) _retry.Enqueue((pending, i, envelope.Records[i]));  // keep order behind earlier retries
-                else Produce(pending, i, envelope.Records[i]);
+                else if (!TryProduce(pending, i, envelope.Records[i])) ScheduleRetry(pending, i, envelope.Records[i]);
             }
+            if (_failed) return;
             TryEmit();
             PullIfRoom();
         }
 
-        private void Produce(Pending pending, int index, ProducerRecord<TKey, TValue> record)
+        /// <summary>
+        /// Hands one record to librdkafka; false when its local queue is full (try again shortly).
+        /// A record refused on the spot (larger than <c>message.max.bytes</c>, say) is handled like
+        /// one the broker refuses.
+        /// </summary>
+        private bool TryProduce(Pending pending, int index, ProducerRecord<TKey, TValue> record)
         {
             try
             {
-                _producer!.Produce(record.Topic, record.ToMessage(), report => OnDelivery(pending, index, report));
+                _producer!.Produce(record.Topic, record.ToMessage(), report => OnDelivery(pending, index, record, report));
+                return true;
             }
             catch (ProduceException<TKey, TValue> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
-                // librdkafka's local queue is full (a shared producer, or a long outage): try again shortly.
-                _retry.Enqueue((pending, index, record));
-                if (!IsTimerActive(nameof(_retry))) ScheduleOnce(nameof(_retry), QueueFullRetry);
+                // librdkafka's local queue is full (a shared producer, or a long outage).
+                return false;
             }
+            catch (ProduceException<TKey, TValue> e) when (KafkaErrorDecider.IsRecordRefused(e.Error))
+            {
+                OnRefused(pending, index, record, e.Error);
+                return true;
+            }
+        }
+
+        private void ScheduleRetry(Pending pending, int index, ProducerRecord<TKey, TValue> record)
+        {
+            _retry.Enqueue((pending, index, record));
+            if (!IsTimerActive(nameof(_retry))) ScheduleOnce(nameof(_retry), QueueFullRetry);
         }
 
         protected override void OnTimer(object timerKey)
         {
-            while (_retry.TryPeek(out var item))
+            while (!_failed && _retry.TryPeek(out var item))
             {
-                try
-                {
-                    _producer!.Produce(item.Record.Topic, item.Record.ToMessage(), report => OnDelivery(item.Pending, item.Index, report));
-                    _retry.Dequeue();
-                }
-                catch (ProduceException<TKey, TValue> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                if (!TryProduce(item.Pending, item.Index, item.Record))
                 {
                     ScheduleOnce(nameof(_retry), QueueFullRetry);
                     return;
                 }
+                _retry.Dequeue();
             }
         }
 
-        private void OnDelivery(Pending pending, int index, DeliveryReport<TKey, TValue> report)
+        /// <summary>A record refused for good: note the refusal and produce its fallback in its place, or fail the stage when it has none.</summary>
+        private void OnRefused(Pending pending, int index, ProducerRecord<TKey, TValue> record, Error error)
         {
-            _reports.Enqueue((pending, index, report));
+            if (record.Fallback is not { } replace)
+            {
+                Fail(pending, record, error);
+                return;
+            }
+            var fallback = replace(error);
+            Log.Warning("Kafka producer {0}: a record for {1} was refused ({2}); writing its fallback to {3}",
+                _settings.Name, record.Topic, error.Reason, fallback.Topic);
+            (pending.Refusals ??= []).Add(new RecordRefusal(index, record.Topic, error));
+            if (!TryProduce(pending, index, fallback)) ScheduleRetry(pending, index, fallback);
+        }
+
+        private void Fail(Pending pending, ProducerRecord<TKey, TValue> record, Error error)
+        {
+            _failed = true;
+            _settings.Health.ReportError(_settings.Name, error);
+            FailStage(new ProducerDeliveryException(error, record.Topic, pending.Context));
+        }
+
+        private void OnDelivery(Pending pending, int index, ProducerRecord<TKey, TValue> record, DeliveryReport<TKey, TValue> report)
+        {
+            _reports.Enqueue((pending, index, record, report));
             if (Interlocked.Exchange(ref _drainScheduled, 1) == 0) _drain();
         }
 
@@ -144,10 +182,14 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
                 var report = item.Report;
                 if (report.Error.IsError)
                 {
-                    _settings.Health.ReportError(_settings.Name, report.Error);
-                    FailStage(new KafkaException(new Error(report.Error.Code,
-                        $"Delivery to {report.TopicPartition} failed: {report.Error.Reason}")));
-                    return;
+                    if (!KafkaErrorDecider.IsRecordRefused(report.Error))
+                    {
+                        Fail(item.Pending, item.Record, report.Error);
+                        return;
+                    }
+                    OnRefused(item.Pending, item.Index, item.Record, report.Error);
+                    if (_failed) return;  // the fallback was refused too and had none of its own
+                    continue;
                 }
                 item.Pending.Results[item.Index] = report;
                 item.Pending.Remaining--;
@@ -162,7 +204,7 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
             if (_inFlight.TryPeek(out var head) && head.Remaining == 0 && IsAvailable(_stage.Out))
             {
                 _inFlight.Dequeue();
-                Push(_stage.Out, (new ProducerResults<TKey, TValue>(head.Results), head.Context));
+                Push(_stage.Out, (new ProducerResults<TKey, TValue>(head.Results) { Refusals = head.Refusals ?? [] }, head.Context));
             }
             CompleteIfDone();
         }

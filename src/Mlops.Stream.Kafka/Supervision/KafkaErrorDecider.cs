@@ -43,6 +43,16 @@ public static class KafkaErrorDecider
         };
     }
 
+    /// <summary>
+    /// Whether a produce error refuses this one record for good (too large — librdkafka gives the same
+    /// code when it refuses a record over <c>message.max.bytes</c> itself —, invalid), as opposed
+    /// to the broker or the client being unable to go on. Such a record can be replaced (by a
+    /// dead letter, say) and the stream continue; sending it again would fail again.
+    /// </summary>
+    public static bool IsRecordRefused(Error error) => !error.IsFatal && error.Code is
+        ErrorCode.MsgSizeTooLarge or ErrorCode.InvalidMsg or ErrorCode.InvalidMsgSize
+        or ErrorCode.RecordListTooLarge or ErrorCode.InvalidRecord or ErrorCode.Local_BadMsg or ErrorCode.InvalidTimestamp;
+
     public static CommitErrorAction DecideCommit(Error error)
     {
         if (error.IsFatal) return CommitErrorAction.Stop;

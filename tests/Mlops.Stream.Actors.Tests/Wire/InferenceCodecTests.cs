@@ -135,6 +135,24 @@ public sealed class InferenceCodecTests
     }
 
     [Fact]
+    public void An_id_longer_than_the_limit_in_utf8_bytes_is_refused_with_its_own_code_and_a_short_message()
+    {
+        static string Body(string id) => $$"""{"id":"{{id}}","inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}""";
+        Assert.True(InferenceCodec.TryDecodeRequest(Encoding.UTF8.GetBytes(Body(new string('a', 1024))), out _, out _));
+        // 512 two-byte characters are 1,024 bytes; one more is over.
+        Assert.True(InferenceCodec.TryDecodeRequest(Encoding.UTF8.GetBytes(Body(new string('é', 512))), out _, out _));
+        Assert.False(InferenceCodec.TryDecodeRequest(Encoding.UTF8.GetBytes(Body(new string('é', 513))), out _, out var error));
+        Assert.Equal("id_too_long", error!.WireCode);
+        Assert.Contains("1026 bytes", error.Message);
+        Assert.True(error.Message.Length < 200, "the message must not repeat the whole id");
+
+        var big = Encoding.UTF8.GetBytes(Body(new string('x', 520 * 1024)));
+        Assert.False(InferenceCodec.TryDecodeRequest(big, out _, out error));
+        Assert.Equal("id_too_long", error!.WireCode);
+        Assert.True(InferenceCodec.TryDecodeRequest(big, out _, out _, DecodeOptions.Default with { MaxIdBytes = 1024 * 1024 }));
+    }
+
+    [Fact]
     public void Non_finite_values_are_kept_when_the_policy_allows_them()
     {
         var request = Decode(

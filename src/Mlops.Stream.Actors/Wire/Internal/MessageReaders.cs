@@ -6,11 +6,18 @@ namespace Mlops.Stream.Actors.Wire.Internal;
 internal readonly record struct ParsedRequest(
     string? Id, List<Tensor>? Inputs, List<string>? Outputs, Dictionary<string, JsonElement>? Parameters)
 {
-    public InferenceRequest Build()
+    public InferenceRequest Build(DecodeOptions options)
     {
         if (string.IsNullOrEmpty(Id))
         {
             throw JsonReading.Invalid("request has no \"id\" (every request needs one to be traced and de-duplicated)");
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(Id) is var idBytes && idBytes > options.MaxIdBytes)
+        {
+            // The message quotes only the id's start: the whole id is what was too long to copy around.
+            throw new InferenceRequestException(InferenceErrorCode.IdTooLong,
+                $"request id '{Id[..Math.Min(Id.Length, 32)]}…' is {idBytes} bytes long; the limit is {options.MaxIdBytes}");
         }
 
         if (Inputs is null || Inputs.Count == 0)
@@ -27,7 +34,7 @@ internal static class MessageReaders
 {
     /// <summary>Reads and checks a request (for converters, where the caller owns the reader).</summary>
     public static InferenceRequest ReadRequest(ref Utf8JsonReader reader, DecodeOptions options, long maxElements) =>
-        ParseRequest(ref reader, options, maxElements).Build();
+        ParseRequest(ref reader, options, maxElements).Build(options);
 
     /// <summary>
     /// Reads a request's members without the whole-request checks (id present, inputs present),

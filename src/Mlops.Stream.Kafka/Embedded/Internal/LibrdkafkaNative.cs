@@ -58,6 +58,10 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_up")]
     internal static partial int MockBrokerSetUp(IntPtr mockCluster, int brokerId);
 
+    /// <summary>The next <paramref name="count"/> requests of <paramref name="apiKey"/> (any broker) fail with these errors, in order.</summary>
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_push_request_errors_array")]
+    internal static partial void MockPushRequestErrorsArray(IntPtr mockCluster, short apiKey, nuint count, int[] errors);
+
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
     internal static partial void MockGroupInitialRebalanceDelayMs(IntPtr mockCluster, int delayMs);
 

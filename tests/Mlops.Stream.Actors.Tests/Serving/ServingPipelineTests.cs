@@ -1,0 +1,180 @@
+using System.Text;
+using Akka.Streams;
+using Confluent.Kafka;
+using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Metrics;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Actors.Tests.Batching;
+using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Kafka;
+using Mlops.Stream.Kafka.Embedded;
+using Xunit.Abstractions;
+
+namespace Mlops.Stream.Actors.Tests.Serving;
+
+/// <summary>
+/// The real Kafka path of a replica (consumer → batcher → producer → committer) on an embedded
+/// broker whose producers refuse records over a small size: outputs Kafka will not take become
+/// dead letters with the reason and the request's bytes, a dead letter it will not take becomes a
+/// bare reference to the request, and neither stops the stream or loses the records around it.
+/// </summary>
+public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
+{
+    private const string Model = "fake";
+    private const int Partitions = 3;
+    private const int MaxMessageBytes = 12_000;
+    private static readonly TimeSpan Guard = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task A_served_event_kafka_refuses_becomes_a_dead_letter_with_the_reason_and_the_request_bytes_and_the_stream_goes_on()
+    {
+        using var broker = EmbeddedKafka.Start();
+        var topics = CreateTopics(broker);
+        // 2,000 rows: a ~8 KB request and prediction, but a ~16 KB served event (inputs and outputs).
+        var large = Encode(FakeModel.Request("large", 1.5f, rows: 2_000));
+        var small = Enumerable.Range(0, 30).Select(i => Encode(FakeModel.Request($"small-{i}", i))).ToList();
+        await Produce(broker, topics.Requests, [.. small.Take(15), large, .. small.Skip(15)]);
+
+        await using var run = await RunPipeline(broker, topics);
+        await run.WaitUntilCommittedAsync(broker, topics.Requests, small.Count + 1);
+
+        var predictions = Read(broker, topics.Predictions);
+        Assert.Equal(small.Count + 1, predictions.Count);   // the large request's prediction fits
+        Assert.Equal(small.Count, Read(broker, topics.Served).Count);
+        var letter = Assert.Single(Read(broker, topics.DeadLetters));
+        Assert.Equal(large, letter.Message.Value);
+        Assert.Equal(DeadLetters.OutputRefusedCode, Header(letter, ServingHeaders.ErrorCode));
+        Assert.Contains(topics.Served, Header(letter, ServingHeaders.Error));
+        Assert.Contains("served event", Header(letter, ServingHeaders.Error));
+        Assert.Equal("large", Header(letter, ServingHeaders.RequestId));
+        Assert.Equal(topics.Requests, Header(letter, ServingHeaders.SourceTopic));
+        Assert.False(run.Control.StreamCompletion.IsCompleted, "the stream must keep running");
+        using var exported = new MemoryStream();
+        await run.Metrics.Registry.CollectAndExportAsTextAsync(exported);
+        Assert.Contains("mlops_dead_letters_total{model=\"fake\",code=\"output_refused\"} 1\n", Encoding.UTF8.GetString(exported.ToArray()));
+    }
+
+    [Fact]
+    public async Task A_dead_letter_kafka_refuses_becomes_a_reference_to_the_request_and_the_stream_goes_on()
+    {
+        using var broker = EmbeddedKafka.Start();
+        var topics = CreateTopics(broker);
+        var garbage = Encoding.UTF8.GetBytes(new string('{', MaxMessageBytes * 2));   // does not decode, and too large to copy
+        var good = Encode(FakeModel.Request("good", 2));
+        await Produce(broker, topics.Requests, [garbage, good], key: "same-partition");
+
+        await using var run = await RunPipeline(broker, topics);
+        await run.WaitUntilCommittedAsync(broker, topics.Requests, 2);
+
+        Assert.Single(Read(broker, topics.Predictions));
+        var reference = Assert.Single(Read(broker, topics.DeadLetters));
+        Assert.Null(reference.Message.Value);
+        Assert.Equal("invalid_json", Header(reference, ServingHeaders.ErrorCode));
+        Assert.Contains("refused too", Header(reference, ServingHeaders.Error));
+        Assert.Equal(topics.Requests, Header(reference, ServingHeaders.SourceTopic));
+        var source = Read(broker, topics.Requests).Single(r => r.Message.Value!.Length == garbage.Length);
+        Assert.Equal(source.Partition.Value.ToString(), Header(reference, ServingHeaders.SourcePartition));
+        Assert.Equal(source.Offset.Value.ToString(), Header(reference, ServingHeaders.SourceOffset));
+        Assert.False(run.Control.StreamCompletion.IsCompleted, "the stream must keep running");
+    }
+
+    [Fact]
+    public async Task When_kafka_refuses_even_the_reference_the_stream_fails_naming_the_request_record()
+    {
+        using var broker = EmbeddedKafka.Start();
+        var topics = CreateTopics(broker);
+        await Produce(broker, topics.Requests, [Encode(FakeModel.Request("doomed", 1))], key: "k");
+        var source = Assert.Single(Read(broker, topics.Requests));
+        // Every produce request from here on is refused: the outputs, their dead letters and the bare reference.
+        broker.PushRequestErrors(Kafka.Embedded.KafkaApi.Produce, Enumerable.Repeat(ErrorCode.MsgSizeTooLarge, 50).ToArray());
+
+        await using var run = await RunPipeline(broker, topics);
+        var failure = await Assert.ThrowsAsync<Kafka.Dsl.ProducerDeliveryException>(() => run.Control.StreamCompletion.WaitAsync(Guard));
+
+        Assert.Equal(topics.DeadLetters, failure.Topic);
+        var described = ServingPipeline.DescribeFailure(failure);
+        Assert.Contains($"{topics.Requests} [{source.Partition.Value}] @ {source.Offset.Value}", described);
+        Assert.Contains("too large", described, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private sealed class PipelineRun(Kafka.Dsl.DrainingControl<Akka.Done> control, DynamicBatcher batcher, FakeModel model, ServingMetrics metrics)
+        : IAsyncDisposable
+    {
+        public Kafka.Dsl.DrainingControl<Akka.Done> Control => control;
+
+        public ServingMetrics Metrics => metrics;
+
+        public async Task WaitUntilCommittedAsync(EmbeddedKafka broker, string topic, int records)
+        {
+            var deadline = DateTime.UtcNow + Guard;
+            while (control.Metrics.CommittedOffsets.Where(c => c.Key.Topic == topic).Sum(c => c.Value) < records)
+            {
+                if (control.StreamCompletion.IsFaulted) throw control.StreamCompletion.Exception!;
+                Assert.True(DateTime.UtcNow < deadline, $"not all {records} requests were committed: {control.Metrics}");
+                await Task.Delay(50);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try { await control.DrainAndShutdown().WaitAsync(Guard); }
+            catch (Kafka.Dsl.ProducerDeliveryException) { /* the failure a test provoked; the consumer is closed all the same */ }
+            await batcher.DisposeAsync();
+            model.Dispose();
+        }
+    }
+
+    private async Task<PipelineRun> RunPipeline(EmbeddedKafka broker, ModelTopics topics)
+    {
+        var model = new FakeModel();
+        var batcher = new DynamicBatcher(model, new BatchingSettings { MaxBatchSize = 4_096, MaxQueueSize = 4_096, MaxQueueDelay = TimeSpan.FromMilliseconds(1) });
+        var metrics = ServingMetrics.Detached();
+        var kafka = new ServingKafkaSettings(broker.BootstrapServers, new KafkaHealthMonitor(),
+            new Dictionary<string, string> { ["auto.offset.reset"] = "earliest", ["fetch.wait.max.ms"] = "5" },
+            new Dictionary<string, string> { ["message.max.bytes"] = MaxMessageBytes.ToString() });
+        var control = new ServingPipeline(Model, topics, new ReplicaRouter(batcher), new VersionStatistics(), metrics)
+            .Run(kafka, Sys.Materializer());
+        return await Task.FromResult(new PipelineRun(control, batcher, model, metrics));
+    }
+
+    private static ModelTopics CreateTopics(EmbeddedKafka broker)
+    {
+        var topics = ModelTopics.For(Kafka.Topics.TopicCatalog.Default, Model);
+        foreach (var topic in new[] { topics.Requests, topics.Predictions, topics.Served, topics.DeadLetters })
+            broker.CreateTopic(topic, Partitions);
+        return topics;
+    }
+
+    private static byte[] Encode(InferenceRequest request) => InferenceCodec.EncodeRequest(request);
+
+    private static async Task Produce(EmbeddedKafka broker, string topic, IEnumerable<byte[]> values, string? key = null)
+    {
+        using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build();
+        var i = 0;
+        foreach (var value in values)
+            await producer.ProduceAsync(topic, new Message<string?, byte[]> { Key = key ?? $"k{i++}", Value = value });
+    }
+
+    /// <summary>Everything on the topic now (the pipeline has committed, so its outputs were acknowledged before).</summary>
+    private static List<ConsumeResult<byte[]?, byte[]?>> Read(EmbeddedKafka broker, string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, GroupId = $"read-{Guid.NewGuid():N}", EnableAutoCommit = false,
+        }).Build();
+        var records = new List<ConsumeResult<byte[]?, byte[]?>>();
+        for (var partition = 0; partition < Partitions; partition++)
+        {
+            var tp = new TopicPartition(topic, partition);
+            var end = consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value;
+            if (end == 0) continue;
+            consumer.Assign(new TopicPartitionOffset(tp, Offset.Beginning));
+            while (records.Count(r => r.Partition.Value == partition) < end)
+                if (consumer.Consume(TimeSpan.FromSeconds(10)) is { Message: not null } record) records.Add(record);
+                else Assert.Fail($"could not read {topic} [{partition}] up to {end}");
+        }
+        return records;
+    }
+
+    private static string? Header(ConsumeResult<byte[]?, byte[]?> record, string name) => ServingHeaders.Read(record.Message.Headers, name);
+}
