@@ -140,13 +140,7 @@ public sealed class ClusterCliAgainstNodeTests
         }
     }
 
-    private static async Task<(int Code, string Output, string Error)> Mlops(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await global::Mlops.Stream.Cli.Cli.RunAsync(args, stdout, stderr, _ => null);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Output, string Error)> Mlops(params string[] args) => MlopsCli.RunAsync(args);
 
     private static async Task<HttpStatusCode> StatusAsync(TestNode node, string path, string? key, string? jsonBody = null)
     {

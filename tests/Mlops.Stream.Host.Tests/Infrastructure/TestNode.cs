@@ -33,13 +33,16 @@ public sealed class TestNode : IAsyncDisposable
 
     public ActorSystem ActorSystem => App.Services.GetRequiredService<ActorSystem>();
 
+    /// <summary>A registry folder of its own (not created yet); pass it as <c>--Registry:Path</c> to nodes that must share it, e.g. across a restart.</summary>
+    public static string NewRegistryPath() => Path.Combine(Path.GetTempPath(), "mlops-test-registry-" + Guid.NewGuid().ToString("N"));
+
     /// <summary>The arguments every test node gets; <paramref name="extra"/> ones come later and win.</summary>
     public static string[] Arguments(params string[] extra) =>
     [
         "--Http:Url=http://127.0.0.1:0",
         "--Akka:Port=0",
         "--Kafka:BootstrapServers=",
-        $"--Registry:Path={Path.Combine(Path.GetTempPath(), "mlops-test-registry-" + Guid.NewGuid().ToString("N"))}",
+        $"--Registry:Path={NewRegistryPath()}",
         "--Logging:LogLevel:Default=Warning",
         .. extra,
     ];
