@@ -45,6 +45,15 @@ internal sealed class AdminClient : IDisposable
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
     }
 
+    /// <summary>
+    /// Lets this client's calls take at least <paramref name="timeout"/> (a promotion that waits for its
+    /// replica must outlast its own wait, whatever --timeout says). Call before the first request.
+    /// </summary>
+    public void AllowAtLeast(TimeSpan timeout)
+    {
+        if (timeout > _http.Timeout) _http.Timeout = timeout;
+    }
+
     public Task<ApiAnswer<T>> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken ct) =>
         SendAsync(() => new HttpRequestMessage(HttpMethod.Get, path), type, ct);
 
@@ -120,7 +129,7 @@ internal sealed class AdminClient : IDisposable
         {
             // HttpClient.Timeout surfaces as a cancellation that the caller did not ask for.
             throw new CliException(ExitCodes.Unavailable,
-                $"no answer from {_endpoint.Display} within {_endpoint.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (raise --timeout for slow calls)");
+                $"no answer from {_endpoint.Display} within {_http.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s (raise --timeout for slow calls)");
         }
     }
 

@@ -27,6 +27,9 @@ internal sealed class AdminChangeDto
     [JsonPropertyName("changed")] public bool Changed { get; init; }
     [JsonPropertyName("version")] public int? Version { get; init; }
     [JsonPropertyName("aliases")] public Dictionary<string, AliasDto> Aliases { get; init; } = [];
+    /// <summary>Promotions only: <c>serving</c>, or <c>pending</c> with <see cref="Detail"/> saying what it waits for.</summary>
+    [JsonPropertyName("outcome")] public string? Outcome { get; init; }
+    [JsonPropertyName("detail")] public string? Detail { get; init; }
 }
 
 internal sealed class AliasDto

@@ -12,6 +12,9 @@ namespace Mlops.Stream.Cli;
 /// </summary>
 internal static class ModelsCommands
 {
+    private const int DefaultPromotionWaitSeconds = 30;
+    private const int MaxPromotionWaitSeconds = 300;
+
     public static Command Build(CommandRunner runner)
     {
         var models = new Command("models", "List, inspect and change models: register versions, promote, canary, rollback, undeploy, deploy");
@@ -75,6 +78,10 @@ internal static class ModelsCommands
     private static Command Register(CommandRunner runner)
     {
         var model = ModelArgument();
+        model.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { Length: > 0 } name && ModelNameRule.Problem(name) is { } problem) result.AddError(problem);
+        });
         var file = new Option<FileInfo>("--file", "-f") { Description = "The ONNX model to upload", Required = true, HelpName = "model.onnx" };
         var manifest = new Option<FileInfo>("--manifest", "-m")
         {
@@ -105,14 +112,31 @@ internal static class ModelsCommands
         {
             Description = "Accept a breaking change: the version's inputs or outputs differ from the serving version's (clients must change too)",
         };
-        var command = new Command("promote", "Make a version production; the old production becomes 'previous' (POST /api/v1/models/<model>/promote)") { model, version, force };
+        var wait = new Option<int?>("--wait")
+        {
+            Description = $"Seconds to wait for the node to serve the version or refuse it (0 to {MaxPromotionWaitSeconds}; default {DefaultPromotionWaitSeconds})",
+            HelpName = "seconds",
+            CustomParser = Parsers.IntBetween("--wait", 0, MaxPromotionWaitSeconds),
+        };
+        var command = new Command("promote",
+            "Make a version production and wait until it serves; the old production becomes 'previous'. Refused (exit 1) when the version " +
+            "fails its checks, has other inputs or outputs than production without --force, or the node refuses to serve it " +
+            "(POST /api/v1/models/<model>/promote)") { model, version, force, wait };
         runner.SetAction(command, async (context, ct) =>
         {
+            var seconds = context.Parse.GetValue(wait) ?? DefaultPromotionWaitSeconds;
+            // The node answers once the version serves, is refused or the wait is over: the call may take that long.
+            context.Client.AllowAtLeast(TimeSpan.FromSeconds(seconds + 15));
             var body = AdminClient.Json(new PromoteBody(context.Parse.GetValue(version), context.Parse.GetValue(force)), CliJsonContext.Default.PromoteBody);
-            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/promote", body, CliJsonContext.Default.AdminChangeDto, ct);
-            WriteChange(context, answer, c => c.Changed
-                ? $"Promoted {c.Model} version {Table.Cell(c.Version)} to production."
-                : $"{c.Model} version {Table.Cell(c.Version)} is already production; nothing changed.");
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/promote?wait_seconds={seconds}", body, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c =>
+            {
+                var change = c.Changed
+                    ? $"Promoted {c.Model} version {Table.Cell(c.Version)} to production."
+                    : $"{c.Model} version {Table.Cell(c.Version)} is already production; nothing changed.";
+                // Not serving within the wait is no refusal: the detail says what it still waits for.
+                return c.Outcome == "pending" ? $"{change} {c.Detail}" : change;
+            });
         });
         return command;
     }

@@ -3,10 +3,13 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Http.Internal;
 
 namespace Mlops.Stream.Http;
 
@@ -15,7 +18,16 @@ public sealed record AdminChangeResponse(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("changed")] bool Changed,
     [property: JsonPropertyName("version")] int? Version,
-    [property: JsonPropertyName("aliases")] IReadOnlyDictionary<string, AliasResponse> Aliases);
+    [property: JsonPropertyName("aliases")] IReadOnlyDictionary<string, AliasResponse> Aliases)
+{
+    /// <summary>A promotion's outcome once its alias moved: <c>serving</c> (200) or <c>pending</c> (202); absent on other changes.</summary>
+    [JsonPropertyName("outcome"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Outcome { get; init; }
+
+    /// <summary>What a pending promotion is waiting for.</summary>
+    [JsonPropertyName("detail"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Detail { get; init; }
+}
 
 public sealed record AliasResponse(
     [property: JsonPropertyName("version")] int Version,
@@ -33,15 +45,20 @@ public sealed record CanaryRequest([property: JsonPropertyName("version")] int V
 /// </summary>
 public static class AdminApi
 {
-    /// <summary>Largest ONNX upload accepted by the register route.</summary>
-    public const long MaxModelBytes = 512L * 1024 * 1024;
+    /// <summary>The manifest part of an upload is JSON read into memory, never model weights: this is plenty.</summary>
+    private const long MaxManifestBytes = 16L * 1024 * 1024;
+
+    /// <summary>Room for multipart boundaries and part headers around the model and the manifest.</summary>
+    private const long MultipartOverheadBytes = 64 * 1024;
+
+    private const int DefaultPromotionWaitSeconds = 30;
+    private const int MaxPromotionWaitSeconds = 300;
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         var models = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Admin");
         models.MapPost("/versions", RegisterAsync);
-        models.MapPost("/promote", (string model, PromoteRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.PromoteAsync(model, body.Version, Actor(http), ct, body.Force)));
+        models.MapPost("/promote", PromoteAsync);
         models.MapPost("/canary", (string model, CanaryRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.SetCanaryAsync(model, body.Version, body.Weight, Actor(http), ct)));
         models.MapPost("/rollback", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
@@ -56,34 +73,70 @@ public static class AdminApi
     }
 
     /// <summary>
+    /// <c>POST /api/v1/models/{model}/promote?wait_seconds=30</c>: moves the production alias (refused
+    /// with 409 before it moves when the version fails its checks; see <see cref="ModelAdministration.PromoteAsync"/>),
+    /// then waits up to <c>wait_seconds</c> (0 to 300) for the replica: 200 once it serves the version,
+    /// 409 <c>version_refused</c> with the reason when it refused it (production is then the serving
+    /// version again), 202 when it does not serve yet.
+    /// </summary>
+    private static async Task<IResult> PromoteAsync(string model, PromoteRequest body, [FromQuery(Name = "wait_seconds")] int? waitSeconds,
+        ModelAdministration admin, IInferenceGateway gateway, HttpContext http, CancellationToken ct)
+    {
+        var result = await admin.PromoteAsync(model, body.Version, Actor(http), ct, body.Force);
+        if (result is not AdminResult.Done done) return ToResult(result, StatusCodes.Status200OK);
+        var wait = TimeSpan.FromSeconds(Math.Clamp(waitSeconds ?? DefaultPromotionWaitSeconds, 0, MaxPromotionWaitSeconds));
+        return await PromotionWatch.WaitAsync(gateway, model, body.Version, wait, ct) switch
+        {
+            PromotionOutcome.Serving => Change(done, StatusCodes.Status200OK, "serving"),
+            PromotionOutcome.Pending pending => Change(done, StatusCodes.Status202Accepted, "pending", pending.Detail),
+            PromotionOutcome.Refused refused => Error(StatusCodes.Status409Conflict, refused.Reason, HttpErrorCodes.VersionRefused),
+            PromotionOutcome.Superseded superseded => Error(StatusCodes.Status409Conflict, superseded.Message, AdminErrorCodes.Conflict),
+            _ => Error(StatusCodes.Status500InternalServerError, "unexpected promotion outcome", HttpErrorCodes.Internal),
+        };
+    }
+
+    /// <summary>
     /// <c>POST /api/v1/models/{model}/versions</c>: the ONNX file as the body
     /// (<c>application/octet-stream</c>), or <c>multipart/form-data</c> with a <c>file</c> part and an
     /// optional <c>manifest</c> part (JSON: <c>feature_names</c>, <c>labels</c>, <c>description</c>,
     /// <c>batching</c> {<c>max_batch_size</c>, <c>max_queue_delay_ms</c>}, <c>sample_request</c> as a v2
-    /// request). Without a manifest, inputs and outputs are read from the model itself.
+    /// request). Without a manifest, inputs and outputs are read from the model itself. The model
+    /// streams into a temporary file of the registry and is checked there; past
+    /// <see cref="ModelAdministration.MaxUploadBytes"/> the answer is 413 and the file is deleted.
     /// </summary>
     private static async Task<IResult> RegisterAsync(string model, HttpContext http, ModelAdministration admin, CancellationToken ct)
     {
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = MaxModelBytes;
-        byte[] onnx;
-        ModelRegistration? declared = null;
+        var actor = Actor(http);
+        // A name that may not be registered is refused before a byte of the model moves.
+        if (await admin.CheckRegistrationAsync(model, actor, ct) is { } refused) return ToResult(refused, StatusCodes.Status201Created);
+        var request = http.Request;
+        var multipart = request.HasFormContentType;
+        var bodyLimit = admin.MaxUploadBytes + (multipart ? MaxManifestBytes + MultipartOverheadBytes : 0);
+        if (request.ContentLength > bodyLimit) return UploadTooLarge(admin);
+        // Kestrel's own cap (30 MB by default) would refuse most models: it becomes the whole body's
+        // bound, and the registry counts the model's own bytes exactly.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = bodyLimit;
         try
         {
-            if (http.Request.HasFormContentType)
+            var (upload, manifest) = multipart
+                ? await MultipartModelUpload.ReadAsync(request, body => admin.ReceiveUploadAsync(body, ct), MaxManifestBytes, ct)
+                : (await admin.ReceiveUploadAsync(request.Body, ct), null);
+            using (upload)
             {
-                var form = await http.Request.ReadFormAsync(ct);
-                if (form.Files.GetFile("file") is not { } file)
-                    return Error(StatusCodes.Status400BadRequest, "multipart upload needs a 'file' part with the ONNX model", "bad_request");
-                onnx = await ReadAll(file.OpenReadStream(), ct);
-                if (form.Files.GetFile("manifest") is { } manifestFile)
-                    declared = ParseManifest(model, await ReadAll(manifestFile.OpenReadStream(), ct));
-                else if (form.TryGetValue("manifest", out var manifestText) && !string.IsNullOrWhiteSpace(manifestText))
-                    declared = ParseManifest(model, System.Text.Encoding.UTF8.GetBytes(manifestText.ToString()));
+                if (upload is null)
+                    return Error(StatusCodes.Status400BadRequest, "multipart upload needs a 'file' part with the ONNX model", HttpErrorCodes.BadRequest);
+                if (upload.Length == 0) return Error(StatusCodes.Status400BadRequest, "the upload is empty; send the ONNX model", HttpErrorCodes.BadRequest);
+                var declared = manifest is null ? null : ParseManifest(model, manifest);
+                return ToResult(await admin.RegisterAsync(model, upload, declared, actor, ct), StatusCodes.Status201Created);
             }
-            else
-            {
-                onnx = await ReadAll(http.Request.Body, ct);
-            }
+        }
+        catch (ModelRegistryException e) when (e.Error == ModelRegistryError.TooLarge)
+        {
+            return UploadTooLarge(admin);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return UploadTooLarge(admin);
         }
         catch (JsonException e)
         {
@@ -93,9 +146,10 @@ public static class AdminApi
         {
             return Error(StatusCodes.Status400BadRequest, $"manifest sample_request is not valid: {e.Message}", "invalid_manifest");
         }
-        if (onnx.Length == 0) return Error(StatusCodes.Status400BadRequest, "the upload is empty; send the ONNX model", "bad_request");
-        return ToResult(await admin.RegisterAsync(model, onnx, declared, Actor(http), ct), StatusCodes.Status201Created);
     }
+
+    private static IResult UploadTooLarge(ModelAdministration admin) => Error(StatusCodes.Status413PayloadTooLarge,
+        $"the model upload is larger than {admin.MaxUploadBytes} bytes (Registry:MaxUploadBytes)", HttpErrorCodes.UploadTooLarge);
 
     private static ModelRegistration ParseManifest(string model, byte[] json)
     {
@@ -120,13 +174,6 @@ public static class AdminApi
         return registration;
     }
 
-    private static async Task<byte[]> ReadAll(System.IO.Stream stream, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, ct);
-        return buffer.ToArray();
-    }
-
     /// <summary>Who made the change: the authenticated caller's name when the edge knows it. Shared by every audited admin route.</summary>
     internal static string Actor(HttpContext http) => http.User.Identity?.Name is { Length: > 0 } name ? name : "anonymous";
 
@@ -134,13 +181,20 @@ public static class AdminApi
 
     private static IResult ToResult(AdminResult result, int successStatus) => result switch
     {
-        AdminResult.Done done => TypedResults.Json(new AdminChangeResponse(done.Model, done.Changed, done.Version,
-            done.Aliases.Entries.ToDictionary(e => e.Key, e => new AliasResponse(e.Value.Version, e.Value.Weight))), statusCode: successStatus),
+        AdminResult.Done done => Change(done, successStatus),
         AdminResult.NotFound n => Error(StatusCodes.Status404NotFound, n.Message, HttpErrorCodes.ModelNotFound),
-        AdminResult.Conflict c => Error(StatusCodes.Status409Conflict, c.Message, "conflict"),
-        AdminResult.Invalid i => Error(StatusCodes.Status400BadRequest, i.Message, "invalid_model"),
+        AdminResult.Conflict c => Error(StatusCodes.Status409Conflict, c.Message, c.Code),
+        AdminResult.Invalid i => Error(StatusCodes.Status400BadRequest, i.Message, i.Code),
         _ => Error(StatusCodes.Status500InternalServerError, "unexpected result", HttpErrorCodes.Internal),
     };
+
+    private static IResult Change(AdminResult.Done done, int status, string? outcome = null, string? detail = null) =>
+        TypedResults.Json(new AdminChangeResponse(done.Model, done.Changed, done.Version,
+            done.Aliases.Entries.ToDictionary(e => e.Key, e => new AliasResponse(e.Value.Version, e.Value.Weight)))
+        {
+            Outcome = outcome,
+            Detail = detail,
+        }, statusCode: status);
 
     private static IResult Error(int status, string message, string code) =>
         TypedResults.Json(new ErrorResponse(message, code), statusCode: status);

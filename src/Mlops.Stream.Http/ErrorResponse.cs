@@ -53,4 +53,10 @@ public static class HttpErrorCodes
 
     /// <summary>The caller (key or client address) made more requests than its rate limit allows (429, with <c>Retry-After</c>).</summary>
     public const string RateLimited = "rate_limited";
+
+    /// <summary>A model upload is larger than <c>Registry:MaxUploadBytes</c> (413); nothing of it is kept.</summary>
+    public const string UploadTooLarge = "upload_too_large";
+
+    /// <summary>The model's replica refused a promoted version (its load, checks or warm-up failed) and production is the serving version again (409).</summary>
+    public const string VersionRefused = "version_refused";
 }

@@ -21,7 +21,8 @@ public sealed record ReceivedRequest(
 /// A real Kestrel app on 127.0.0.1:0 that answers the admin API's routes with canned JSON in the
 /// node's shapes (ModelSummary, AdminChangeResponse, AuditEvent, ErrorResponse) and records every
 /// request. Model names pick the canned answer: <c>ghost</c> is unknown (404), <c>fresh</c> has
-/// nothing to roll back to (409), <c>exploding</c> fails (500), <c>slow</c> never answers. The key
+/// nothing to roll back to (409), <c>exploding</c> fails (500), <c>slow</c> never answers; on
+/// promote, <c>refusing</c> is refused by its replica (409) and <c>loading</c> does not serve in time (202). The key
 /// <c>wrong-key</c> is refused with 401 like the node's invalid_key.
 /// </summary>
 public sealed partial class FakeAdminApi : IAsyncLifetime
@@ -93,9 +94,15 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
         app.MapPost("/api/v1/models/{model}/promote", (string model, HttpContext http) =>
         {
             var version = System.Text.Json.JsonDocument.Parse((string)http.Items[BodyKey]!).RootElement.GetProperty("version").GetInt32();
-            return model == "ghost"
-                ? NotFound(http, model)
-                : Json(http, 200, Change(model, version != 2, version, $$$"""{"production":{"version":{{{version}}}},"previous":{"version":2}}"""));
+            var aliases = $$$"""{"production":{"version":{{{version}}}},"previous":{"version":2}}""";
+            return model switch
+            {
+                "ghost" => NotFound(http, model),
+                "refusing" => Json(http, 409, $$"""{"error":"Version {{version}} of 'refusing' was refused by its replica and production is version 2 again: warm-up run failed","code":"version_refused"}"""),
+                "loading" => Json(http, 202, Change(model, true, version, aliases)[..^1] +
+                    $$""","outcome":"pending","detail":"Version {{version}} of 'loading' is production but does not serve yet after 5 s (state loading)."}"""),
+                _ => Json(http, 200, Change(model, version != 2, version, aliases)),
+            };
         });
         app.MapPost("/api/v1/models/{model}/canary", (string model, HttpContext http) =>
         {

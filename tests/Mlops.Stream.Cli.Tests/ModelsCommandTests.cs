@@ -144,6 +144,55 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_promote_waits_for_the_node_and_a_version_it_refuses_exits_1_with_the_reason()
+    {
+        var run = await Mlops("models", "promote", "refusing", "3", "--wait", "5");
+
+        Assert.Equal(ExitCodes.Refused, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        Assert.Equal("?wait_seconds=5", api.Last("/api/v1/models/refusing/promote").Query);
+        Assert.Contains("refused by its replica and production is version 2 again: warm-up run failed (version_refused, HTTP 409)", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Models_promote_that_does_not_serve_within_the_wait_says_so_and_succeeds()
+    {
+        var run = await Mlops("models", "promote", "loading", "3");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("?wait_seconds=30", api.Last("/api/v1/models/loading/promote").Query);
+        Assert.Equal("Promoted loading version 3 to production. " +
+                     "Version 3 of 'loading' is production but does not serve yet after 5 s (state loading).", run.StdoutLines[0]);
+    }
+
+    [Theory]
+    [InlineData("--wait", "-1")]
+    [InlineData("--wait", "301")]
+    public async Task Models_promote_with_a_wait_out_of_range_is_a_usage_error(string option, string value)
+    {
+        var run = await Mlops("models", "promote", "usage-wait", "3", option, value);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("--wait must be an integer from 0 to 300", run.Stderr);
+        Assert.DoesNotContain(api.Requests, r => r.Path.Contains("usage-wait"));
+    }
+
+    [Theory]
+    [InlineData("fraud-demo.dlq")]
+    [InlineData("_fraud")]
+    public async Task Models_register_refuses_a_name_the_node_would_refuse_before_sending_anything(string name)
+    {
+        var onnxPath = Path.Combine(_scratch, "named.onnx");
+        await File.WriteAllBytesAsync(onnxPath, [1, 2, 3]);
+
+        var run = await Mlops("models", "register", name, "--file", onnxPath);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains($"model name '{name}' is not valid", run.Stderr);
+        Assert.DoesNotContain(api.Requests, r => r.Path.Contains(Uri.EscapeDataString(name)));
+    }
+
+    [Fact]
     public async Task Models_canary_posts_version_and_weight_and_prints_the_split()
     {
         var run = await Mlops("models", "canary", "canary-set", "3", "--weight", "0.1");

@@ -222,6 +222,9 @@ public sealed class TopicsApiTests : IAsyncLifetime
         public Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default) => throw new NotSupportedException();
     }
 
     private sealed class FakeInspector : ITopicInspector

@@ -1,4 +1,5 @@
 using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Actors.Lifecycle;
 
@@ -12,11 +13,14 @@ public abstract record AdminResult
 
     public sealed record NotFound(string Message) : AdminResult;
 
-    /// <summary>The request contradicts the model's state (e.g. rollback with nothing to roll back to).</summary>
-    public sealed record Conflict(string Message) : AdminResult;
+    /// <summary>
+    /// The request contradicts the model's state (e.g. rollback with nothing to roll back to, a
+    /// version whose signature differs from production's); <paramref name="Code"/> is one of <see cref="AdminErrorCodes"/>.
+    /// </summary>
+    public sealed record Conflict(string Message, string Code = AdminErrorCodes.Conflict) : AdminResult;
 
-    /// <summary>The input is invalid (a model that does not load, a weight out of range).</summary>
-    public sealed record Invalid(string Message) : AdminResult;
+    /// <summary>The input is invalid (a model that does not load, a weight out of range, a bad name); <paramref name="Code"/> is one of <see cref="AdminErrorCodes"/>.</summary>
+    public sealed record Invalid(string Message, string Code = AdminErrorCodes.InvalidModel) : AdminResult;
 }
 
 /// <summary>
@@ -24,24 +28,70 @@ public abstract record AdminResult
 /// aliases (which the replicas follow) plus an audit event for each. Aliases used:
 /// <c>production</c>, <c>canary</c> (with weight), <c>previous</c> (the production version before the
 /// last promotion, target of a rollback) and <c>undeployed</c> (the production version while a model
-/// is undeployed).
+/// is undeployed). A version is checked before an alias points at it (see <see cref="VersionGate"/>),
+/// and a new model's name before its first version is stored.
 /// </summary>
-public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit, TimeProvider? clock = null, Metrics.ServingMetrics? metrics = null)
+/// <param name="topics">The topic naming that new model names are checked against; <see cref="TopicCatalog.Default"/> when null.</param>
+/// <param name="maxUploadBytes">The largest model <see cref="ReceiveUploadAsync"/> takes.</param>
+public sealed class ModelAdministration(
+    IModelRegistry registry,
+    IAuditLog audit,
+    TimeProvider? clock = null,
+    Metrics.ServingMetrics? metrics = null,
+    TopicCatalog? topics = null,
+    long maxUploadBytes = ModelAdministration.DefaultMaxUploadBytes)
 {
     public const string PreviousAlias = "previous";
     public const string UndeployedAlias = "undeployed";
 
     /// <summary>Names a production version whose signature differs from the one before: the operator forced it.</summary>
     public const string BreakingAlias = "breaking";
+
+    /// <summary>512 MiB: the default of <c>Registry:MaxUploadBytes</c>.</summary>
+    public const long DefaultMaxUploadBytes = 512L * 1024 * 1024;
+
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly VersionGate _gate = new(registry);
+    private readonly ModelNameGate _names = new(registry, topics ?? TopicCatalog.Default);
+
+    /// <summary>The largest model an upload may hold.</summary>
+    public long MaxUploadBytes => maxUploadBytes;
+
+    /// <summary>
+    /// Refuses (and audits) a registration under <paramref name="model"/> when the name may not take a
+    /// version (see <see cref="ModelNameGate"/>); null when it may. Cheap: call it before receiving
+    /// an upload, so a refused name costs no transfer.
+    /// </summary>
+    public async Task<AdminResult?> CheckRegistrationAsync(string model, string actor, CancellationToken ct) =>
+        await _names.CheckAsync(model, ct).ConfigureAwait(false) is { } refusal
+            ? await Audited(actor, "register", model, null, refusal).ConfigureAwait(false)
+            : null;
+
+    /// <summary>
+    /// Receives a model for <see cref="RegisterAsync(string, ModelUpload, ModelRegistration?, string, CancellationToken)"/>
+    /// into a temporary file of the registry, never into memory.
+    /// </summary>
+    /// <exception cref="ModelRegistryException"><see cref="ModelRegistryError.TooLarge"/> past <see cref="MaxUploadBytes"/>; nothing is left behind.</exception>
+    public Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, CancellationToken ct) =>
+        registry.ReceiveUploadAsync(content, maxUploadBytes, ct);
 
     /// <summary>Registers a version from ONNX bytes and an optional manifest (JSON: feature_names, labels, batching, sample request…).</summary>
     public async Task<AdminResult> RegisterAsync(string model, byte[] onnx, ModelRegistration? declared, string actor, CancellationToken ct)
     {
+        if (await CheckRegistrationAsync(model, actor, ct).ConfigureAwait(false) is { } refused) return refused;
+        // The bytes are in memory already: the upload cap is for streams that are not.
+        using var upload = await registry.ReceiveUploadAsync(new MemoryStream(onnx, writable: false), long.MaxValue, ct).ConfigureAwait(false);
+        return await RegisterAsync(model, upload, declared, actor, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Registers a version from a received upload (moved into the registry) and an optional manifest.</summary>
+    public async Task<AdminResult> RegisterAsync(string model, ModelUpload upload, ModelRegistration? declared, string actor, CancellationToken ct)
+    {
+        if (await CheckRegistrationAsync(model, actor, ct).ConfigureAwait(false) is { } refused) return refused;
         try
         {
-            var registration = (declared ?? new ModelRegistration(model, onnx)) with { Model = model, OnnxModel = onnx };
-            var manifest = await registry.RegisterVersionAsync(registration, ct).ConfigureAwait(false);
+            var registration = (declared ?? new ModelRegistration(model, ReadOnlyMemory<byte>.Empty)) with { Model = model };
+            var manifest = await registry.RegisterVersionAsync(registration, upload, ct).ConfigureAwait(false);
             var aliases = await registry.GetAliasesAsync(model, ct).ConfigureAwait(false);
             return await Audited(actor, "register", model, manifest.Version, new AdminResult.Done(model, aliases, true, manifest.Version),
                 $"sha256 {manifest.Sha256}").ConfigureAwait(false);
@@ -54,8 +104,9 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
 
     /// <summary>
     /// Makes <paramref name="version"/> production; the old production becomes <c>previous</c>; a canary of
-    /// that version is cleared. Replicas refuse a version whose inputs or outputs differ from the
-    /// serving ones unless <paramref name="force"/> declares the breaking change.
+    /// that version is cleared. Refused before the alias moves when the version fails its checksum or
+    /// manifest, or when its inputs or outputs differ from production's and <paramref name="force"/>
+    /// does not declare the breaking change.
     /// </summary>
     public Task<AdminResult> PromoteAsync(string model, int version, string actor, CancellationToken ct, bool force = false) =>
         Change(actor, force ? "promote-forced" : "promote", model, version, ct, aliases =>
@@ -66,9 +117,12 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
             if (aliases.Production is { } old) updated = updated.With(PreviousAlias, old);
             if (aliases.Canary?.Version == version) updated = updated.Without(ModelAliases.CanaryAlias);
             return (updated, null);
-        });
+        }, production => _gate.CheckAsync(model, version, production, allowBreaking: force, ct));
 
-    /// <summary>Sets the canary to <paramref name="version"/> with a weight in (0, 1]; weight 0 clears it.</summary>
+    /// <summary>
+    /// Sets the canary to <paramref name="version"/> with a weight in (0, 1]; weight 0 clears it. A canary
+    /// serves beside production, so it must have production's inputs and outputs (there is no force).
+    /// </summary>
     public Task<AdminResult> SetCanaryAsync(string model, int version, double weight, string actor, CancellationToken ct)
     {
         if (weight is < 0 or > 1 || double.IsNaN(weight))
@@ -78,7 +132,7 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
             if (weight == 0) return (aliases.Without(ModelAliases.CanaryAlias), null);
             if (aliases.Production == version) return (aliases, $"Version {version} is already production; a canary must be another version.");
             return (aliases.With(ModelAliases.CanaryAlias, version, weight), null);
-        });
+        }, weight == 0 ? null : production => _gate.CheckAsync(model, version, production, allowBreaking: false, ct));
     }
 
     /// <summary>Production goes back to <c>previous</c> (and the rolled-back version becomes <c>previous</c>); the canary is cleared.</summary>
@@ -116,8 +170,13 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
 
     public IReadOnlyList<AuditEvent> Audit(int limit) => audit.Recent(limit);
 
+    /// <param name="verify">
+    /// Checks the version against the production version it joins or replaces, before any alias
+    /// moves. The alias update then goes ahead only if production is still the version checked
+    /// against (compare-and-set), so a concurrent promotion cannot slip in an unchecked pairing.
+    /// </param>
     private async Task<AdminResult> Change(string actor, string action, string model, int? version, CancellationToken ct,
-        Func<ModelAliases, (ModelAliases Updated, string? Conflict)> change)
+        Func<ModelAliases, (ModelAliases Updated, string? Conflict)> change, Func<int?, Task<AdminResult.Conflict?>>? verify = null)
     {
         var versions = await registry.ListVersionsAsync(model, ct).ConfigureAwait(false);
         if (versions.Count == 0)
@@ -126,18 +185,31 @@ public sealed class ModelAdministration(IModelRegistry registry, IAuditLog audit
             return await Audited(actor, action, model, version,
                 new AdminResult.NotFound($"Model '{model}' has no version {v} (versions: {string.Join(", ", versions)}).")).ConfigureAwait(false);
 
-        string? conflict = null;
+        int? checkedAgainst = null;
+        if (verify is not null)
+        {
+            checkedAgainst = (await registry.GetAliasesAsync(model, ct).ConfigureAwait(false)).Production;
+            if (await verify(checkedAgainst).ConfigureAwait(false) is { } refused)
+                return await Audited(actor, action, model, version, refused).ConfigureAwait(false);
+        }
+
+        AdminResult.Conflict? conflict = null;
         ModelAliases? before = null;
         var after = await registry.UpdateAliasesAsync(model, current =>
         {
             before = current;
+            if (verify is not null && current.Production != checkedAgainst)
+            {
+                conflict = new AdminResult.Conflict(
+                    $"The production version of '{model}' changed from {checkedAgainst} to {current.Production} while version {version} was being checked; try again.");
+                return current;
+            }
             var (updated, refusal) = change(current);
-            conflict = refusal;
-            return refusal is null ? updated : current;
+            if (refusal is null) return updated;
+            conflict = new AdminResult.Conflict(refusal);
+            return current;
         }, ct).ConfigureAwait(false);
-        AdminResult result = conflict is not null
-            ? new AdminResult.Conflict(conflict)
-            : new AdminResult.Done(model, after, !SameAliases(before!, after), version ?? after.Production);
+        AdminResult result = conflict ?? (AdminResult)new AdminResult.Done(model, after, !SameAliases(before!, after), version ?? after.Production);
         return await Audited(actor, action, model, version, result, conflict is null ? after.ToString() : null).ConfigureAwait(false);
     }
 

@@ -14,14 +14,29 @@ public static class OnnxSignature
     public static ModelSignature Read(byte[] onnxModel, string label = "model")
     {
         ArgumentNullException.ThrowIfNull(onnxModel);
+        return Inspect(options => new InferenceSession(onnxModel, options), label);
+    }
 
+    /// <summary>
+    /// Reads the model straight from its file: ONNX Runtime loads it in native memory, released
+    /// when the inspection ends, so a large upload is never copied into the managed heap.
+    /// </summary>
+    /// <exception cref="ModelLoadException">ONNX Runtime cannot load the file, or an input/output is not a supported tensor.</exception>
+    public static ModelSignature Read(string path, string? label = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Inspect(options => new InferenceSession(path, options), label ?? path);
+    }
+
+    private static ModelSignature Inspect(Func<SessionOptions, InferenceSession> open, string label)
+    {
         // Optimisations off: only the graph's declared inputs and outputs are needed, and
         // skipping graph rewrites keeps inspection cheap for large models.
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
         InferenceSession session;
         try
         {
-            session = new InferenceSession(onnxModel, options);
+            session = open(options);
         }
         catch (OnnxRuntimeException e)
         {
@@ -33,6 +48,4 @@ public static class OnnxSignature
             return OrtTypes.ReadSignature(session, label);
         }
     }
-
-    public static ModelSignature Read(string path) => Read(File.ReadAllBytes(path), path);
 }

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,6 +26,7 @@ public sealed class FolderModelRegistry : IModelRegistry
     public const string AliasesFileName = "aliases.json";
 
     private const int MaxNameLength = 128;
+    private const int UploadBufferBytes = 81920;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger _logger;
 
@@ -118,7 +122,15 @@ public sealed class FolderModelRegistry : IModelRegistry
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var updated = update(await GetAliasesAsync(model, cancellationToken).ConfigureAwait(false));
+            var current = await GetAliasesAsync(model, cancellationToken).ConfigureAwait(false);
+            var updated = update(current);
+            // An update that keeps the aliases as they are (a compare-and-set that did not match, an
+            // idempotent change) writes nothing, so watchers are not woken for nothing.
+            if (ReferenceEquals(updated, current))
+            {
+                return current;
+            }
+
             await WriteAliasesAsync(model, updated, cancellationToken).ConfigureAwait(false);
             return updated;
         }
@@ -131,14 +143,65 @@ public sealed class FolderModelRegistry : IModelRegistry
     public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        var modelDirectory = ModelDirectory(registration.Model);
-        if (registration.Version is <= 0)
-        {
-            throw new ModelRegistryException(ModelRegistryError.Invalid, $"version must be positive, was {registration.Version}");
-        }
+        CheckRegistration(registration);
+        // One path for bytes and uploads: the bytes become an upload, which is then registered.
+        using var upload = await ReceiveUploadAsync(AsStream(registration.OnnxModel), long.MaxValue, cancellationToken).ConfigureAwait(false);
+        return await RegisterVersionAsync(registration, upload, cancellationToken).ConfigureAwait(false);
+    }
 
-        var bytes = registration.OnnxModel.ToArray();
-        var signature = CheckModel(registration, bytes);
+    public async Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        // In the registry's own folder, so the final move into a version is a rename on one file
+        // system; a dot-file, so listings never take it for a model.
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, $".upload-{Guid.NewGuid():N}.tmp");
+        var buffer = ArrayPool<byte>.Shared.Rent(UploadBufferBytes);
+        try
+        {
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long length = 0;
+            // Unbuffered (bufferSize 0): the chunks are ours already, and what arrived is on disk, not held back.
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+            {
+                int read;
+                while ((read = await content.ReadAsync(buffer.AsMemory(0, UploadBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    length += read;
+                    if (length > maxBytes)
+                    {
+                        throw new ModelRegistryException(
+                            ModelRegistryError.TooLarge, $"the upload is larger than {maxBytes} bytes, the most a model upload may hold");
+                    }
+
+                    sha256.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
+                file.Flush(flushToDisk: true);
+            }
+
+            return new ModelUpload(path, length, Convert.ToHexStringLower(sha256.GetHashAndReset()));
+        }
+        catch
+        {
+            AtomicFile.TryDelete(path);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(upload);
+        CheckRegistration(registration);
+        var modelDirectory = ModelDirectory(registration.Model);
+        var signature = CheckModel(registration, upload.Path);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -147,6 +210,9 @@ public sealed class FolderModelRegistry : IModelRegistry
             Directory.CreateDirectory(staging);
             try
             {
+                // A rename (the upload lies in the registry), however large the model.
+                File.Move(upload.Path, Path.Combine(staging, ModelFileName));
+
                 // Another process may take a number between listing and renaming; the rename then
                 // fails and, when the caller did not ask for a specific version, the next is tried.
                 for (var attempt = 0; ; attempt++)
@@ -157,7 +223,7 @@ public sealed class FolderModelRegistry : IModelRegistry
                         Name = registration.Model,
                         Version = version,
                         Created = DateTimeOffset.UtcNow,
-                        Sha256 = ModelManifest.Sha256Of(bytes),
+                        Sha256 = upload.Sha256,
                         Inputs = signature.Inputs,
                         Outputs = signature.Outputs,
                         FeatureNames = registration.FeatureNames,
@@ -167,7 +233,8 @@ public sealed class FolderModelRegistry : IModelRegistry
                         SampleRequest = registration.SampleRequest,
                         Description = registration.Description,
                     };
-                    await WriteStagingAsync(staging, bytes, manifest, cancellationToken).ConfigureAwait(false);
+                    var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, RegistryJsonContext.Default.ModelManifest);
+                    await AtomicFile.WriteAsync(Path.Combine(staging, ManifestFileName), manifestBytes, cancellationToken).ConfigureAwait(false);
                     var target = Path.Combine(modelDirectory, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     if (!Directory.Exists(target))
                     {
@@ -206,6 +273,26 @@ public sealed class FolderModelRegistry : IModelRegistry
 
     public async Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default)
     {
+        var (manifest, modelPath) = await FindVersionAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadModelFileAsync(modelPath, () => File.ReadAllBytesAsync(modelPath, cancellationToken)).ConfigureAwait(false);
+        Verify(manifest, modelPath, ModelManifest.Sha256Of(bytes), () => OnnxSignature.Read(bytes, modelPath));
+        return new ModelArtifacts(manifest, bytes, modelPath);
+    }
+
+    public async Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default)
+    {
+        var (manifest, modelPath) = await FindVersionAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var sha256 = await ReadModelFileAsync(modelPath, async () =>
+        {
+            await using var file = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.Read, UploadBufferBytes, FileOptions.Asynchronous);
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        Verify(manifest, modelPath, sha256, () => OnnxSignature.Read(modelPath));
+        return manifest;
+    }
+
+    private async Task<(ModelManifest Manifest, string ModelPath)> FindVersionAsync(string model, int version, CancellationToken cancellationToken)
+    {
         var versionDirectory = VersionDirectory(model, version);
         if (!Directory.Exists(versionDirectory))
         {
@@ -214,18 +301,24 @@ public sealed class FolderModelRegistry : IModelRegistry
         }
 
         var manifest = await ReadManifestAsync(versionDirectory, model, version, cancellationToken).ConfigureAwait(false);
-        var modelPath = Path.Combine(versionDirectory, ModelFileName);
-        byte[] bytes;
+        return (manifest, Path.Combine(versionDirectory, ModelFileName));
+    }
+
+    private static async Task<T> ReadModelFileAsync<T>(string modelPath, Func<Task<T>> read)
+    {
         try
         {
-            bytes = await File.ReadAllBytesAsync(modelPath, cancellationToken).ConfigureAwait(false);
+            return await read().ConfigureAwait(false);
         }
         catch (FileNotFoundException e)
         {
             throw new ModelRegistryException(ModelRegistryError.NotFound, $"{modelPath}: file is missing", e);
         }
+    }
 
-        var sha256 = ModelManifest.Sha256Of(bytes);
+    /// <summary>The model file must have the manifest's sha256, load in ONNX Runtime, and have the manifest's signature.</summary>
+    private static void Verify(ModelManifest manifest, string modelPath, string sha256, Func<ModelSignature> readSignature)
+    {
         if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new ModelRegistryException(
@@ -236,7 +329,7 @@ public sealed class FolderModelRegistry : IModelRegistry
         ModelSignature actual;
         try
         {
-            actual = OnnxSignature.Read(bytes, modelPath);
+            actual = readSignature();
         }
         catch (ModelLoadException e)
         {
@@ -247,19 +340,30 @@ public sealed class FolderModelRegistry : IModelRegistry
         {
             throw new ModelRegistryException(
                 ModelRegistryError.SignatureMismatch,
-                $"{Path.Combine(versionDirectory, ManifestFileName)} does not match {ModelFileName}: {string.Join("; ", differences)}");
+                $"{Path.Combine(Path.GetDirectoryName(modelPath)!, ManifestFileName)} does not match {ModelFileName}: {string.Join("; ", differences)}");
         }
-
-        return new ModelArtifacts(manifest, bytes, modelPath);
     }
 
-    private static ModelSignature CheckModel(ModelRegistration registration, byte[] bytes)
+    private static void CheckRegistration(ModelRegistration registration)
+    {
+        if (ModelName.Problem(registration.Model) is { } problem)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, problem);
+        }
+
+        if (registration.Version is <= 0)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"version must be positive, was {registration.Version}");
+        }
+    }
+
+    private static ModelSignature CheckModel(ModelRegistration registration, string modelPath)
     {
         var label = $"model '{registration.Model}' being registered";
         ModelSignature actual;
         try
         {
-            actual = OnnxSignature.Read(bytes, label);
+            actual = OnnxSignature.Read(modelPath, label);
         }
         catch (ModelLoadException e)
         {
@@ -280,17 +384,10 @@ public sealed class FolderModelRegistry : IModelRegistry
         return actual;
     }
 
-    private static async Task WriteStagingAsync(string staging, byte[] bytes, ModelManifest manifest, CancellationToken cancellationToken)
-    {
-        var modelPath = Path.Combine(staging, ModelFileName);
-        if (!File.Exists(modelPath))
-        {
-            await AtomicFile.WriteNewAsync(modelPath, bytes, cancellationToken).ConfigureAwait(false);
-        }
-
-        var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, RegistryJsonContext.Default.ModelManifest);
-        await AtomicFile.WriteAsync(Path.Combine(staging, ManifestFileName), manifestBytes, cancellationToken).ConfigureAwait(false);
-    }
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
 
     private async Task WriteAliasesAsync(string model, ModelAliases aliases, CancellationToken cancellationToken)
     {

@@ -29,20 +29,48 @@ public interface IModelRegistry
     /// <summary>
     /// Reads the aliases, applies <paramref name="update"/> and writes the result, all under the
     /// registry's lock, so changes of several aliases at once (promote, rollback) never interleave.
+    /// This is also the registry's compare-and-set: <paramref name="update"/> sees the current
+    /// aliases, and returning them unchanged (the same instance) writes nothing.
     /// Returns the aliases as written.
     /// </summary>
     Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Stores a new immutable version after checking that ONNX Runtime loads the model and that its
-    /// signature equals the declared one. The version is max+1 unless the registration names one.
+    /// Stores a new immutable version after checking that the model's name follows
+    /// <see cref="ModelName"/>, that ONNX Runtime loads the model and that its signature equals the
+    /// declared one. The version is max+1 unless the registration names one.
     /// </summary>
     /// <returns>The manifest as written, with the assigned version, creation time and sha256.</returns>
     Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Copies an ONNX model from <paramref name="content"/> into a temporary file inside the registry,
+    /// taking its size and sha256 on the way, so a model of any size passes through without being
+    /// held in memory. Register it with <see cref="RegisterVersionAsync(ModelRegistration, ModelUpload, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="ModelRegistryException">
+    /// <see cref="ModelRegistryError.TooLarge"/> once the content passes <paramref name="maxBytes"/>.
+    /// On any failure the temporary file is deleted.
+    /// </exception>
+    Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores a new immutable version from a received upload, with the same checks as
+    /// <see cref="RegisterVersionAsync(ModelRegistration, CancellationToken)"/> run on the file
+    /// (<see cref="ModelRegistration.OnnxModel"/> is not used). The file is moved into the version.
+    /// </summary>
+    Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reads a version for serving and verifies it: the model's sha256 equals the manifest's, ONNX
     /// Runtime loads it, and its inputs and outputs equal the manifest's signature.
     /// </summary>
     Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The checks of <see cref="OpenVersionAsync"/> (sha256, loads in ONNX Runtime, signature equals the
+    /// manifest's) without reading the model into memory; for deciding whether a version may serve
+    /// before an alias points at it. Returns the manifest.
+    /// </summary>
+    Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default);
 }

@@ -20,6 +20,9 @@ public enum ModelRegistryError
 
     /// <summary>An argument is not acceptable (bad name, weight out of range, ...).</summary>
     Invalid,
+
+    /// <summary>An upload holds more bytes than it may.</summary>
+    TooLarge,
 }
 
 /// <summary>A registry operation failed; the message names the file or entry and the problem.</summary>

@@ -5,6 +5,7 @@ using Akka.Streams;
 using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Onnx;
 using Mlops.Stream.Actors.Registry;
@@ -28,8 +29,10 @@ namespace Mlops.Stream.Actors.Serving;
 /// checksum and signature checked against the serving contract, warmed with its sample request,
 /// then switched in between batches; the old session is released once no batch uses it and kept
 /// as the previous version for an instant rollback. A version that fails any step never serves:
-/// the old one keeps serving and the failure is reported. One swap at a time; a newer target that
-/// arrives meanwhile is taken up when the running swap ends.
+/// the old one keeps serving and the failure is reported, and the production alias is moved back
+/// to the serving version (<see cref="ProductionRestore"/>), so no node starts serving what this
+/// replica refused. One swap at a time; a newer target that arrives meanwhile is taken up when the
+/// running swap ends.
 /// </summary>
 public sealed class ModelReplica : ReceiveActor, IWithTimers
 {
@@ -40,6 +43,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private sealed class CheckCanary { public static readonly CheckCanary Instance = new(); }
     private sealed record CanaryRolledBack(int Version, string Reason);
     private sealed record Swapped(int Version, IInferenceModel Old);
+    private sealed record ProductionRestored(int Refused, int Serving, bool Moved, string? Error);
     private sealed record PipelineEnded(Exception? Cause);
     private sealed class Drained { public static readonly Drained Instance = new(); }
     private sealed class RetryLoad { public static readonly RetryLoad Instance = new(); }
@@ -157,6 +161,9 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<Infer>(OnInfer);
         Receive<SetTargets>(targets =>
         {
+            // Asked for another version than the refused one: the refusal no longer stands in the way
+            // of trying that version again should it be asked for anew.
+            if (_failedTarget is { } failed && failed.Version != targets.Production) _failedTarget = null;
             _target = targets.Production;
             _canaryTarget = targets.Canary;
             _allowBreaking = targets.AllowBreaking;
@@ -174,6 +181,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             Audit("canary-auto-rollback", rolledBack.Version, "ok", rolledBack.Reason);
         });
         Receive<Swapped>(OnSwapped);
+        Receive<ProductionRestored>(OnProductionRestored);
         Receive<PipelineEnded>(ended =>
         {
             _pipeline = null;
@@ -316,7 +324,12 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         if (_swapping is not null || _target is not { } target || target == Serving!.Version) return;
         // A refused version is retried only when the target changes (or the operator forces it).
-        if (_failedTarget is { } failed && failed.Version == target && failed.AllowBreaking == _allowBreaking) return;
+        // Meanwhile the alias must not keep naming it: a node starting now would serve it.
+        if (_failedTarget is { } failed && failed.Version == target && failed.AllowBreaking == _allowBreaking)
+        {
+            RestoreProduction(target);
+            return;
+        }
         _swapping = target;
         if (_previous is { } previous && previous.Version == target)
         {
@@ -375,6 +388,34 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Audit("swap", failed.Version, "refused", $"version {Serving?.Version} keeps serving: {failed.Cause.Message}");
         _context.Metrics.CountSwap(_model, succeeded: false);
         MaybeStartSwap();
+    }
+
+    /// <summary>
+    /// Moves the production alias back from <paramref name="refused"/> to the serving version, by
+    /// compare-and-set (nothing happens once the alias names something else). Idempotent, so it is
+    /// asked again whenever the refused version is still the target.
+    /// </summary>
+    private void RestoreProduction(int refused)
+    {
+        if (Serving is not { } serving) return;
+        var keep = serving.Version;
+        ProductionRestore.RestoreAsync(_context.Registry, _model, refused, keep).PipeTo(Self,
+            success: moved => new ProductionRestored(refused, keep, moved, null),
+            failure: e => new ProductionRestored(refused, keep, false, e.GetBaseException().Message));
+    }
+
+    private void OnProductionRestored(ProductionRestored restored)
+    {
+        if (restored.Error is { } error)
+        {
+            _log.Error("Replica {0}: could not move the production alias back from refused version {1} to {2}: {3}",
+                _entityId, restored.Refused, restored.Serving, error);
+            Audit(ProductionRestore.AuditAction, restored.Serving, "failed", $"version {restored.Refused} was refused; {error}");
+            return;
+        }
+        if (!restored.Moved) return;
+        _log.Warning("Replica {0}: production alias moved back from refused version {1} to version {2}", _entityId, restored.Refused, restored.Serving);
+        Audit(ProductionRestore.AuditAction, restored.Serving, "ok", $"version {restored.Refused} was refused; production is version {restored.Serving} again");
     }
 
     /// <summary>Records what the replica did on its own (the admin API records what operators asked for).</summary>

@@ -75,7 +75,9 @@ public static class ServingHostingExtensions
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Audit"));
         });
         services.AddSingleton(sp => new ModelAdministration(sp.GetRequiredService<IModelRegistry>(), sp.GetRequiredService<IAuditLog>(),
-            metrics: sp.GetRequiredService<ServingMetrics>()));
+            metrics: sp.GetRequiredService<ServingMetrics>(),
+            topics: sp.GetRequiredService<TopicCatalog>(),
+            maxUploadBytes: sp.GetRequiredService<IOptions<RegistryOptions>>().Value.MaxUploadBytes));
         return builder;
     }
 

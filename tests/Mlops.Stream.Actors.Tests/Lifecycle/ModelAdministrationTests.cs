@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Mlops.Stream.Actors.Demo;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Actors.Tests.Serving;
 
 namespace Mlops.Stream.Actors.Tests.Lifecycle;
 
@@ -108,5 +109,79 @@ public sealed class ModelAdministrationTests
         var normal = Assert.IsType<AdminResult.Done>(await _admin.PromoteAsync(Model, 1, "alice", default));
         Assert.Null(normal.Aliases.Resolve(ModelAdministration.BreakingAlias));
         Assert.False(Mlops.Stream.Actors.Serving.SetTargets.From("m#0", normal.Aliases).AllowBreaking);
+    }
+
+    [Fact]
+    public async Task A_version_with_other_inputs_is_refused_before_the_production_alias_moves_unless_the_promotion_is_forced()
+    {
+        await RegisterTwoVersions();
+        await _admin.RegisterAsync(Model, ModelSurgery.RenameInput(Models.Value.V2, "feats"), null, "alice", default);
+        await _admin.PromoteAsync(Model, 1, "alice", default);
+
+        var refused = Assert.IsType<AdminResult.Conflict>(await _admin.PromoteAsync(Model, 3, "bob", default));
+
+        Assert.Equal(AdminErrorCodes.SignatureMismatch, refused.Code);
+        Assert.Contains("input 'features' is missing", refused.Message);
+        Assert.Contains("production version 1", refused.Message);
+        Assert.Equal(1, (await _registry.GetAliasesAsync(Model)).Production);
+        Assert.Equal(("promote", "conflict"), (_admin.Audit(1)[0].Action, _admin.Audit(1)[0].Result));
+
+        var forced = Assert.IsType<AdminResult.Done>(await _admin.PromoteAsync(Model, 3, "bob", default, force: true));
+        Assert.Equal(3, forced.Aliases.Production);
+    }
+
+    [Fact]
+    public async Task A_canary_with_other_inputs_and_a_promotion_of_a_changed_model_file_are_refused_before_any_alias_moves()
+    {
+        await RegisterTwoVersions();
+        await _admin.RegisterAsync(Model, ModelSurgery.RenameInput(Models.Value.V2, "feats"), null, "alice", default);
+        await _admin.PromoteAsync(Model, 1, "alice", default);
+        var file = Path.Combine(_registry.Root, Model, "2", FolderModelRegistry.ModelFileName);
+        var bytes = await File.ReadAllBytesAsync(file);
+        bytes[^10] ^= 0xFF;
+        await File.WriteAllBytesAsync(file, bytes);
+
+        var canary = Assert.IsType<AdminResult.Conflict>(await _admin.SetCanaryAsync(Model, 3, 0.1, "bob", default));
+        var corrupt = Assert.IsType<AdminResult.Conflict>(await _admin.PromoteAsync(Model, 2, "bob", default, force: true));
+
+        Assert.Equal(AdminErrorCodes.SignatureMismatch, canary.Code);
+        Assert.Equal(AdminErrorCodes.ChecksumMismatch, corrupt.Code);
+        Assert.Contains("sha256", corrupt.Message);
+        var aliases = await _registry.GetAliasesAsync(Model);
+        Assert.Equal((1, null), (aliases.Production, aliases.Canary));
+    }
+
+    [Fact]
+    public async Task A_model_name_with_a_dot_or_whose_topics_kafka_would_confuse_with_another_models_is_refused()
+    {
+        await RegisterTwoVersions();
+
+        var dotted = Assert.IsType<AdminResult.Invalid>(await _admin.RegisterAsync($"{Model}.dlq", Models.Value.V1, null, "alice", default));
+        var alike = Assert.IsType<AdminResult.Conflict>(await _admin.RegisterAsync($"{Model}_dlq", Models.Value.V1, null, "alice", default));
+
+        Assert.Equal(AdminErrorCodes.InvalidModelName, dotted.Code);
+        Assert.Equal(AdminErrorCodes.TopicCollision, alike.Code);
+        Assert.Contains($"mlops.requests.{Model}.dlq.v1", alike.Message);
+        Assert.Equal([Model], await _registry.ListModelsAsync());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_registry.Root, ".*"));
+    }
+
+    [Fact]
+    public async Task Restoring_production_after_a_refusal_moves_the_alias_back_only_while_it_still_names_the_refused_version()
+    {
+        await RegisterTwoVersions();
+        await _admin.PromoteAsync(Model, 1, "alice", default);
+        await _admin.PromoteAsync(Model, 2, "alice", default, force: true);
+
+        Assert.True(await ProductionRestore.RestoreAsync(_registry, Model, refused: 2, serving: 1));
+        var restored = await _registry.GetAliasesAsync(Model);
+        Assert.Equal(1, restored.Production);
+        Assert.Null(restored.Resolve(ModelAdministration.PreviousAlias));
+        Assert.Null(restored.Resolve(ModelAdministration.BreakingAlias));
+
+        // Once production names another version, a late restore changes nothing.
+        await _admin.PromoteAsync(Model, 2, "alice", default);
+        Assert.False(await ProductionRestore.RestoreAsync(_registry, Model, refused: 1, serving: 1));
+        Assert.Equal(2, (await _registry.GetAliasesAsync(Model)).Production);
     }
 }

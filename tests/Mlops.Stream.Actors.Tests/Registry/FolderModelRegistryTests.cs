@@ -223,4 +223,61 @@ public sealed class FolderModelRegistryTests : IDisposable
         Assert.True(reads > 0);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root.Path, "fraud"), "*.tmp"));
     }
+
+    [Fact]
+    public async Task An_upload_streams_into_a_temporary_file_inside_the_registry_and_registering_moves_that_file_into_the_version()
+    {
+        await using var content = new ForwardOnlyStream(DemoFixture.Model.OnnxModel);
+
+        using var upload = await _registry.ReceiveUploadAsync(content, maxBytes: DemoFixture.Model.OnnxModel.Length);
+
+        Assert.Equal(_root.Path, Path.GetDirectoryName(upload.Path));
+        Assert.Equal((DemoFixture.Model.OnnxModel.LongLength, DemoFixture.Model.Sha256), (upload.Length, upload.Sha256));
+        Assert.Equal(DemoFixture.Model.OnnxModel, await File.ReadAllBytesAsync(upload.Path));
+
+        var manifest = await _registry.RegisterVersionAsync(Registration() with { OnnxModel = ReadOnlyMemory<byte>.Empty }, upload);
+
+        Assert.Equal((1, DemoFixture.Model.Sha256), (manifest.Version, manifest.Sha256));
+        Assert.False(File.Exists(upload.Path));   // moved into the version
+        Assert.Equal(DemoFixture.Model.Sha256, (await _registry.OpenVersionAsync("fraud", 1)).Manifest.Sha256);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root.Path, ".*"));
+    }
+
+    [Fact]
+    public async Task An_upload_over_its_cap_is_refused_and_leaves_nothing_behind()
+    {
+        await using var content = new ForwardOnlyStream(new byte[300_000]);
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.ReceiveUploadAsync(content, maxBytes: 200_000));
+
+        Assert.Equal(ModelRegistryError.TooLarge, error.Error);
+        Assert.Contains("200000 bytes", error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root.Path));
+    }
+
+    [Fact]
+    public async Task A_refused_registration_of_an_upload_leaves_nothing_once_the_upload_is_disposed()
+    {
+        await using var content = new ForwardOnlyStream([1, 2, 3, 4]);
+        var upload = await _registry.ReceiveUploadAsync(content, maxBytes: 1024);
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.RegisterVersionAsync(Registration(), upload));
+        upload.Dispose();
+
+        Assert.Equal(ModelRegistryError.Invalid, error.Error);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root.Path));
+    }
+
+    [Theory]
+    [InlineData("fraud.dlq")]
+    [InlineData("-fraud")]
+    [InlineData("fraud demo")]
+    public async Task A_model_name_that_could_be_part_of_another_models_topics_is_refused_at_registration(string name)
+    {
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.RegisterVersionAsync(Registration(model: name)));
+
+        Assert.Equal(ModelRegistryError.Invalid, error.Error);
+        Assert.Contains("letters, digits, '_' and '-'", error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_root.Path));
+    }
 }

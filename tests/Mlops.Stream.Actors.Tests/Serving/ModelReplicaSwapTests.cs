@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Onnx;
 using Mlops.Stream.Actors.Registry;
 using Mlops.Stream.Actors.Serving;
@@ -298,5 +299,36 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, status.DisposedSessions);
         Assert.Contains(status.PreviousVersion, new int?[] { 1, 2 });
         Assert.Equal(3, Assert.IsType<InferReply.Served>(await Infer(replica, "after", 1)).Version);
+    }
+
+    [Fact]
+    public async Task A_version_the_replica_refuses_is_taken_out_of_the_production_alias_so_a_replica_started_later_serves_the_old_one()
+    {
+        await RegisterDemo(1);
+        await _registry.RegisterVersionAsync(Registration(ModelSurgery.FailingAtRun(DemoModelBuilder.Build(Model, 2).OnnxModel, 30)));
+        await _registry.SetAliasAsync(Model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        var replica = StartReplica();
+        await WaitFor(replica, s => s.State == ReplicaState.Ready, "the replica serves version 1");
+
+        // Production names version 2, which fails its warm-up: the promotion got past every check made without loading it.
+        var promoted = await _registry.UpdateAliasesAsync(Model, a => a.With(ModelAliases.ProductionAlias, 2).With(ModelAdministration.PreviousAlias, 1));
+        replica.Tell(SetTargets.From(ReplicaId.For(Model), promoted));
+
+        await AwaitConditionAsync(async () => (await _registry.GetAliasesAsync(Model)).Production == 1, TimeSpan.FromSeconds(60));
+        var status = await WaitFor(replica, s => s.LastSwap is { Succeeded: false }, "the swap to version 2 is refused");
+        Assert.Equal(1, status.ServingVersion);
+        Assert.Null((await _registry.GetAliasesAsync(Model)).Resolve(ModelAdministration.PreviousAlias));
+        await AwaitAssertAsync(() =>
+        {
+            var restore = Assert.Single(_audit.Recent(20), a => a.Action == ProductionRestore.AuditAction);
+            Assert.Equal(("ok", 1, $"replica:{ReplicaId.For(Model)}"), (restore.Result, restore.Version, restore.Actor));
+        });
+
+        // A node starting now reads the aliases and serves version 1, never the refused version.
+        Watch(replica);
+        replica.Tell(PoisonPill.Instance);
+        ExpectTerminated(replica);
+        var restarted = await WaitFor(StartReplica(), s => s.State == ReplicaState.Ready, "a new replica serves");
+        Assert.Equal(1, restarted.ServingVersion);
     }
 }

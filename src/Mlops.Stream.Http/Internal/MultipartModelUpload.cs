@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Mlops.Stream.Actors.Registry;
+
+namespace Mlops.Stream.Http.Internal;
+
+/// <summary>
+/// Reads a <c>multipart/form-data</c> model upload part by part, in whatever order the parts come:
+/// the <c>file</c> part streams through <c>receive</c> into the registry's temporary file (never
+/// into memory: <c>ReadFormAsync</c> would buffer it), the <c>manifest</c> part (JSON, a file or a
+/// field) is read into memory up to a cap. Other parts are skipped.
+/// </summary>
+internal static class MultipartModelUpload
+{
+    /// <exception cref="BadHttpRequestException">413 when the manifest part is larger than <paramref name="maxManifestBytes"/>; 400 without a boundary.</exception>
+    public static async Task<(ModelUpload? File, byte[]? Manifest)> ReadAsync(
+        HttpRequest request, Func<System.IO.Stream, Task<ModelUpload>> receive, long maxManifestBytes, CancellationToken cancellationToken)
+    {
+        var boundary = HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(request.ContentType).Boundary).Value;
+        if (string.IsNullOrWhiteSpace(boundary))
+            throw new BadHttpRequestException("a multipart upload needs a boundary in its Content-Type", StatusCodes.Status400BadRequest);
+        var reader = new MultipartReader(boundary, request.Body);
+        ModelUpload? file = null;
+        byte[]? manifest = null;
+        try
+        {
+            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)) continue;
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value;
+                if (name == "file" && file is null) file = await receive(section.Body).ConfigureAwait(false);
+                else if (name == "manifest" && manifest is null) manifest = await ReadManifestAsync(section.Body, maxManifestBytes, cancellationToken).ConfigureAwait(false);
+                // Anything else is drained by the reader on its way to the next part.
+            }
+            return (file, manifest);
+        }
+        catch
+        {
+            file?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<byte[]> ReadManifestAsync(System.IO.Stream body, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+                throw new BadHttpRequestException($"the manifest part is larger than {maxBytes} bytes", StatusCodes.Status413PayloadTooLarge);
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+}
