@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Http;
 

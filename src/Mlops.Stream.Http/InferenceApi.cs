@@ -6,10 +6,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Http.Internal;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http;
 
@@ -126,7 +125,7 @@ public static class InferenceApi
         var (result, outcome) = await RunInferAsync(context, gateway, options, loggers, model, versionText);
         // The model label only carries names the serving side knew: an unknown or malformed name
         // from a caller must not create a series.
-        context.RequestServices.GetService<ServingMetrics>()?.CountRequest(outcome.ModelKnown ? model : "", outcome.Version, RequestSources.Http, outcome.Outcome);
+        context.RequestServices.GetService<IRequestCounter>()?.CountRequest(outcome.ModelKnown ? model : "", outcome.Version, RequestSources.Http, outcome.Outcome);
         return result;
     }
 

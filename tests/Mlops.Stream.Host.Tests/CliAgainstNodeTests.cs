@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
 namespace Mlops.Stream.Host.Tests;

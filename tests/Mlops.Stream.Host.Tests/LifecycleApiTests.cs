@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
 namespace Mlops.Stream.Host.Tests;

@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Http.Tests;
 

@@ -1,16 +1,18 @@
+using Mlops.Stream.Inference.Lifecycle;
 using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Microsoft.Extensions.Logging;
 using System.Diagnostics;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 
@@ -379,7 +381,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     /// <summary>Records what the replica did on its own (the admin API records what operators asked for).</summary>
     private void Audit(string action, int version, string result, string? detail) =>
-        _context.Audit?.WriteAsync(new Lifecycle.AuditEvent(Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow,
+        _context.Audit?.WriteAsync(new AuditEvent(Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow,
             $"replica:{_entityId}", action, _model, version, result, detail));
 
     private void DisposeSession(IInferenceModel model)

@@ -4,7 +4,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
@@ -12,6 +12,8 @@ using Mlops.Stream.Http;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Host.Models;
 

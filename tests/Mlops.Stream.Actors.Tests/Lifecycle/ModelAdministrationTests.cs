@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Actors.Tests.Lifecycle;
 

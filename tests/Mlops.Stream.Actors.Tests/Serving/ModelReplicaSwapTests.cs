@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 
