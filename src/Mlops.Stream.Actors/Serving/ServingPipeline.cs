@@ -56,21 +56,18 @@ public sealed class ServingPipeline
         public override string ToString() => $"{Offset.TopicPartition.Topic} [{Offset.TopicPartition.Partition.Value}] @ {Offset.Offset}";
     }
 
+    private readonly ReplicaInference _inference;
     private readonly string _model;
     private readonly ModelTopics _topics;
-    private readonly ReplicaRouter _router;
-    private readonly VersionStatistics _statistics;
     private readonly ServingMetrics _metrics;
     private readonly TimeProvider _clock;
 
-    public ServingPipeline(string model, ModelTopics topics, ReplicaRouter router, VersionStatistics statistics, ServingMetrics metrics,
-        TimeProvider? clock = null)
+    public ServingPipeline(ReplicaInference inference, ModelTopics topics, TimeProvider? clock = null)
     {
-        _model = model;
+        _inference = inference;
+        _model = inference.Model;
         _topics = topics;
-        _router = router;
-        _statistics = statistics;
-        _metrics = metrics;
+        _metrics = inference.Metrics;
         _clock = clock ?? TimeProvider.System;
     }
 
@@ -138,9 +135,7 @@ public sealed class ServingPipeline
         if (!InferenceCodec.TryDecodeRequest(body, out var request, out var decodeError))
             return DeadLetter(letters, context, null, decodeError.WireCode, decodeError.Message, null);
 
-        var result = await _router.Route(request.Id).EnqueueAsync(request).ConfigureAwait(false);
-        _statistics.Record(result);
-        _metrics.ObserveQueueTime(_model, result);
+        var result = await _inference.RunAsync(request).ConfigureAwait(false);
         if (result.IsServed)
         {
             _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Success);

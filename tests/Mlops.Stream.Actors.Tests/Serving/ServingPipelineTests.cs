@@ -133,7 +133,7 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
         var kafka = new ServingKafkaSettings(broker.BootstrapServers, new KafkaHealthMonitor(),
             new Dictionary<string, string> { ["auto.offset.reset"] = "earliest", ["fetch.wait.max.ms"] = "5" },
             new Dictionary<string, string> { ["message.max.bytes"] = MaxMessageBytes.ToString() });
-        var control = new ServingPipeline(Model, topics, new ReplicaRouter(batcher), new VersionStatistics(), metrics)
+        var control = new ServingPipeline(new ReplicaInference(Model, new ReplicaRouter(batcher), new VersionStatistics(), metrics), topics)
             .Run(kafka, Sys.Materializer());
         return await Task.FromResult(new PipelineRun(control, batcher, model, metrics));
     }
