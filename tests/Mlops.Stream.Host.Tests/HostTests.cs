@@ -155,7 +155,8 @@ public sealed class CreateDemoCommandTests
     [Fact]
     public async Task The_create_demo_verb_registers_a_trained_model_as_production_in_the_given_registry()
     {
-        var path = Path.Combine(Path.GetTempPath(), "mlops-create-demo-" + Guid.NewGuid().ToString("N"));
+        using var folder = new TempDirectory("mlops-create-demo-");
+        var path = folder.Path;
 
         var exitCode = await Mlops.Stream.Host.Models.CreateDemoCommand.RunAsync(["create-demo", $"--Registry:Path={path}", "--model", "fraud-b", "--seed", "3"]);
 
@@ -172,7 +173,8 @@ public sealed class PromotionTests
     [Fact]
     public async Task Changing_the_production_alias_in_the_registry_swaps_the_served_version_without_a_restart()
     {
-        var path = Path.Combine(Path.GetTempPath(), "mlops-promote-" + Guid.NewGuid().ToString("N"));
+        using var folder = new TempDirectory("mlops-promote-");
+        var path = folder.Path;
         await using var node = await TestNode.StartAsync($"--Registry:Path={path}");
         await node.WaitForOkAsync("/v2/models/fraud-demo/ready");
         var registry = node.App.Services.GetRequiredService<Mlops.Stream.Inference.Registry.IModelRegistry>();
@@ -183,16 +185,12 @@ public sealed class PromotionTests
         await registry.SetAliasAsync("fraud-demo", Mlops.Stream.Inference.Registry.ModelAliases.ProductionAlias, new Mlops.Stream.Inference.Registry.AliasTarget(2));
 
         var body = retrained.SampleRequestJson;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        await Eventually.ReadsAsync(async () =>
         {
             using var response = await node.Http.PostAsync("/v2/models/fraud-demo/infer", new ByteArrayContent(body));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);   // never an error while the version changes
-            var served = Mlops.Stream.Inference.Wire.InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync());
-            if (served.ModelVersion == "2") break;
-            if (DateTime.UtcNow > deadline) Assert.Fail("The node still serves version 1 a minute after the promotion");
-            await Task.Delay(50);
-        }
+            return Mlops.Stream.Inference.Wire.InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync()).ModelVersion;
+        }, version => version == "2", "the node serves version 2 after the promotion", TimeSpan.FromSeconds(60));
         var models = await node.Http.GetStringAsync("/api/v1/models");
         Assert.Contains("\"serving_version\":2", models);
     }

@@ -114,17 +114,9 @@ public sealed class LifecycleUnderLoadTests(ITestOutputHelper output)
         Assert.True(final.DisposedSessions >= 8, $"only {final.DisposedSessions} sessions released");
     }
 
-    private static async Task<ReplicaStatus> WaitFor(IActorRef replicas, Func<ReplicaStatus, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var status = await replicas.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10));
-            if (condition(status)) return status;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}; last {status}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task<ReplicaStatus> WaitFor(IActorRef replicas, Func<ReplicaStatus, bool> condition, string what) =>
+        Eventually.ReadsAsync(() => replicas.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10)),
+            condition, what, TimeSpan.FromSeconds(60), interval: TimeSpan.FromMilliseconds(20));
 
     private static HashSet<string> ReadIds(string bootstrap, string topic, int expected)
     {

@@ -52,7 +52,7 @@ public static class SwapScenario
         using var kafka = KafkaEndpoint.StartEmbedded();
         using var system = ActorSystem.Create("bench-swap", "akka.loglevel = WARNING");
         var context = new ServingContext(registry, OnnxModelOptions.Default, NullLoggerFactory.Instance, TopicCatalog.Default,
-            new ServingKafkaSettings(kafka.BootstrapServers, new KafkaHealthMonitor(), EmbeddedFetch, new Dictionary<string, string>()),
+            new ServingKafkaSettings(kafka.BootstrapServers, new KafkaHealthMonitor(), EmbeddedFetch, new Dictionary<string, string>(), InFlight: 256),
             kafka);
         Console.WriteLine($"swap: {rate} requests/s for {seconds} s per run, a swap every {swapEverySeconds} s in the second run, embedded broker");
 

@@ -19,6 +19,14 @@ public sealed class AuditLog(IProducer<string?, byte[]>? producer, string topic,
 {
     private readonly LinkedList<AuditEvent> _recent = new();
 
+    /// <summary>An audit log writing to <paramref name="topic"/> through a producer of its own (disposed with it).</summary>
+    public static AuditLog ToKafka(string bootstrapServers, IReadOnlyDictionary<string, string> producerProperties, string topic, ILogger logger)
+    {
+        var config = new ProducerConfig { BootstrapServers = bootstrapServers };
+        foreach (var (key, value) in producerProperties) config.Set(key, value);
+        return new AuditLog(new ProducerBuilder<string?, byte[]>(config).Build(), topic, logger);
+    }
+
     public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
     {
         lock (_recent)

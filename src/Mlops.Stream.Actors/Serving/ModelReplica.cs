@@ -9,18 +9,14 @@ using Mlops.Stream.Kafka.Dsl;
 namespace Mlops.Stream.Actors.Serving;
 
 /// <summary>
-/// One replica of one model (a sharded entity, id <c>&lt;model&gt;#&lt;n&gt;</c>). It loads the
-/// production version from the registry, warms it, owns the version's dynamic batcher, and owns
-/// the model's Kafka stream (consumer group <c>mlops-serve.&lt;model&gt;</c>), materialized here so it
-/// dies with the actor. HTTP inferences arrive as <see cref="Infer"/> messages and share the batcher.
-///
-/// States: Loading (requests get NotReady) → Ready, or Failed (reason kept; a new load is tried
-/// after <see cref="ServingContext.RetryLoadAfter"/>) → Stopping (drains the stream). Loading and
-/// inference run off the actor's thread and come back as messages. The work is done by small
-/// helpers this actor owns: <see cref="VersionLoader"/> (load and check a version),
-/// <see cref="VersionSwapper"/> (hot swap and rollback), <see cref="CanaryController"/> (canary and
-/// its guard), <see cref="ReplicaInference"/> (the one inference path, shared with the Kafka
-/// stream) and <see cref="ServingPipeline"/> (the Kafka stream).
+/// One replica of one model (a sharded entity, id <c>&lt;model&gt;#&lt;n&gt;</c>): it serves the
+/// production version (and a canary) through dynamic batchers, and owns the model's Kafka stream
+/// (consumer group <c>mlops-serve.&lt;model&gt;</c>), materialized here so it dies with the actor.
+/// States: Loading (requests get NotReady) → Ready, or Failed (retried after
+/// <see cref="ServingContext.RetryLoadAfter"/>) → Stopping (drains the stream). The work is done off
+/// the actor's thread by helpers it owns: <see cref="VersionLoader"/>, <see cref="VersionSwapper"/>,
+/// <see cref="CanaryController"/>, <see cref="ReplicaInference"/> (the one inference path of HTTP
+/// and Kafka) and <see cref="ServingPipeline"/>; their outcomes come back as messages.
 /// </summary>
 public sealed class ModelReplica : ReceiveActor, IWithTimers
 {
@@ -28,9 +24,6 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private sealed class Drained { public static readonly Drained Instance = new(); }
     private sealed class RetryLoad { public static readonly RetryLoad Instance = new(); }
     private sealed class RestartPipeline { public static readonly RestartPipeline Instance = new(); }
-
-    /// <summary>What exists once a version serves: its router and inference path, the helpers, and the model's topics.</summary>
-    private sealed record Serving(ReplicaRouter Router, ReplicaInference Inference, VersionSwapper Swapper, CanaryController Canary, ModelTopics? Topics);
 
     private readonly string _entityId;
     private readonly string _model;
@@ -45,7 +38,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private ReplicaState _state = ReplicaState.Loading;
     private string? _reason;
     private SetTargets? _targets;
-    private Serving? _serving;
+    private ReplicaServing? _serving;
     private DrainingControl<Done>? _pipeline;
 
     public ModelReplica(string entityId, ServingContext context)
@@ -82,11 +75,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
                 try { await pipeline.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30)); }
                 catch (Exception) { /* logged by the stream; redelivery covers what was not committed */ }
             }
-            if (serving is null) return;
-            await serving.Router.Production.StopAsync();
-            serving.Router.Production.Model.Dispose();
-            serving.Swapper.Previous?.Dispose();
-            await serving.Canary.StopAsync();
+            if (serving is not null) await serving.StopAsync();
         });
     }
 
@@ -108,7 +97,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         ReceiveCommon();
     }
 
-    private void Ready(Serving serving)
+    private void Ready(ReplicaServing serving)
     {
         Receive<Infer>(infer => OnInfer(serving, infer));
         Receive<SetTargets>(targets =>
@@ -184,7 +173,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
         var servedEvents = prepared.Topics is { } topics && _context.HttpServedEvents is { } events ? (events, topics.Served) : default((HttpServedEvents, string)?);
         var identity = new ReplicaIdentity(_entityId, _model, Self, _log);
-        var serving = new Serving(
+        var serving = new ReplicaServing(
             router,
             new ReplicaInference(_model, router, _statistics, _context.Metrics, servedEvents),
             new VersionSwapper(identity, _context, _loader, router, _journal, _targets?.Production ?? prepared.Version),
@@ -201,7 +190,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         serving.Canary.Retarget(_targets?.Canary);
     }
 
-    private void StartPipeline(Serving serving)
+    private void StartPipeline(ReplicaServing serving)
     {
         if (serving.Topics is not { } topics || _context.Kafka is not { } kafka) return;
         _pipeline = new ServingPipeline(serving.Inference, topics).Run(kafka, Context.Materializer());
@@ -223,7 +212,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     }
 
     /// <summary>A request for a version by number goes to that version (production or canary); otherwise the router picks.</summary>
-    private void OnInfer(Serving serving, Infer infer)
+    private void OnInfer(ReplicaServing serving, Infer infer)
     {
         var production = serving.Router.Production;
         if (infer.Version is not { } wanted || wanted == production.Model.Version)

@@ -31,8 +31,8 @@ public sealed record ServingKafkaSettings(
     KafkaHealthMonitor Health,
     IReadOnlyDictionary<string, string> ConsumerProperties,
     IReadOnlyDictionary<string, string> ProducerProperties,
-    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism).</summary>
-    int InFlight = 256);
+    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism; the node's <c>Serving:KafkaInFlight</c>).</summary>
+    int InFlight);
 
 /// <summary>Thrown into the stream when the batcher stops under it: the stream fails and its uncommitted requests are redelivered.</summary>
 public sealed class BatcherStoppedException(BatchRejection rejection) : Exception($"The batcher refused a request: {rejection}")

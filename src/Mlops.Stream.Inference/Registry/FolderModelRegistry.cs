@@ -35,6 +35,8 @@ public sealed class FolderModelRegistry : IModelRegistry
 
     public string Root { get; }
 
+    public IDisposable WatchAliases(Action changed) => AliasesWatcher.Start(Root, AliasesFileName, changed, _logger);
+
     public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default)
     {
         if (!Directory.Exists(Root))

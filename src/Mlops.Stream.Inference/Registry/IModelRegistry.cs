@@ -45,4 +45,10 @@ public interface IModelRegistry
     /// Runtime loads it, and its inputs and outputs equal the manifest's signature.
     /// </summary>
     Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Calls <paramref name="changed"/> (on any thread) soon after any model's aliases change, until
+    /// the result is disposed. A hint, not a guarantee: callers still read the aliases now and then.
+    /// </summary>
+    IDisposable WatchAliases(Action changed);
 }

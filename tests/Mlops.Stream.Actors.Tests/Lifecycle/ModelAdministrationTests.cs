@@ -6,16 +6,23 @@ using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Actors.Tests.Lifecycle;
 
-public sealed class ModelAdministrationTests
+public sealed class ModelAdministrationTests : IDisposable
 {
     private const string Model = "admin-demo";
     private static readonly Lazy<(byte[] V1, byte[] V2)> Models = new(() =>
         (DemoModelBuilder.Build(Model, 1).OnnxModel, DemoModelBuilder.Build(Model, 2).OnnxModel));
-    private readonly FolderModelRegistry _registry = new(Path.Combine(Path.GetTempPath(), "mlops-admin-" + Guid.NewGuid().ToString("N")));
+    private readonly TempDirectory _folder = new("mlops-admin-");
+    private readonly FolderModelRegistry _registry;
     private readonly AuditLog _audit = new(null, "mlops.audit.v1", NullLogger.Instance);
     private readonly ModelAdministration _admin;
 
-    public ModelAdministrationTests() => _admin = new ModelAdministration(_registry, _audit);
+    public ModelAdministrationTests()
+    {
+        _registry = new FolderModelRegistry(_folder.Path);
+        _admin = new ModelAdministration(_registry, _audit);
+    }
+
+    public void Dispose() => _folder.Dispose();
 
     private async Task RegisterTwoVersions()
     {
