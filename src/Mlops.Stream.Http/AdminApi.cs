@@ -5,10 +5,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Lifecycle;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Http.Internal;
 
 namespace Mlops.Stream.Http;

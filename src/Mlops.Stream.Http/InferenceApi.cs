@@ -6,10 +6,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Http.Internal;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http;
 
@@ -73,36 +72,26 @@ public static class InferenceApi
     private static async Task<Results<Ok<ModelMetadataResponse>, JsonHttpResult<ErrorResponse>>> GetModelMetadataAsync(
         IInferenceGateway gateway, string model, string? versionText, CancellationToken cancellationToken)
     {
-        if (!TryParseVersion(versionText, out var version, out var badVersion))
-        {
-            return badVersion;
-        }
-
-        var status = await gateway.GetModelAsync(model, cancellationToken);
-        if (FindModel(status, model, version) is { } notFound)
+        var (status, version, notFound) = await LookUpAsync(gateway, model, versionText, cancellationToken);
+        if (notFound is not null)
         {
             return notFound;
         }
 
-        return TypedResults.Ok(ModelMetadataResponse.From(status!));
+        return TypedResults.Ok(ModelMetadataResponse.From(status));
     }
 
     /// <summary>200 when the model is Ready (and, for a version, serving exactly that version); 503 otherwise.</summary>
     private static async Task<Results<Ok<ModelReadyResponse>, JsonHttpResult<ErrorResponse>>> GetModelReadyAsync(
         IInferenceGateway gateway, string model, string? versionText, CancellationToken cancellationToken)
     {
-        if (!TryParseVersion(versionText, out var version, out var badVersion))
-        {
-            return badVersion;
-        }
-
-        var status = await gateway.GetModelAsync(model, cancellationToken);
-        if (FindModel(status, model, version) is { } notFound)
+        var (status, version, notFound) = await LookUpAsync(gateway, model, versionText, cancellationToken);
+        if (notFound is not null)
         {
             return notFound;
         }
 
-        if (status!.State != ReplicaState.Ready)
+        if (status.State != ReplicaState.Ready)
         {
             var reason = status.Reason is null ? "" : ": " + status.Reason;
             return Error(StatusCodes.Status503ServiceUnavailable, $"model '{model}' is {ModelStates.ToWireName(status.State)}{reason}", HttpErrorCodes.ModelNotReady);
@@ -126,7 +115,7 @@ public static class InferenceApi
         var (result, outcome) = await RunInferAsync(context, gateway, options, loggers, model, versionText);
         // The model label only carries names the serving side knew: an unknown or malformed name
         // from a caller must not create a series.
-        context.RequestServices.GetService<ServingMetrics>()?.CountRequest(outcome.ModelKnown ? model : "", outcome.Version, RequestSources.Http, outcome.Outcome);
+        context.RequestServices.GetService<IRequestCounter>()?.CountRequest(outcome.ModelKnown ? model : "", outcome.Version, RequestSources.Http, outcome.Outcome);
         return result;
     }
 
@@ -261,6 +250,19 @@ public static class InferenceApi
     }
 
     /// <summary>Versions in paths are non-negative integers in ASCII digits; null text means "not given".</summary>
+    /// <summary>The model (and version, if the path names one) a metadata route asks about, or the 400/404 that answers instead.</summary>
+    private static async Task<(ModelStatus Status, int? Version, JsonHttpResult<ErrorResponse>? Error)> LookUpAsync(
+        IInferenceGateway gateway, string model, string? versionText, CancellationToken cancellationToken)
+    {
+        if (!TryParseVersion(versionText, out var version, out var badVersion))
+        {
+            return (null!, null, badVersion);
+        }
+
+        var status = await gateway.GetModelAsync(model, cancellationToken);
+        return (status!, version, FindModel(status, model, version));
+    }
+
     private static bool TryParseVersion(string? text, out int? version, out JsonHttpResult<ErrorResponse> error)
     {
         error = null!;

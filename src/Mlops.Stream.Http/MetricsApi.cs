@@ -2,7 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Metrics;
+using Prometheus;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http;
 
@@ -18,9 +19,9 @@ public static class MetricsApi
     {
         endpoints.MapGet("/metrics", async (HttpContext context, CancellationToken cancellationToken) =>
         {
-            var metrics = context.RequestServices.GetRequiredService<ServingMetrics>();
+            var registry = context.RequestServices.GetRequiredService<CollectorRegistry>();
             context.Response.ContentType = ContentType;
-            await metrics.Registry.CollectAndExportAsTextAsync(context.Response.Body, cancellationToken);
+            await registry.CollectAndExportAsTextAsync(context.Response.Body, cancellationToken);
         }).WithTags("Metrics").ExcludeFromDescription();
         return endpoints;
     }

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Http;
 

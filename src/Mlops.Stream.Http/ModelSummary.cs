@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http;
 

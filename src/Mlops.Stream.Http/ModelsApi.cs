@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Http.Internal;
 
 namespace Mlops.Stream.Http;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Http;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Http;
 

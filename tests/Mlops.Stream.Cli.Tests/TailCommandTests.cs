@@ -114,13 +114,6 @@ public sealed class TailCommandTests(FakeAdminApi api) : IClassFixture<FakeAdmin
         Assert.Equal(before, api.Requests.Count);
     }
 
-    private async Task WaitForRequestAsync(string path, string query)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!api.Requests.Any(r => r.Path == path && r.Query == query))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no request to {path}{query}");
-            await Task.Delay(20);
-        }
-    }
+    private Task WaitForRequestAsync(string path, string query) =>
+        Eventually.HoldsAsync(() => api.Requests.Any(r => r.Path == path && r.Query == query), $"a request to {path}{query} arrives", TimeSpan.FromSeconds(30));
 }

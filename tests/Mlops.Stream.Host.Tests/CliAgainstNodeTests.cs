@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
 namespace Mlops.Stream.Host.Tests;
@@ -12,7 +12,8 @@ public sealed class CliAgainstNodeTests
     {
         await using var node = await TestNode.StartAsync();
         await node.WaitForOkAsync("/v2/models/fraud-demo/ready");
-        var file = Path.Combine(Path.GetTempPath(), $"retrained-{Guid.NewGuid():N}.onnx");
+        using var scratch = new TempDirectory();
+        var file = scratch.File("retrained.onnx");
         await File.WriteAllBytesAsync(file, DemoModelBuilder.Build("fraud-demo", seed: 5).OnnxModel);
         var url = node.Address.ToString();
 
@@ -47,17 +48,11 @@ public sealed class CliAgainstNodeTests
 
     private static Task<(int Code, string Output, string Error)> Mlops(params string[] args) => MlopsCli.RunAsync(args);
 
-    private static async Task<JsonElement> WaitForJson(string url, Func<JsonElement, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+    private static Task<JsonElement> WaitForJson(string url, Func<JsonElement, bool> condition) =>
+        Eventually.ReadsAsync(async () =>
         {
             var (code, output, error) = await Mlops("models", "status", "fraud-demo", "--output", "json", "--url", url);
             Assert.True(code == 0, error);
-            var model = JsonDocument.Parse(output).RootElement.Clone();
-            if (condition(model)) return model;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"The node did not reach the expected state; last {output}");
-            await Task.Delay(100);
-        }
-    }
+            return JsonDocument.Parse(output).RootElement.Clone();
+        }, condition, "the node reaches the expected state", TimeSpan.FromSeconds(60), model => model.GetRawText());
 }

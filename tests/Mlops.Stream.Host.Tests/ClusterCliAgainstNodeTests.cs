@@ -127,18 +127,13 @@ public sealed class ClusterCliAgainstNodeTests
     }
 
     /// <summary>Runs the command until its output satisfies <paramref name="condition"/>; fails with the last output after <see cref="Patience"/>.</summary>
-    private static async Task WaitFor(string url, string[] command, Func<string, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
+    private static Task WaitFor(string url, string[] command, Func<string, bool> condition) =>
+        Eventually.ReadsAsync(async () =>
         {
             var run = await Mlops([.. command, "--url", url]);
             Assert.True(run.Code == 0, run.Error);
-            if (condition(run.Output)) return;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"'mlops {string.Join(' ', command)}' did not show the expected state within {Patience}; last:\n{run.Output}");
-            await Task.Delay(200);
-        }
-    }
+            return run.Output;
+        }, condition, $"'mlops {string.Join(' ', command)}' shows the expected state", Patience, interval: TimeSpan.FromMilliseconds(200));
 
     private static Task<(int Code, string Output, string Error)> Mlops(params string[] args) => MlopsCli.RunAsync(args);
 

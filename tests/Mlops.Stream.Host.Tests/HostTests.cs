@@ -131,7 +131,7 @@ public sealed class RegistrySeedingTests
     public async Task A_first_start_with_an_empty_registry_registers_the_demo_model_as_production()
     {
         await using var node = await TestNode.StartAsync();
-        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Actors.Registry.IModelRegistry>();
+        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Inference.Registry.IModelRegistry>();
 
         Assert.Equal(["fraud-demo"], await registry.ListModelsAsync());
         var aliases = await registry.GetAliasesAsync("fraud-demo");
@@ -145,7 +145,7 @@ public sealed class RegistrySeedingTests
     public async Task Seeding_can_be_turned_off()
     {
         await using var node = await TestNode.StartAsync("--Registry:CreateDemoWhenEmpty=false");
-        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Actors.Registry.IModelRegistry>();
+        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Inference.Registry.IModelRegistry>();
         Assert.Empty(await registry.ListModelsAsync());
     }
 }
@@ -155,12 +155,13 @@ public sealed class CreateDemoCommandTests
     [Fact]
     public async Task The_create_demo_verb_registers_a_trained_model_as_production_in_the_given_registry()
     {
-        var path = Path.Combine(Path.GetTempPath(), "mlops-create-demo-" + Guid.NewGuid().ToString("N"));
+        using var folder = new TempDirectory("mlops-create-demo-");
+        var path = folder.Path;
 
         var exitCode = await Mlops.Stream.Host.Models.CreateDemoCommand.RunAsync(["create-demo", $"--Registry:Path={path}", "--model", "fraud-b", "--seed", "3"]);
 
         Assert.Equal(0, exitCode);
-        var registry = new Mlops.Stream.Actors.Registry.FolderModelRegistry(path);
+        var registry = new Mlops.Stream.Inference.Registry.FolderModelRegistry(path);
         Assert.Equal(1, (await registry.GetAliasesAsync("fraud-b")).Production);
         var artifacts = await registry.OpenVersionAsync("fraud-b", 1);   // checksum and signature verified
         Assert.NotNull(artifacts.Manifest.SampleRequest);
@@ -172,27 +173,24 @@ public sealed class PromotionTests
     [Fact]
     public async Task Changing_the_production_alias_in_the_registry_swaps_the_served_version_without_a_restart()
     {
-        var path = Path.Combine(Path.GetTempPath(), "mlops-promote-" + Guid.NewGuid().ToString("N"));
+        using var folder = new TempDirectory("mlops-promote-");
+        var path = folder.Path;
         await using var node = await TestNode.StartAsync($"--Registry:Path={path}");
         await node.WaitForOkAsync("/v2/models/fraud-demo/ready");
-        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Actors.Registry.IModelRegistry>();
+        var registry = node.App.Services.GetRequiredService<Mlops.Stream.Inference.Registry.IModelRegistry>();
         var v1 = await registry.GetManifestAsync("fraud-demo", 1);
-        var retrained = Mlops.Stream.Actors.Demo.DemoModelBuilder.Build("fraud-demo", seed: 7);
-        await registry.RegisterVersionAsync(new Mlops.Stream.Actors.Registry.ModelRegistration("fraud-demo", retrained.OnnxModel) { SampleRequest = v1.SampleRequest });
+        var retrained = Mlops.Stream.Demo.DemoModelBuilder.Build("fraud-demo", seed: 7);
+        await registry.RegisterVersionAsync(new Mlops.Stream.Inference.Registry.ModelRegistration("fraud-demo", retrained.OnnxModel) { SampleRequest = v1.SampleRequest });
 
-        await registry.SetAliasAsync("fraud-demo", Mlops.Stream.Actors.Registry.ModelAliases.ProductionAlias, new Mlops.Stream.Actors.Registry.AliasTarget(2));
+        await registry.SetAliasAsync("fraud-demo", Mlops.Stream.Inference.Registry.ModelAliases.ProductionAlias, new Mlops.Stream.Inference.Registry.AliasTarget(2));
 
         var body = retrained.SampleRequestJson;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        await Eventually.ReadsAsync(async () =>
         {
             using var response = await node.Http.PostAsync("/v2/models/fraud-demo/infer", new ByteArrayContent(body));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);   // never an error while the version changes
-            var served = Mlops.Stream.Actors.Wire.InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync());
-            if (served.ModelVersion == "2") break;
-            if (DateTime.UtcNow > deadline) Assert.Fail("The node still serves version 1 a minute after the promotion");
-            await Task.Delay(50);
-        }
+            return Mlops.Stream.Inference.Wire.InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync()).ModelVersion;
+        }, version => version == "2", "the node serves version 2 after the promotion", TimeSpan.FromSeconds(60));
         var models = await node.Http.GetStringAsync("/api/v1/models");
         Assert.Contains("\"serving_version\":2", models);
     }

@@ -129,17 +129,11 @@ public sealed class KafkaCommandsAgainstNodeTests(DemoNodeFixture fixture) : ICl
         return (code, stdout.ToString(), stderr.ToString());
     }
 
-    private async Task<JsonElement> WaitForTopicAsync(string topic, Func<JsonElement, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+    private Task<JsonElement> WaitForTopicAsync(string topic, Func<JsonElement, bool> condition) =>
+        Eventually.ReadsAsync(async () =>
         {
             var (code, output, error) = await Mlops("topics", "describe", topic, "--output", "json");
             Assert.True(code == 0, error);
-            var detail = JsonDocument.Parse(output).RootElement.Clone();
-            if (condition(detail)) return detail;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"{topic} did not reach the expected state; last {output}");
-            await Task.Delay(100);
-        }
-    }
+            return JsonDocument.Parse(output).RootElement.Clone();
+        }, condition, $"{topic} reaches the expected state", TimeSpan.FromSeconds(60), detail => detail.GetRawText());
 }

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
 namespace Mlops.Stream.Host.Tests;
@@ -33,7 +33,7 @@ public sealed class LifecycleApiTests
 
         // Canary 50%: both versions answer, by request id.
         await Post($"/api/v1/models/{Model}/canary", new { version = 2, weight = 0.5 }, node);
-        await Eventually(node, async () =>
+        await WaitUntil(async () =>
         {
             var versions = new HashSet<string>();
             for (var i = 0; i < 40; i++) versions.Add(await ServedVersion(node, $"id-{i}", retrained.SampleRequestJson));
@@ -43,21 +43,21 @@ public sealed class LifecycleApiTests
         // Promote 2: everything goes to 2.
         var promoted = await Post($"/api/v1/models/{Model}/promote", new { version = 2 }, node);
         Assert.Equal(2, promoted.GetProperty("aliases").GetProperty("production").GetProperty("version").GetInt32());
-        await Eventually(node, async () => await ServedVersion(node, "any", retrained.SampleRequestJson) == "2", "version 2 serves");
+        await WaitUntil(async () => await ServedVersion(node, "any", retrained.SampleRequestJson) == "2", "version 2 serves");
 
         // Rollback: back to 1.
         await Post($"/api/v1/models/{Model}/rollback", null, node);
-        await Eventually(node, async () => await ServedVersion(node, "any", retrained.SampleRequestJson) == "1", "version 1 serves again");
+        await WaitUntil(async () => await ServedVersion(node, "any", retrained.SampleRequestJson) == "1", "version 1 serves again");
 
         // Undeploy: the model is not served; deploy: it is again.
         await Post($"/api/v1/models/{Model}/undeploy", null, node);
-        await Eventually(node, async () =>
+        await WaitUntil(async () =>
         {
             using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(retrained.SampleRequestJson));
             return response.StatusCode == HttpStatusCode.NotFound;
         }, "an undeployed model is not served");
         await Post($"/api/v1/models/{Model}/deploy", null, node);
-        await Eventually(node, async () => await ServedVersion(node, "any", retrained.SampleRequestJson) == "1", "the model serves after deploy");
+        await WaitUntil(async () => await ServedVersion(node, "any", retrained.SampleRequestJson) == "1", "the model serves after deploy");
 
         // Refusals answer with the reason; the audit log has every change, newest first.
         using (var conflict = await node.Http.PostAsJsonAsync($"/api/v1/models/{Model}/canary", new { version = 1, weight = 0.2 }))
@@ -85,7 +85,7 @@ public sealed class LifecycleApiTests
             Assert.Equal(HttpStatusCode.NotFound, beforePromotion.StatusCode);
         await Post("/api/v1/models/churn/promote", new { version = 1 }, node);
 
-        await Eventually(node, async () =>
+        await WaitUntil(async () =>
         {
             using var response = await node.Http.PostAsync("/v2/models/churn/infer", new ByteArrayContent(churn.SampleRequestJson));
             return response.StatusCode == HttpStatusCode.OK;
@@ -114,13 +114,6 @@ public sealed class LifecycleApiTests
             : $"http {(int)response.StatusCode}";
     }
 
-    private static async Task Eventually(TestNode node, Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntil(Func<Task<bool>> condition, string what) =>
+        Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(60));
 }

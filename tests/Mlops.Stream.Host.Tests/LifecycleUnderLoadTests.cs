@@ -6,14 +6,15 @@ using Akka.Actor;
 using Akka.Hosting;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Tests;
 
@@ -113,17 +114,9 @@ public sealed class LifecycleUnderLoadTests(ITestOutputHelper output)
         Assert.True(final.DisposedSessions >= 8, $"only {final.DisposedSessions} sessions released");
     }
 
-    private static async Task<ReplicaStatus> WaitFor(IActorRef replicas, Func<ReplicaStatus, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var status = await replicas.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10));
-            if (condition(status)) return status;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}; last {status}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task<ReplicaStatus> WaitFor(IActorRef replicas, Func<ReplicaStatus, bool> condition, string what) =>
+        Eventually.ReadsAsync(() => replicas.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10)),
+            condition, what, TimeSpan.FromSeconds(60), interval: TimeSpan.FromMilliseconds(20));
 
     private static HashSet<string> ReadIds(string bootstrap, string topic, int expected)
     {

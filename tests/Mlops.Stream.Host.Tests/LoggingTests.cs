@@ -45,7 +45,8 @@ public sealed partial class LoggingTests
         // SIGTERM is how the program is stopped cleanly; Windows has no equivalent to send.
         if (OperatingSystem.IsWindows()) return;
 
-        var registry = Path.Combine(Path.GetTempPath(), "mlops-log-test-" + Guid.NewGuid().ToString("N"));
+        using var registryFolder = new TempDirectory("mlops-log-test-");
+        var registry = registryFolder.Path;
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,

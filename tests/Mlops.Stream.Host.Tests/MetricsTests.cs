@@ -3,13 +3,14 @@ using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Tests;
 
@@ -116,19 +117,13 @@ public sealed class MetricsTests
     private static byte[] Body(string id, int features) =>
         InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", new float[features], 1, features)]));
 
-    private static async Task<PrometheusText> ScrapeUntil(TestNode node, Func<PrometheusText, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+    private static Task<PrometheusText> ScrapeUntil(TestNode node, Func<PrometheusText, bool> condition, string what) =>
+        Eventually.ReadsAsync(async () =>
         {
             using var response = await node.Http.GetAsync("/metrics");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.ToString());
-            var metrics = new PrometheusText(await response.Content.ReadAsStringAsync());
-            if (condition(metrics)) return metrics;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"/metrics never showed {what}:\n{string.Join('\n', metrics.Text.Split('\n').Where(l => l.StartsWith("mlops_")))}");
-            await Task.Delay(200);
-        }
-    }
+            return new PrometheusText(await response.Content.ReadAsStringAsync());
+        }, condition, $"/metrics shows {what}", TimeSpan.FromSeconds(60),
+            metrics => "\n" + string.Join('\n', metrics.Text.Split('\n').Where(l => l.StartsWith("mlops_"))), TimeSpan.FromMilliseconds(200));
 }

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
 namespace Mlops.Stream.Host.Tests;
@@ -33,7 +33,8 @@ public sealed class ModelNameTests
     [Fact]
     public async Task A_registry_whose_models_topics_collide_stops_the_node_at_start_naming_the_models_and_the_topic()
     {
-        var registry = TestNode.NewRegistryPath();
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        var registry = registryFolder.Path;
         await DemoModelBuilder.CreateAsync(new FolderModelRegistry(registry));
         // A model folder an older node accepted (or someone made by hand).
         Directory.CreateDirectory(Path.Combine(registry, "fraud-demo.dlq", "1"));

@@ -3,8 +3,8 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
@@ -21,7 +21,8 @@ public sealed class ModelUploadTests
     [Fact]
     public async Task An_upload_over_Registry_MaxUploadBytes_gets_413_sized_chunked_or_multipart_and_leaves_nothing_in_the_registry()
     {
-        var registry = TestNode.NewRegistryPath();
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        var registry = registryFolder.Path;
         await using var node = await TestNode.StartAsync($"--Registry:Path={registry}", "--Registry:MaxUploadBytes=1048576");
         var tooLarge = new byte[2 * 1024 * 1024];
         var bodies = new (string Kind, Func<HttpContent> Content)[]
@@ -48,7 +49,8 @@ public sealed class ModelUploadTests
     [Fact]
     public async Task A_model_streams_into_a_file_in_the_registry_folder_while_it_arrives_and_is_registered_from_that_file()
     {
-        var registry = TestNode.NewRegistryPath();
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        var registry = registryFolder.Path;
         await using var node = await TestNode.StartAsync($"--Registry:Path={registry}");
         var onnx = DemoModelBuilder.Build("fraud-demo", seed: 8).OnnxModel;
         var half = onnx.Length / 2;

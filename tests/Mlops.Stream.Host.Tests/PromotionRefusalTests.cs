@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
 
 namespace Mlops.Stream.Host.Tests;
@@ -22,7 +22,8 @@ public sealed class PromotionRefusalTests
     [Fact]
     public async Task Promoting_a_version_with_other_inputs_is_refused_before_the_alias_moves_and_a_restart_still_serves_version_1()
     {
-        var registry = TestNode.NewRegistryPath();
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        var registry = registryFolder.Path;
         var file = Path.Combine(Path.GetTempPath(), $"feats-{Guid.NewGuid():N}.onnx");
         await File.WriteAllBytesAsync(file, ModelSurgery.RenameInput(DemoModelBuilder.Build(Model, seed: 5).OnnxModel, "feats"));
         await using (var node = await TestNode.StartAsync($"--Registry:Path={registry}"))
@@ -57,7 +58,8 @@ public sealed class PromotionRefusalTests
     [Fact]
     public async Task A_version_the_replica_refuses_gets_409_version_refused_and_production_goes_back_so_a_restart_serves_version_1()
     {
-        var registry = TestNode.NewRegistryPath();
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        var registry = registryFolder.Path;
         await using (var node = await TestNode.StartAsync($"--Registry:Path={registry}"))
         {
             await node.WaitForOkAsync($"/v2/models/{Model}/ready");

@@ -2,15 +2,16 @@ using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Tests;
 
@@ -32,7 +33,8 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
         foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
             broker.CreateTopic(declaration.Name, declaration.Partitions);
-        var registryPath = Path.Combine(Path.GetTempPath(), "mlops-e2e-" + Guid.NewGuid().ToString("N"));
+        using var registryFolder = new TempDirectory("mlops-e2e-");
+        var registryPath = registryFolder.Path;
         string[] nodeArgs = [$"--Kafka:BootstrapServers={broker.BootstrapServers}", $"--Registry:Path={registryPath}",
             // The embedded broker does not act on a leaving member at once: a new member waits for the
             // old one's session to time out, so keep that short for the restart below.
@@ -172,15 +174,7 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
         await WaitUntil(() => gateway.GetModelAsync(Model, CancellationToken.None).Result?.State == ReplicaState.Ready, "the demo model is ready");
     }
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => Eventually.HoldsAsync(condition, what);
 
     /// <summary>Reads a topic from the start until <paramref name="distinctIds"/> request ids were seen (or 2 minutes pass).</summary>
     private static List<Output> ReadUntil(string bootstrap, string topic, int distinctIds)
@@ -224,7 +218,8 @@ public sealed class BrokenModelTests
     [Fact]
     public async Task A_production_version_whose_file_is_corrupt_is_reported_failed_and_inference_answers_503_with_the_reason()
     {
-        var registryPath = Path.Combine(Path.GetTempPath(), "mlops-broken-" + Guid.NewGuid().ToString("N"));
+        using var registryFolder = new TempDirectory("mlops-broken-");
+        var registryPath = registryFolder.Path;
         var registry = new FolderModelRegistry(registryPath);
         await DemoModelBuilder.CreateAsync(registry, "broken");
         var modelFile = Path.Combine(registryPath, "broken", "1", "model.onnx");
@@ -234,13 +229,8 @@ public sealed class BrokenModelTests
 
         await using var node = await TestNode.StartAsync($"--Registry:Path={registryPath}");
         var gateway = node.App.Services.GetRequiredService<IInferenceGateway>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        ModelStatus? status;
-        while ((status = await gateway.GetModelAsync("broken", CancellationToken.None))?.State != ReplicaState.Failed)
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"The broken model was not reported failed; last state {status?.State}");
-            await Task.Delay(100);
-        }
+        var status = await Eventually.ReadsAsync(() => gateway.GetModelAsync("broken", CancellationToken.None),
+            s => s?.State == ReplicaState.Failed, "the broken model is reported failed", TimeSpan.FromMinutes(1), s => $"{s?.State}");
         Assert.Contains("sha256", status!.Reason, StringComparison.OrdinalIgnoreCase);
 
         var request = InferenceCodec.EncodeRequest(new InferenceRequest("r1", [Tensor.Create("features", new float[30], 1, 30)]));

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Http.Tests.Support;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
-using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http.Tests.Support;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests;
 

@@ -1,4 +1,4 @@
-using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests;
 

@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Http.Tests;
 
@@ -185,15 +185,7 @@ public sealed class TopicsApiTests : IAsyncLifetime
         new("mlops.predictions.fraud.v1", 0, offset, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero), $"k{offset}",
             [.. headers.Select(h => KeyValuePair.Create(h.Name, h.Value))], value is null ? null : Encoding.UTF8.GetBytes(value));
 
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitUntil(Func<bool> condition, string what) => Eventually.HoldsAsync(condition, what, TimeSpan.FromSeconds(30));
 
     /// <summary>Models "fraud" (production version 2) and "no-topics" are registered; anything else is not.</summary>
     private sealed class StubRegistry : IModelRegistry
@@ -225,6 +217,8 @@ public sealed class TopicsApiTests : IAsyncLifetime
         public Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public IDisposable WatchAliases(Action changed) => throw new NotSupportedException();
     }
 
     private sealed class FakeInspector : ITopicInspector

@@ -5,11 +5,9 @@ namespace Mlops.Stream.Kafka.Tests;
 
 public sealed class TopicCatalogTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"topics-{Guid.NewGuid():N}");
+    private readonly TempDirectory _folder = new("topics-");
 
-    public TopicCatalogTests() => Directory.CreateDirectory(_directory);
-
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public void The_default_catalog_ships_every_well_known_family_next_to_the_program()
@@ -70,7 +68,7 @@ public sealed class TopicCatalogTests : IDisposable
         Write("bad.json", """{ "family": "bad", "nameTemplate": "mlops bad", "partitions": 0, "retentionMs": 1, "cleanupPolicy": "sometimes", "valueSchema": {}, "partiton": 3 }""");
         Write("broken.json", "{ not json");
 
-        var error = Assert.Throws<InvalidDataException>(() => TopicCatalog.Load(_directory));
+        var error = Assert.Throws<InvalidDataException>(() => TopicCatalog.Load(_folder.Path));
 
         Assert.Contains("bad.json: 'nameTemplate'", error.Message);
         Assert.Contains("bad.json: 'partitions'", error.Message);
@@ -85,7 +83,7 @@ public sealed class TopicCatalogTests : IDisposable
         Write("a.json", Family("same", "topic.a"));
         Write("b.json", Family("same", "topic.b"));
 
-        var error = Assert.Throws<InvalidDataException>(() => TopicCatalog.Load(_directory));
+        var error = Assert.Throws<InvalidDataException>(() => TopicCatalog.Load(_folder.Path));
         Assert.Contains("share the family name 'same'", error.Message);
     }
 
@@ -93,7 +91,7 @@ public sealed class TopicCatalogTests : IDisposable
     public void A_catalog_without_a_required_family_names_it()
     {
         Write("a.json", Family("only", "topic.only"));
-        var catalog = TopicCatalog.Load(_directory);
+        var catalog = TopicCatalog.Load(_folder.Path);
 
         var error = Assert.Throws<InvalidDataException>(() => catalog.Require(TopicFamilies.All));
         Assert.Contains("requests", error.Message);
@@ -102,13 +100,13 @@ public sealed class TopicCatalogTests : IDisposable
     [Fact]
     public void A_missing_folder_is_a_clear_error()
     {
-        var missing = Path.Combine(_directory, "absent");
+        var missing = Path.Combine(_folder.Path, "absent");
 
         var error = Assert.Throws<InvalidDataException>(() => TopicCatalog.Load(missing));
         Assert.Contains(missing, error.Message);
     }
 
-    private void Write(string file, string json) => File.WriteAllText(Path.Combine(_directory, file), json);
+    private void Write(string file, string json) => File.WriteAllText(Path.Combine(_folder.Path, file), json);
 
     private static string Family(string name, string template) =>
         $$"""{ "family": "{{name}}", "nameTemplate": "{{template}}", "partitions": 1, "retentionMs": -1, "cleanupPolicy": "delete", "valueSchema": { "type": "object" } }""";

@@ -4,14 +4,15 @@ using System.Text;
 using Akka.Actor;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Bench.Scenarios;
 
@@ -51,7 +52,7 @@ public static class SwapScenario
         using var kafka = KafkaEndpoint.StartEmbedded();
         using var system = ActorSystem.Create("bench-swap", "akka.loglevel = WARNING");
         var context = new ServingContext(registry, OnnxModelOptions.Default, NullLoggerFactory.Instance, TopicCatalog.Default,
-            new ServingKafkaSettings(kafka.BootstrapServers, new KafkaHealthMonitor(), EmbeddedFetch, new Dictionary<string, string>()),
+            new ServingKafkaSettings(kafka.BootstrapServers, new KafkaHealthMonitor(), EmbeddedFetch, new Dictionary<string, string>(), InFlight: 256),
             kafka);
         Console.WriteLine($"swap: {rate} requests/s for {seconds} s per run, a swap every {swapEverySeconds} s in the second run, embedded broker");
 

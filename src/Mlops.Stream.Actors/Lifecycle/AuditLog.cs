@@ -2,31 +2,12 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Actors.Lifecycle;
 
-/// <summary>One change made through the admin API, successful or not: who, what, when, result.</summary>
-public sealed record AuditEvent(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
-    [property: JsonPropertyName("actor")] string Actor,
-    [property: JsonPropertyName("action")] string Action,
-    [property: JsonPropertyName("model")] string? Model,
-    [property: JsonPropertyName("version")] int? Version,
-    [property: JsonPropertyName("result")] string Result,
-    [property: JsonPropertyName("detail")] string? Detail);
-
 [JsonSerializable(typeof(AuditEvent))]
 internal sealed partial class AuditJsonContext : JsonSerializerContext;
-
-public interface IAuditLog
-{
-    /// <summary>Records the event (in memory at once, and on the audit topic when Kafka is configured).</summary>
-    Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default);
-
-    /// <summary>The most recent events, newest first.</summary>
-    IReadOnlyList<AuditEvent> Recent(int limit);
-}
 
 /// <summary>
 /// The audit log: every admin change is written to the <c>mlops.audit.v1</c> topic (keyed by model;
@@ -37,6 +18,14 @@ public interface IAuditLog
 public sealed class AuditLog(IProducer<string?, byte[]>? producer, string topic, ILogger logger, int capacity = 1000) : IAuditLog, IDisposable
 {
     private readonly LinkedList<AuditEvent> _recent = new();
+
+    /// <summary>An audit log writing to <paramref name="topic"/> through a producer of its own (disposed with it).</summary>
+    public static AuditLog ToKafka(string bootstrapServers, IReadOnlyDictionary<string, string> producerProperties, string topic, ILogger logger)
+    {
+        var config = new ProducerConfig { BootstrapServers = bootstrapServers };
+        foreach (var (key, value) in producerProperties) config.Set(key, value);
+        return new AuditLog(new ProducerBuilder<string?, byte[]>(config).Build(), topic, logger);
+    }
 
     public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
     {

@@ -1,37 +1,13 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Kafka.Dsl;
 using Prometheus;
 
 namespace Mlops.Stream.Actors.Metrics;
-
-/// <summary>Values of the <c>source</c> label: where a request came in.</summary>
-public static class RequestSources
-{
-    public const string Kafka = "kafka";
-    public const string Http = "http";
-}
-
-/// <summary>Values of the <c>outcome</c> label of <c>mlops_requests_total</c>: what became of a request.</summary>
-public static class RequestOutcomes
-{
-    /// <summary>Served: a prediction was produced (Kafka) or returned (HTTP 200).</summary>
-    public const string Success = "success";
-    /// <summary>HTTP only: the request itself is wrong (400, 404, 413). On Kafka such a request is dead-lettered.</summary>
-    public const string Invalid = "invalid";
-    /// <summary>Kafka only: written to the dead-letter topic (invalid, or its batch failed in the model); see <c>mlops_dead_letters_total</c>.</summary>
-    public const string DeadLettered = "dead_lettered";
-    /// <summary>Not run: queue full (429), model not ready or shutting down (503). Kafka requests rejected this way are redelivered.</summary>
-    public const string Rejected = "rejected";
-    /// <summary>HTTP only: the model run failed (500).</summary>
-    public const string Failed = "failed";
-    /// <summary>HTTP only: no answer within the infer timeout (504).</summary>
-    public const string TimedOut = "timed_out";
-    /// <summary>HTTP only: the caller went away before the answer.</summary>
-    public const string Cancelled = "cancelled";
-}
 
 /// <summary>
 /// The node's serving metrics, in one Prometheus registry per node (so several nodes in one test
@@ -40,7 +16,7 @@ public static class RequestOutcomes
 /// the live replicas at each scrape. Every series is labelled by model, and by version where one
 /// version is concerned; the version label is empty when a request never reached a version.
 /// </summary>
-public sealed class ServingMetrics
+public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
 {
     /// <summary>0.5 ms to about 16 s: from one small batch on a CPU to a long queue.</summary>
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0005, 2, 16);

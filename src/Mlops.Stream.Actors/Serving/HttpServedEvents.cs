@@ -2,9 +2,10 @@ using System.Text;
 using System.Threading.Channels;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

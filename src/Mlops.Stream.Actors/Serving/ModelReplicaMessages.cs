@@ -1,6 +1,8 @@
 using Akka.Cluster.Sharding;
-using Mlops.Stream.Actors.Registry;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Actors.Serving;
 
@@ -38,14 +40,11 @@ public sealed record SetTargets(string EntityId, int Production, CanaryTarget? C
             ? new CanaryTarget(version, weight)
             : null,
         // A forced promotion (the admin API's "breaking" alias) may change inputs and outputs.
-        aliases.Resolve(Lifecycle.ModelAdministration.BreakingAlias) is { } breaking && breaking == aliases.Production);
+        aliases.Resolve(ModelAdministration.BreakingAlias) is { } breaking && breaking == aliases.Production);
 }
 
 /// <summary>The model is no longer served (undeployed): the replica drains its stream and passivates.</summary>
 public sealed record RetireReplica(string EntityId) : IReplicaMessage;
-
-/// <summary>A canary version and the share of request ids (0..1) it serves.</summary>
-public sealed record CanaryTarget(int Version, double Weight);
 
 /// <summary>Ask for the replica's state; answered with <see cref="ReplicaStatus"/>.</summary>
 public sealed record GetReplicaStatus(string EntityId) : IReplicaMessage;
@@ -91,9 +90,6 @@ public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? Ser
     /// <summary>ONNX sessions this replica has released after swaps (exposed so tests and operators see old versions go away).</summary>
     public int DisposedSessions { get; init; }
 }
-
-/// <summary>The outcome of the last swap attempt.</summary>
-public sealed record SwapRecord(int? From, int To, DateTimeOffset At, bool Succeeded, string? Reason);
 
 /// <summary>Routes replica messages to shards by a hash of the entity id.</summary>
 public sealed class ReplicaMessageExtractor(int maxShards = 30) : HashCodeMessageExtractor(maxShards)

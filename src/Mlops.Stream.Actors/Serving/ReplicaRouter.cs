@@ -1,5 +1,6 @@
 using System.Text;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -1,8 +1,10 @@
+using Mlops.Stream.Inference.Lifecycle;
 using Microsoft.Extensions.Logging;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 
@@ -44,7 +46,7 @@ public sealed record ServingContext(
     public Metrics.ServingMetrics Metrics { get; init; } = Actors.Metrics.ServingMetrics.Detached();
 
     /// <summary>Where swap outcomes and automatic rollbacks are recorded, beside the admin changes.</summary>
-    public Lifecycle.IAuditLog? Audit { get; init; }
+    public IAuditLog? Audit { get; init; }
 }
 
 /// <summary>

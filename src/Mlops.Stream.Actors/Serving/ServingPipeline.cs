@@ -2,13 +2,14 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Settings;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 
@@ -30,8 +31,8 @@ public sealed record ServingKafkaSettings(
     KafkaHealthMonitor Health,
     IReadOnlyDictionary<string, string> ConsumerProperties,
     IReadOnlyDictionary<string, string> ProducerProperties,
-    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism).</summary>
-    int InFlight = 256);
+    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism; the node's <c>Serving:KafkaInFlight</c>).</summary>
+    int InFlight);
 
 /// <summary>Thrown into the stream when the batcher stops under it: the stream fails and its uncommitted requests are redelivered.</summary>
 public sealed class BatcherStoppedException(BatchRejection rejection) : Exception($"The batcher refused a request: {rejection}")
@@ -55,21 +56,18 @@ public sealed class ServingPipeline
         public override string ToString() => $"{Offset.TopicPartition.Topic} [{Offset.TopicPartition.Partition.Value}] @ {Offset.Offset}";
     }
 
+    private readonly ReplicaInference _inference;
     private readonly string _model;
     private readonly ModelTopics _topics;
-    private readonly ReplicaRouter _router;
-    private readonly VersionStatistics _statistics;
     private readonly ServingMetrics _metrics;
     private readonly TimeProvider _clock;
 
-    public ServingPipeline(string model, ModelTopics topics, ReplicaRouter router, VersionStatistics statistics, ServingMetrics metrics,
-        TimeProvider? clock = null)
+    public ServingPipeline(ReplicaInference inference, ModelTopics topics, TimeProvider? clock = null)
     {
-        _model = model;
+        _inference = inference;
+        _model = inference.Model;
         _topics = topics;
-        _router = router;
-        _statistics = statistics;
-        _metrics = metrics;
+        _metrics = inference.Metrics;
         _clock = clock ?? TimeProvider.System;
     }
 
@@ -137,9 +135,7 @@ public sealed class ServingPipeline
         if (!InferenceCodec.TryDecodeRequest(body, out var request, out var decodeError))
             return DeadLetter(letters, context, null, decodeError.WireCode, decodeError.Message, null);
 
-        var result = await _router.Route(request.Id).EnqueueAsync(request).ConfigureAwait(false);
-        _statistics.Record(result);
-        _metrics.ObserveQueueTime(_model, result);
+        var result = await _inference.RunAsync(request).ConfigureAwait(false);
         if (result.IsServed)
         {
             _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Success);

@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Wire;
-using Mlops.Stream.Actors.Wire.Internal;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Wire.Internal;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -1,3 +1,4 @@
+using Mlops.Stream.Inference.Gateway;
 namespace Mlops.Stream.Actors.Serving;
 
 /// <summary>

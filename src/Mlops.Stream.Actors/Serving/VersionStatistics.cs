@@ -1,11 +1,6 @@
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Gateway;
 namespace Mlops.Stream.Actors.Serving;
-
-/// <summary>One version's counts and latency (queue + inference) as a replica saw them.</summary>
-public sealed record VersionStats(int Version, long Served, long Failed, double P50Ms, double P99Ms)
-{
-    public long Total => Served + Failed;
-    public double ErrorRate => Total == 0 ? 0 : (double)Failed / Total;
-}
 
 /// <summary>
 /// Per-version request counts, failures and latency percentiles of one replica, recorded by the
@@ -31,11 +26,11 @@ public sealed class VersionStatistics
     /// Counts a batcher result against the version that handled it: served, or failed in the model.
     /// Requests refused for their own content or for a full queue say nothing about the version.
     /// </summary>
-    public void Record(Batching.BatchResult result)
+    public void Record(BatchResult result)
     {
         if (result.Timings is not { } timings) return;
         if (result.IsServed) Record(result.ModelVersion, true, timings.QueueTime + timings.InferenceTime);
-        else if (result.Rejection?.Reason == Batching.BatchRejectionReason.ModelFailed)
+        else if (result.Rejection?.Reason == BatchRejectionReason.ModelFailed)
             Record(result.ModelVersion, false, timings.QueueTime + timings.InferenceTime);
     }
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Host.Cluster;
 

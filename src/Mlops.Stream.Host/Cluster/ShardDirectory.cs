@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Cluster;
 

@@ -4,6 +4,7 @@ using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Kafka;
 

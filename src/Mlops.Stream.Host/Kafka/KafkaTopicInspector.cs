@@ -3,6 +3,7 @@ using Confluent.Kafka.Admin;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Kafka;
 

@@ -4,6 +4,7 @@ using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Http;
 using Prometheus;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Metrics;
 

@@ -1,5 +1,6 @@
 using Mlops.Stream.Actors.Metrics;
 using Prometheus;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Metrics;
 
@@ -18,6 +19,9 @@ public static class MetricsHostingExtensions
             DotNetStats.Register(registry);
             return new ServingMetrics(registry);
         });
+        // The HTTP edge sees only the registry it exports and the port it counts requests through.
+        builder.Services.AddSingleton(provider => provider.GetRequiredService<ServingMetrics>().Registry);
+        builder.Services.AddSingleton<IRequestCounter>(provider => provider.GetRequiredService<ServingMetrics>());
         builder.Services.AddHostedService<ClusterMetrics>();
         return builder;
     }

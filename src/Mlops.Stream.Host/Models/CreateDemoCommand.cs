@@ -1,5 +1,5 @@
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Options;
 
 namespace Mlops.Stream.Host.Models;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Options;
 
 namespace Mlops.Stream.Host.Models;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Models;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Kafka.Topics;
 

@@ -4,7 +4,7 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
@@ -12,6 +12,8 @@ using Mlops.Stream.Http;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Host.Models;
 
@@ -66,17 +68,14 @@ public static class ServingHostingExtensions
         services.AddHealthChecks().AddCheck<ModelsReadyCheck>("models", tags: [HealthTags.Ready]);
         services.AddSingleton<IAuditLog>(sp =>
         {
-            var kafka = sp.GetRequiredService<KafkaEndpoint>();
-            var kafkaOptions = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
-            var config = new Confluent.Kafka.ProducerConfig { BootstrapServers = kafka.BootstrapServers };
-            foreach (var (key, value) in kafkaOptions.ForProducers()) config.Set(key, value);
-            return new AuditLog(new Confluent.Kafka.ProducerBuilder<string?, byte[]>(config).Build(),
+            return AuditLog.ToKafka(sp.GetRequiredService<KafkaEndpoint>().BootstrapServers,
+                sp.GetRequiredService<IOptions<KafkaOptions>>().Value.ForProducers(),
                 sp.GetRequiredService<TopicCatalog>()[TopicFamilies.Audit].TopicFor(null),
                 sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Audit"));
         });
         services.AddSingleton(sp => new ModelAdministration(sp.GetRequiredService<IModelRegistry>(), sp.GetRequiredService<IAuditLog>(),
             metrics: sp.GetRequiredService<ServingMetrics>(),
-            topics: sp.GetRequiredService<TopicCatalog>(),
+            topics: new CatalogTopicCheck(sp.GetRequiredService<TopicCatalog>()),
             maxUploadBytes: sp.GetRequiredService<IOptions<RegistryOptions>>().Value.MaxUploadBytes));
         return builder;
     }
@@ -95,74 +94,4 @@ public static class ServingHostingExtensions
                 PassivateIdleEntityAfter = TimeSpan.Zero,
                 HandOffStopMessage = StopReplica.Instance,
             });
-}
-
-/// <summary>
-/// Drives every replica to what the registry's aliases say: a replica runs for every model with a
-/// production alias, started at host start (serving begins without waiting for a first message),
-/// and is told its target version again every few seconds and whenever an <c>aliases.json</c>
-/// changes (file events are fast, the periodic pass makes sure nothing is missed). A replica that
-/// stopped is started again by the next pass.
-/// </summary>
-public sealed class ReplicaKeeper(
-    IRequiredActor<ModelReplica> replicas, ServedModels served, IOptions<RegistryOptions> registry, ILogger<ReplicaKeeper> logger) : BackgroundService
-{
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
-    private readonly SemaphoreSlim _changed = new(0, 1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var region = await replicas.GetAsync(stoppingToken);
-        using var watcher = WatchAliases(registry.Value.FullPath);
-        var running = new HashSet<string>();
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var targets = await served.RefreshAsync(stoppingToken);
-                foreach (var (model, aliases) in targets)
-                    region.Tell(SetTargets.From(ReplicaId.For(model), aliases));
-                // Models undeployed (or deleted) since the last pass: their replicas drain and stop.
-                foreach (var model in running.Where(m => !targets.ContainsKey(m)))
-                    region.Tell(new RetireReplica(ReplicaId.For(model)));
-                running = targets.Keys.ToHashSet();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Could not read the registry to drive model replicas; trying again in {Interval}", Interval);
-            }
-            // Wake on a change of any aliases.json, or after the interval.
-            await _changed.WaitAsync(Interval, stoppingToken);
-        }
-    }
-
-    private FileSystemWatcher? WatchAliases(string root)
-    {
-        try
-        {
-            Directory.CreateDirectory(root);
-            var watcher = new FileSystemWatcher(root, AliasesFileName) { IncludeSubdirectories = true, EnableRaisingEvents = true };
-            FileSystemEventHandler signal = (_, _) => Signal();
-            watcher.Changed += signal;
-            watcher.Created += signal;
-            watcher.Renamed += (_, _) => Signal();   // atomic writes arrive as a rename onto aliases.json
-            return watcher;
-        }
-        catch (Exception e) when (e is IOException or ArgumentException or PlatformNotSupportedException)
-        {
-            logger.LogWarning(e, "Cannot watch {Root} for alias changes; relying on the {Interval} periodic check", root, Interval);
-            return null;
-        }
-    }
-
-    private void Signal()
-    {
-        if (_changed.CurrentCount == 0)
-        {
-            try { _changed.Release(); }
-            catch (SemaphoreFullException) { /* already signalled */ }
-        }
-    }
-
-    private const string AliasesFileName = "aliases.json";
 }

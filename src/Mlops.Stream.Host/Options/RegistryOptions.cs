@@ -14,7 +14,7 @@ public sealed class RegistryOptions
     public bool CreateDemoWhenEmpty { get; set; } = true;
 
     /// <summary>The largest model an upload may hold; larger ones get 413 and nothing is kept.</summary>
-    public long MaxUploadBytes { get; set; } = Actors.Lifecycle.ModelAdministration.DefaultMaxUploadBytes;
+    public long MaxUploadBytes { get; set; } = 512L * 1024 * 1024;   // 512 MiB
 
     public string FullPath => System.IO.Path.GetFullPath(Path);
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Mlops.Stream.Actors.Onnx;
+using Mlops.Stream.Inference.Onnx;
 
 namespace Mlops.Stream.Host.Options;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Http.Internal;
 

@@ -1,5 +1,5 @@
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Support;
 
 namespace Mlops.Stream.Actors.Tests.Batching;

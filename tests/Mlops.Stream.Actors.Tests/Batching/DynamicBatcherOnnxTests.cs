@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Onnx;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Actors.Tests.Support;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Batching;
 

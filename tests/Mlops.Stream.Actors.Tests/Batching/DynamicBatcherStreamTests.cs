@@ -1,6 +1,6 @@
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Xunit.Abstractions;
 using static Mlops.Stream.Actors.Tests.Batching.FakeModel;
 

@@ -1,7 +1,7 @@
-using Mlops.Stream.Actors.Batching;
-using Mlops.Stream.Actors.Onnx;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Actors.Tests.Support;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using static Mlops.Stream.Actors.Tests.Batching.FakeModel;
 
 namespace Mlops.Stream.Actors.Tests.Batching;

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Threading.Channels;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Batching;
 

@@ -1,9 +1,9 @@
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Demo.Internal;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Demo.Internal;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Support;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Demo;
 

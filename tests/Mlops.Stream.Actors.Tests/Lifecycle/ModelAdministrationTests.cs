@@ -1,21 +1,30 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Actors.Tests.Serving;
+using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Actors.Tests.Lifecycle;
 
-public sealed class ModelAdministrationTests
+public sealed class ModelAdministrationTests : IDisposable
 {
     private const string Model = "admin-demo";
     private static readonly Lazy<(byte[] V1, byte[] V2)> Models = new(() =>
         (DemoModelBuilder.Build(Model, 1).OnnxModel, DemoModelBuilder.Build(Model, 2).OnnxModel));
-    private readonly FolderModelRegistry _registry = new(Path.Combine(Path.GetTempPath(), "mlops-admin-" + Guid.NewGuid().ToString("N")));
+    private readonly TempDirectory _folder = new("mlops-admin-");
+    private readonly FolderModelRegistry _registry;
     private readonly AuditLog _audit = new(null, "mlops.audit.v1", NullLogger.Instance);
     private readonly ModelAdministration _admin;
 
-    public ModelAdministrationTests() => _admin = new ModelAdministration(_registry, _audit);
+    public ModelAdministrationTests()
+    {
+        _registry = new FolderModelRegistry(_folder.Path);
+        _admin = new ModelAdministration(_registry, _audit, topics: new CatalogTopicCheck(TopicCatalog.Default));
+    }
+
+    public void Dispose() => _folder.Dispose();
 
     private async Task RegisterTwoVersions()
     {

@@ -1,5 +1,6 @@
 using Mlops.Stream.Actors.Metrics;
 using Prometheus;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Metrics;
 

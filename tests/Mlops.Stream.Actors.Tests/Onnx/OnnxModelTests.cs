@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
-using Mlops.Stream.Actors.Demo;
-using Mlops.Stream.Actors.Onnx;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Actors.Tests.Support;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Onnx;
 
@@ -157,7 +157,7 @@ public sealed class OnnxModelTests : IDisposable
     public void A_model_without_a_batch_axis_runs_each_request_on_its_own()
     {
         // Pin the demo graph's symbolic batch dimension to 1: nothing can be stacked any more.
-        var proto = Mlops.Stream.Actors.Onnx.Internal.Proto.ModelProto.Parser.ParseFrom(DemoFixture.Model.OnnxModel);
+        var proto = Mlops.Stream.Demo.Onnx.Proto.ModelProto.Parser.ParseFrom(DemoFixture.Model.OnnxModel);
         foreach (var value in proto.Graph.Input.Concat(proto.Graph.Output))
         {
             value.Type.TensorType.Shape.Dim[0].DimValue = 1;

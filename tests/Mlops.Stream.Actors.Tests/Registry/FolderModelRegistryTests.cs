@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Support;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Registry;
 
@@ -68,7 +68,7 @@ public sealed class FolderModelRegistryTests : IDisposable
     {
         var manifest = await _registry.RegisterVersionAsync(new ModelRegistration("bare", DemoFixture.Model.OnnxModel));
 
-        Assert.Equal(Mlops.Stream.Actors.Demo.DemoModelBuilder.Signature, manifest.Signature);
+        Assert.Equal(Mlops.Stream.Demo.DemoModelBuilder.Signature, manifest.Signature);
         Assert.Null(manifest.SampleRequest);
         Assert.Equal(manifest.Sha256, (await _registry.OpenVersionAsync("bare", 1)).Manifest.Sha256);
     }

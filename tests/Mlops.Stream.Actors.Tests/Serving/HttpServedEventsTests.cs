@@ -2,12 +2,13 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Actors.Tests.Batching;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 
@@ -59,13 +60,8 @@ public sealed class HttpServedEventsTests
         for (var i = 0; i < count; i++) events.Publish("fake", Topic, FakeModel.Request($"r{i}"), Served(1), DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
 
         // Some never fit a queue (queue_full); the rest time out waiting for the broker (kafka_error). None is kept.
-        var deadline = DateTime.UtcNow + Guard;
-        string text;
-        while (Dropped(text = await Exported(metrics), "queue_full") + Dropped(text, "kafka_error") < count)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not every event was accounted for:\n{text}");
-            await Task.Delay(100);
-        }
+        var text = await Eventually.ReadsAsync(() => Exported(metrics),
+            exported => Dropped(exported, "queue_full") + Dropped(exported, "kafka_error") >= count, "every event is accounted for", Guard);
         Assert.True(Dropped(text, "queue_full") >= 1, text);
         Assert.True(Dropped(text, "kafka_error") >= 1, text);
     }

@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Actors.Onnx;
-using Mlops.Stream.Actors.Registry;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 
@@ -16,14 +18,20 @@ namespace Mlops.Stream.Actors.Tests.Serving;
 public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
 {
     private const string Model = "swap-demo";
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "mlops-swap-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _folder = new("mlops-swap-");
     private readonly FolderModelRegistry _registry;
     private readonly ITestOutputHelper _output;
 
     public ModelReplicaSwapTests(ITestOutputHelper output) : base(output: output)
     {
         _output = output;
-        _registry = new FolderModelRegistry(_root);
+        _registry = new FolderModelRegistry(_folder.Path);
+    }
+
+    protected override void AfterAll()
+    {
+        base.AfterAll();
+        _folder.Dispose();
     }
 
     private readonly Mlops.Stream.Actors.Lifecycle.AuditLog _audit = new(null, "mlops.audit.v1", NullLogger.Instance);
@@ -44,17 +52,9 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
 
     private static ModelRegistration Registration(byte[] onnx) => new(Model, onnx) { SampleRequest = Sample.Value };
 
-    private async Task<ReplicaStatus> WaitFor(IActorRef replica, Func<ReplicaStatus, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var status = await replica.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10));
-            if (condition(status)) return status;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Timed out waiting until {what}; last status {status}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task<ReplicaStatus> WaitFor(IActorRef replica, Func<ReplicaStatus, bool> condition, string what) =>
+        Eventually.ReadsAsync(() => replica.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(Model)), TimeSpan.FromSeconds(10)),
+            condition, what, TimeSpan.FromSeconds(60), interval: TimeSpan.FromMilliseconds(20));
 
     private static byte[] Request(string id, int seed)
     {
@@ -132,7 +132,7 @@ public sealed class ModelReplicaSwapTests : Akka.TestKit.Xunit2.TestKit
         {
             case "corrupt":
                 await _registry.RegisterVersionAsync(Registration(good));
-                var file = Path.Combine(_root, Model, "2", "model.onnx");
+                var file = Path.Combine(_folder.Path, Model, "2", "model.onnx");
                 var bytes = await File.ReadAllBytesAsync(file);
                 bytes[^10] ^= 0xFF;
                 await File.WriteAllBytesAsync(file, bytes);

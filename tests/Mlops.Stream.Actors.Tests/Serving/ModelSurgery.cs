@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Mlops.Stream.Actors.Onnx.Internal.Proto;
+using Mlops.Stream.Demo.Onnx.Proto;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 

@@ -1,4 +1,5 @@
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 

@@ -1,14 +1,15 @@
 using System.Text;
 using Akka.Streams;
 using Confluent.Kafka;
-using Mlops.Stream.Actors.Batching;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Actors.Tests.Batching;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Embedded;
 using Xunit.Abstractions;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 
@@ -106,13 +107,11 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
 
         public async Task WaitUntilCommittedAsync(EmbeddedKafka broker, string topic, int records)
         {
-            var deadline = DateTime.UtcNow + Guard;
-            while (control.Metrics.CommittedOffsets.Where(c => c.Key.Topic == topic).Sum(c => c.Value) < records)
+            await Eventually.HoldsAsync(() =>
             {
                 if (control.StreamCompletion.IsFaulted) throw control.StreamCompletion.Exception!;
-                Assert.True(DateTime.UtcNow < deadline, $"not all {records} requests were committed: {control.Metrics}");
-                await Task.Delay(50);
-            }
+                return control.Metrics.CommittedOffsets.Where(c => c.Key.Topic == topic).Sum(c => c.Value) >= records;
+            }, $"all {records} requests are committed", Guard, () => control.Metrics);
         }
 
         public async ValueTask DisposeAsync()
@@ -131,8 +130,8 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
         var metrics = ServingMetrics.Detached();
         var kafka = new ServingKafkaSettings(broker.BootstrapServers, new KafkaHealthMonitor(),
             new Dictionary<string, string> { ["auto.offset.reset"] = "earliest", ["fetch.wait.max.ms"] = "5" },
-            new Dictionary<string, string> { ["message.max.bytes"] = MaxMessageBytes.ToString() });
-        var control = new ServingPipeline(Model, topics, new ReplicaRouter(batcher), new VersionStatistics(), metrics)
+            new Dictionary<string, string> { ["message.max.bytes"] = MaxMessageBytes.ToString() }, InFlight: 256);
+        var control = new ServingPipeline(new ReplicaInference(Model, new ReplicaRouter(batcher), new VersionStatistics(), metrics), topics)
             .Run(kafka, Sys.Materializer());
         return await Task.FromResult(new PipelineRun(control, batcher, model, metrics));
     }

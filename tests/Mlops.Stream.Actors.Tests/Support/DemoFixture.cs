@@ -1,4 +1,4 @@
-using Mlops.Stream.Actors.Demo;
+using Mlops.Stream.Demo;
 
 namespace Mlops.Stream.Actors.Tests.Support;
 

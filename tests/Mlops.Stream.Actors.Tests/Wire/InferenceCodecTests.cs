@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Wire;
 

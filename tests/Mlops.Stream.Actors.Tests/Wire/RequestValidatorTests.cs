@@ -1,4 +1,4 @@
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Wire;
 

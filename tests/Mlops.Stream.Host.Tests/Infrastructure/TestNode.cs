@@ -17,10 +17,13 @@ public sealed class TestNode : IAsyncDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private TestNode(WebApplication app, Uri address)
+    private readonly TempDirectory _registry;
+
+    private TestNode(WebApplication app, Uri address, TempDirectory registry)
     {
         App = app;
         Address = address;
+        _registry = registry;
         Http = new HttpClient { BaseAddress = address, Timeout = Timeout };
     }
 
@@ -33,72 +36,69 @@ public sealed class TestNode : IAsyncDisposable
 
     public ActorSystem ActorSystem => App.Services.GetRequiredService<ActorSystem>();
 
-    /// <summary>A registry folder of its own (not created yet); pass it as <c>--Registry:Path</c> to nodes that must share it, e.g. across a restart.</summary>
-    public static string NewRegistryPath() => Path.Combine(Path.GetTempPath(), "mlops-test-registry-" + Guid.NewGuid().ToString("N"));
-
     /// <summary>The arguments every test node gets; <paramref name="extra"/> ones come later and win.</summary>
     public static string[] Arguments(params string[] extra) =>
     [
         "--Http:Url=http://127.0.0.1:0",
         "--Akka:Port=0",
         "--Kafka:BootstrapServers=",
-        $"--Registry:Path={NewRegistryPath()}",
         "--Logging:LogLevel:Default=Warning",
         .. extra,
     ];
 
     /// <summary>Composes the node as Program.cs does; throws what composition throws.</summary>
-    public static WebApplication Build(params string[] extraArguments)
+    public static WebApplication Build(params string[] extraArguments) => Build(registry: null, extraArguments);
+
+    private static WebApplication Build(TempDirectory? registry, string[] extraArguments)
     {
+        // A registry of its own unless the test names one (a later argument wins); Build alone is
+        // for composition checks that never start the node, so a fresh unused path does.
+        var registryPath = registry?.Path ?? Path.Combine(Path.GetTempPath(), "mlops-test-registry-" + Guid.NewGuid().ToString("N"));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
-            Args = Arguments(extraArguments),
+            Args = Arguments([$"--Registry:Path={registryPath}", .. extraArguments]),
             // appsettings.json is copied next to the test assembly with the host's build output.
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddMlopsStreaming();
         var app = builder.Build();
-        app.UseMlopsSecurity();
-        app.MapHealthApi();
-        app.MapMetricsApi();
-        app.MapSystemApi();
-        app.MapInferenceApi();
-        app.MapModelsApi();
-        app.MapAdminApi();
-        app.MapClusterApi();
-        app.MapTopicsApi();
+        app.MapMlopsApis();
         return app;
     }
 
     public static async Task<TestNode> StartAsync(params string[] extraArguments)
     {
-        var app = Build(extraArguments);
-        await app.StartAsync().WaitAsync(Timeout);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        return new TestNode(app, new Uri(address));
+        var registry = new TempDirectory("mlops-test-registry-");
+        try
+        {
+            var app = Build(registry, extraArguments);
+            await app.StartAsync().WaitAsync(Timeout);
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+            return new TestNode(app, new Uri(address), registry);
+        }
+        catch
+        {
+            registry.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Polls <paramref name="path"/> until it answers 200, or fails after the timeout with the last answer.</summary>
-    public async Task<HttpResponseMessage> WaitForOkAsync(string path)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var response = await Http.GetAsync(path);
-            if (response.IsSuccessStatusCode) return response;
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"{path} did not answer 200 within {Timeout}; last answer {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            }
-            response.Dispose();
-            await Task.Delay(100);
-        }
-    }
+    public Task<HttpResponseMessage> WaitForOkAsync(string path) =>
+        Eventually.ReadsAsync(() => Http.GetAsync(path), response => response.IsSuccessStatusCode, $"{path} answers 200", Timeout,
+            response => $"{(int)response.StatusCode}: {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}", TimeSpan.FromMilliseconds(100));
 
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await App.StopAsync().WaitAsync(Timeout);
-        await App.DisposeAsync();
+        try
+        {
+            await App.StopAsync().WaitAsync(Timeout);
+            await App.DisposeAsync();
+        }
+        finally
+        {
+            _registry.Dispose();
+        }
     }
 }

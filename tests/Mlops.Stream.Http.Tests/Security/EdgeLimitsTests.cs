@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
 using Microsoft.Net.Http.Headers;
-using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http.Tests.Support;
 using static Mlops.Stream.Http.Tests.Support.Keys;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests.Security;
 

@@ -1,8 +1,8 @@
 using System.Net;
-using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http.Security;
 using Mlops.Stream.Http.Tests.Support;
 using static Mlops.Stream.Http.Tests.Support.Keys;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests.Security;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests.Support;
 

@@ -1,5 +1,5 @@
-using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Actors.Wire;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests.Support;
 

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http.Security;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests.Support;
 
@@ -74,7 +74,9 @@ public sealed class TestApp : IAsyncDisposable
         builder.Services.AddInferenceApi(configure);
         builder.Services.AddMlopsSecurity(security);
         builder.Services.AddHealthChecks();
-        builder.Services.AddSingleton(ServingMetrics.Detached());
+        var metrics = ServingMetrics.Detached();
+        builder.Services.AddSingleton(metrics.Registry);
+        builder.Services.AddSingleton<IRequestCounter>(metrics);
         services?.Invoke(builder.Services);
         var app = builder.Build();
         try

@@ -129,19 +129,10 @@ public sealed class KafkaFixture : IAsyncLifetime
     private async Task WaitUntilVisibleAsync(string topic, int partitions)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
-        var deadline = DateTime.UtcNow + TopicVisibleTimeout;
-        while (true)
-        {
-            // All topics, not this one: naming a topic in a metadata request can auto-create it.
-            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(5));
-            var entry = metadata.Topics.SingleOrDefault(t => t.Topic == topic);
-            if (entry is { Error.IsError: false } && entry.Partitions.Count == partitions) return;
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Topic {topic} did not appear with {partitions} partition(s) on {BootstrapServers} within {TopicVisibleTimeout}.");
-            }
-            await Task.Delay(50).ConfigureAwait(false);
-        }
+        // All topics, not this one: naming a topic in a metadata request can auto-create it.
+        await Eventually.HoldsAsync(() => admin.GetMetadata(TimeSpan.FromSeconds(5)).Topics.SingleOrDefault(t => t.Topic == topic)
+                is { Error.IsError: false } entry && entry.Partitions.Count == partitions,
+            $"topic {topic} appears with {partitions} partition(s) on {BootstrapServers}", TopicVisibleTimeout).ConfigureAwait(false);
     }
 
     private void Report(string message) => _diagnostics.OnMessage(new DiagnosticMessage(message));

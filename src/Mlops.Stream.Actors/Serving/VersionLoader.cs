@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Kafka.Topics;
+
+namespace Mlops.Stream.Actors.Serving;
+
+/// <summary>Which of a replica's versions a load is for.</summary>
+internal enum VersionSlot { Production, Canary }
+
+/// <summary>A version loaded and warmed, ready to serve (sent to the replica actor that asked for it).</summary>
+internal sealed record VersionPrepared(VersionSlot Slot, int Version, IInferenceModel Model, ModelManifest Manifest, ModelTopics? Topics);
+
+/// <summary>A version that failed a step of its load; it never serves.</summary>
+internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Exception Cause);
+
+/// <summary>
+/// Loads versions of one model for its replica: opens the version in the registry (which checks
+/// its sha256 and manifest), checks its signature against the serving contract, creates the
+/// model's topics when asked, loads it into ONNX Runtime and warms it. Runs off the actor's thread
+/// and touches no actor state; the outcome comes back to the actor as a message.
+/// </summary>
+internal sealed class VersionLoader(string model, ServingContext context)
+{
+    /// <summary>Loads <paramref name="version"/> and tells <paramref name="replica"/> <see cref="VersionPrepared"/> or <see cref="VersionPrepareFailed"/>.</summary>
+    public void Prepare(VersionSlot slot, int version, ModelSignature? expected, bool withTopics, IActorRef replica) =>
+        PrepareAsync(slot, version, expected, withTopics).PipeTo(replica);
+
+    /// <summary>Finds the production version in the registry (unless a target is already known), then prepares it.</summary>
+    public void PrepareProduction(int? target, IActorRef replica)
+    {
+        ProductionVersionAsync(target)
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? PrepareAsync(VersionSlot.Production, t.Result, expected: null, withTopics: true)
+                : Task.FromResult<object>(new VersionPrepareFailed(VersionSlot.Production, target ?? 0, t.Exception!.GetBaseException())))
+            .Unwrap()
+            .PipeTo(replica);
+    }
+
+    /// <summary>A batcher for a prepared version, reporting every batch to the metrics.</summary>
+    public DynamicBatcher NewBatcher(VersionPrepared prepared) =>
+        new(prepared.Model, BatchingSettings.FromManifest(prepared.Manifest),
+            logger: context.LoggerFactory.CreateLogger<DynamicBatcher>(),
+            onBatch: report => context.Metrics.ObserveBatch(model, report));
+
+    private async Task<int> ProductionVersionAsync(int? target) =>
+        target ?? (await context.Registry.GetAliasesAsync(model).ConfigureAwait(false)).Production
+        ?? throw new InvalidOperationException($"Model '{model}' has no production alias in the registry.");
+
+    private async Task<object> PrepareAsync(VersionSlot slot, int version, ModelSignature? expected, bool withTopics)
+    {
+        try
+        {
+            var loading = Stopwatch.StartNew();
+            var artifacts = await context.Registry.OpenVersionAsync(model, version).ConfigureAwait(false);
+            if (expected is not null && expected.Differences(artifacts.Manifest.Signature) is { Count: > 0 } differences)
+                throw new InvalidOperationException(
+                    $"Version {version} of '{model}' is not compatible with the serving version: {string.Join("; ", differences)}.");
+
+            // Topics before the ONNX session, so a Kafka failure here leaves nothing to dispose.
+            var topics = withTopics ? await ProvisionTopicsAsync().ConfigureAwait(false) : null;
+            var loaded = await Task.Run(() => LoadAndWarm(artifacts, version, loading)).ConfigureAwait(false);
+            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics);
+        }
+        catch (Exception e)
+        {
+            return new VersionPrepareFailed(slot, version, e is AggregateException a ? a.GetBaseException() : e);
+        }
+    }
+
+    private IInferenceModel LoadAndWarm(ModelArtifacts artifacts, int version, Stopwatch loading)
+    {
+        var loaded = OnnxModel.Load(artifacts, context.OnnxOptions, context.LoggerFactory.CreateLogger<OnnxModel>());
+        try
+        {
+            var loadTime = loading.Elapsed;
+            var warming = Stopwatch.StartNew();
+            loaded.WarmUp();
+            context.Metrics.ObserveLoad(model, version, loadTime, warming.Elapsed);
+            return loaded;
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
+    }
+
+    private async Task<ModelTopics?> ProvisionTopicsAsync()
+    {
+        if (context.Kafka is null || context.Endpoint is not { } endpoint) return null;
+        var provisioner = endpoint.CreateProvisioner(context.LoggerFactory.CreateLogger<TopicProvisioner>());
+        await provisioner.EnsureAsync(context.Topics.DeclareForModel(model)).ConfigureAwait(false);
+        return ModelTopics.For(context.Topics, model);
+    }
+}

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Builder;
+using Mlops.Stream.Http.Security;
+
+namespace Mlops.Stream.Http;
+
+public static class MlopsApis
+{
+    /// <summary>
+    /// Every endpoint a node serves, behind the security middleware (API keys, CORS, rate limits),
+    /// which is put in front first so no route can be mapped without it. Program.cs and the tests'
+    /// node both compose the HTTP edge through this one call.
+    /// </summary>
+    public static WebApplication MapMlopsApis(this WebApplication app)
+    {
+        app.UseMlopsSecurity();
+        app.MapHealthApi();
+        app.MapMetricsApi();
+        app.MapSystemApi();
+        app.MapInferenceApi();
+        app.MapModelsApi();
+        app.MapAdminApi();
+        app.MapClusterApi();
+        app.MapTopicsApi();
+        return app;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using Mlops.Stream.Inference.Registry;
+
+namespace Mlops.Stream.Inference.Batching;
+
+/// <summary>
+/// How a <see cref="DynamicBatcher"/> groups requests (Triton's dynamic-batcher semantics):
+/// dispatch when <see cref="MaxBatchSize"/> rows are waiting or when the oldest waiting request
+/// has waited <see cref="MaxQueueDelay"/>; refuse (or make callers wait) past
+/// <see cref="MaxQueueSize"/> queued requests. Immutable; derive variants with <c>with</c>.
+/// </summary>
+/// <remarks>
+/// Start from the model's own advice with <see cref="FromHints"/> (the manifest's
+/// <see cref="ModelManifest.Batching"/>), then apply operator overrides with <c>with</c> and call
+/// <see cref="Validate"/>; the batcher validates again at construction.
+/// </remarks>
+public sealed record BatchingSettings
+{
+    /// <summary>Queue size per row of <see cref="MaxBatchSize"/> when no queue size is configured.</summary>
+    public const int DefaultQueueBatches = 16;
+
+    /// <summary>Longest accepted <see cref="MaxQueueDelay"/>; batching delays are milliseconds, a minute is a misconfiguration.</summary>
+    public static readonly TimeSpan MaxQueueDelayLimit = TimeSpan.FromMinutes(1);
+
+    /// <summary>The registry's default hints (32 rows, 5 ms, queue of 512 requests).</summary>
+    public static BatchingSettings Default { get; } = FromHints(BatchingHints.Default);
+
+    /// <summary>
+    /// Most rows (along the batch axis) in one model run, like Triton's <c>max_batch_size</c>: a
+    /// one-row request counts one, a request of k rows counts k, a request to a model without a
+    /// batch axis counts one. A single request with more rows is refused (shape_mismatch).
+    /// Default 32.
+    /// </summary>
+    public int MaxBatchSize { get; init; } = BatchingHints.Default.MaxBatchSize;
+
+    /// <summary>
+    /// Longest the oldest queued request waits for batch-mates before a partial batch is
+    /// dispatched, like Triton's <c>max_queue_delay_microseconds</c>. Zero dispatches whatever is
+    /// queued as soon as the model is free. Default 5 ms.
+    /// </summary>
+    public TimeSpan MaxQueueDelay { get; init; } = TimeSpan.FromMilliseconds(BatchingHints.Default.MaxQueueDelayMs);
+
+    /// <summary>
+    /// Most requests waiting for a batch (not counting the batch that is running). Past it
+    /// <see cref="DynamicBatcher.Enqueue"/> refuses with queue_full and
+    /// <see cref="DynamicBatcher.EnqueueAsync"/> waits for room. Must be at least
+    /// <see cref="MaxBatchSize"/> so a full batch can form. Default 16 × <see cref="MaxBatchSize"/>.
+    /// </summary>
+    public int MaxQueueSize { get; init; } = BatchingHints.Default.MaxBatchSize * DefaultQueueBatches;
+
+    /// <summary>
+    /// Settings from a manifest's batching hints; null hints (an old manifest without them) give
+    /// <see cref="Default"/>. The queue holds <see cref="DefaultQueueBatches"/> full batches.
+    /// </summary>
+    public static BatchingSettings FromHints(BatchingHints? hints)
+    {
+        if (hints is null)
+        {
+            return Default;
+        }
+
+        return new BatchingSettings
+        {
+            MaxBatchSize = hints.MaxBatchSize,
+            MaxQueueDelay = TimeSpan.FromMilliseconds(hints.MaxQueueDelayMs),
+            MaxQueueSize = hints.MaxBatchSize > 0 && hints.MaxBatchSize <= int.MaxValue / DefaultQueueBatches
+                ? hints.MaxBatchSize * DefaultQueueBatches
+                : hints.MaxBatchSize,
+        };
+    }
+
+    /// <summary>Settings from a manifest's batching hints.</summary>
+    public static BatchingSettings FromManifest(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return FromHints(manifest.Batching);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the offending setting, prefixed with
+    /// <paramref name="keyPrefix"/> (e.g. the configuration section "Mlops:Batching") when given.
+    /// </summary>
+    public void Validate(string? keyPrefix = null)
+    {
+        var prefix = string.IsNullOrEmpty(keyPrefix) ? string.Empty : keyPrefix + ":";
+        if (MaxBatchSize < 1)
+        {
+            throw new ArgumentException($"{prefix}{nameof(MaxBatchSize)} must be at least 1, was {MaxBatchSize}");
+        }
+
+        if (MaxQueueDelay < TimeSpan.Zero || MaxQueueDelay > MaxQueueDelayLimit)
+        {
+            throw new ArgumentException(
+                $"{prefix}{nameof(MaxQueueDelay)} must be between 0 and {MaxQueueDelayLimit.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s, " +
+                $"was {MaxQueueDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms");
+        }
+
+        if (MaxQueueSize < MaxBatchSize)
+        {
+            throw new ArgumentException(
+                $"{prefix}{nameof(MaxQueueSize)} must be at least {nameof(MaxBatchSize)} ({MaxBatchSize}) so a full batch can form, was {MaxQueueSize}");
+        }
+    }
+
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"max batch {MaxBatchSize} rows, max queue delay {MaxQueueDelay.TotalMilliseconds} ms, max queue {MaxQueueSize} requests");
+}

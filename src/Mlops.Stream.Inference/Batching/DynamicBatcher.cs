@@ -1,0 +1,620 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mlops.Stream.Inference.Batching.Internal;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Wire;
+
+namespace Mlops.Stream.Inference.Batching;
+
+/// <summary>
+/// Triton's dynamic batcher for one loaded model per replica, shared by the Kafka and HTTP paths:
+/// requests join a bounded FIFO queue and leave it in batches of at most
+/// <see cref="BatchingSettings.MaxBatchSize"/> rows, dispatched when the batch is full or when the
+/// oldest queued request has waited <see cref="BatchingSettings.MaxQueueDelay"/>. Batches run one
+/// at a time, one <see cref="IInferenceModel.Run"/> per batch, on a dedicated thread of this
+/// batcher: ONNX Runtime's Run is blocking CPU work and must never hold the thread pool that the
+/// actor dispatcher and ASP.NET Core share.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every request is checked with <see cref="IInferenceModel.Validate"/> on the caller's thread
+/// before it joins the queue, so a bad request is refused alone (<see cref="BatchResult.Error"/>)
+/// and never fails its batch-mates. If the model run itself throws, every request of that batch
+/// is rejected with model_failed; the batcher carries on with the next batch.
+/// </para>
+/// <para>
+/// Full queue: <see cref="Enqueue"/> rejects at once with queue_full (HTTP maps it to 429/503);
+/// <see cref="EnqueueAsync"/> waits for room instead, in arrival order, so a stream stage such as
+/// <c>SelectAsync(parallelism, r => batcher.EnqueueAsync(r))</c> backpressures the Kafka source.
+/// Room freed by a batch goes to waiting callers first, so while the Kafka path is waiting for
+/// room, HTTP callers see queue_full: under overload the synchronous path is shed, not the log.
+/// </para>
+/// <para>
+/// Stop: <see cref="StopAsync"/> drains. It stops accepting (new calls and callers still waiting
+/// for room get shutting_down), runs everything already queued without waiting for the delay, and
+/// completes once the last batch has finished; if its token is cancelled first, what is still
+/// queued is rejected with shutting_down. <see cref="Dispose"/> and <see cref="DisposeAsync"/>
+/// do not drain: queued requests are rejected with shutting_down at once; they return after the
+/// batch already running has finished. After any of them no batch uses the model.
+/// </para>
+/// <para>
+/// Ownership: the batcher never disposes a model. Its owner disposes the model
+/// <see cref="SwapModelAsync"/> hands back, and the current one once the batcher has stopped.
+/// </para>
+/// </remarks>
+public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
+{
+    /// <summary>How many recent batch sizes <see cref="GetCounters"/> reports.</summary>
+    public const int RecentBatchCount = 16;
+
+    // Guards the queue, the waiting list, states, _running, _releases and _recent. The batcher's
+    // thread waits on it (Monitor.Wait) for arrivals, the delay timer or a stop.
+    private readonly object _gate = new();
+    private readonly LinkedList<PendingRequest> _queue = new();
+    private readonly LinkedList<PendingRequest> _waitingForRoom = new();
+    private readonly List<(IInferenceModel Model, TaskCompletionSource<IInferenceModel> Released)> _releases = [];
+    private readonly int[] _recent = new int[RecentBatchCount];
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<PendingRequest, CancellationToken> _onCancelled;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Action<BatchReport>? _onBatch;
+    private readonly ITimer _delayTimer;
+    private readonly Thread _thread;
+    private IInferenceModel _model;
+    private IInferenceModel? _running;
+    private long _queuedRows;
+    private int _executing;
+    private bool _stopping;
+    private long _batchesRun;
+    private long _requestsRun;
+    private long _refused;
+    private long _rejectedQueueFull;
+    private long _rejectedShuttingDown;
+    private long _failedModelRuns;
+
+    /// <param name="model">The model to serve; not owned (see remarks).</param>
+    /// <param name="settings">Validated here; <see cref="BatchingSettings.FromManifest"/> gives the model's own advice.</param>
+    /// <param name="timeProvider">Clock for the queue delay and the reported timings; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="onBatch">
+    /// Called on the batcher's thread after each batch, before its callers see their results
+    /// (metrics); must be quick. Exceptions are logged and ignored.
+    /// </param>
+    public DynamicBatcher(
+        IInferenceModel model,
+        BatchingSettings settings,
+        TimeProvider? timeProvider = null,
+        ILogger? logger = null,
+        Action<BatchReport>? onBatch = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        _model = model;
+        Settings = settings;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _onBatch = onBatch;
+        _onCancelled = OnCancelled;
+        _delayTimer = _time.CreateTimer(
+            static state => ((DynamicBatcher)state!).OnDelayElapsed(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _thread = new Thread(DispatchLoop) { IsBackground = true, Name = $"batcher {model.Name}" };
+        _thread.Start();
+    }
+
+    public BatchingSettings Settings { get; }
+
+    /// <summary>The model new batches run on (the latest one given to <see cref="SwapModelAsync"/>).</summary>
+    public IInferenceModel Model => Volatile.Read(ref _model);
+
+    /// <summary>Requests waiting for a batch.</summary>
+    public int QueueDepth
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Triton's in-flight count: requests queued or in the running batch.</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _queue.Count + _executing;
+            }
+        }
+    }
+
+    /// <summary>Completes when the batcher's thread has ended after a stop: no batch runs any more.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>
+    /// Queues a request, or refuses it at once: invalid for the model (<see cref="BatchResult.Error"/>),
+    /// queue full or stopping (<see cref="BatchResult.Rejection"/>). The task completes with the
+    /// request's result once its batch has run; it never faults. Cancelling
+    /// <paramref name="cancellationToken"/> while the request is still queued removes it and
+    /// cancels the task; once its batch has started the result is delivered anyway.
+    /// </summary>
+    public Task<BatchResult> Enqueue(InferenceRequest request, CancellationToken cancellationToken = default) =>
+        Submit(request, waitForRoom: false, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="Enqueue"/>, but when the queue is full it waits for room (in arrival order)
+    /// instead of refusing: the backpressuring entry point for the Kafka path. Cancelling
+    /// <paramref name="cancellationToken"/> while waiting for room or queued cancels the task.
+    /// Callers waiting for room when the batcher stops get shutting_down.
+    /// </summary>
+    public Task<BatchResult> EnqueueAsync(InferenceRequest request, CancellationToken cancellationToken = default) =>
+        Submit(request, waitForRoom: true, cancellationToken);
+
+    /// <summary>
+    /// Runs later batches on <paramref name="newModel"/> (same model name; its signature is
+    /// expected to match, and requests queued under the old one are checked again by
+    /// <see cref="IInferenceModel.Run"/>, so one that no longer fits is refused alone). A batch
+    /// already running finishes on the old model. The task completes with the old model once no
+    /// batch uses it; the caller then owns it (keep it warm for rollback, or dispose it).
+    /// </summary>
+    public Task<IInferenceModel> SwapModelAsync(IInferenceModel newModel)
+    {
+        ArgumentNullException.ThrowIfNull(newModel);
+        lock (_gate)
+        {
+            var old = _model;
+            if (!string.Equals(old.Name, newModel.Name, StringComparison.Ordinal))
+            {
+                throw new ArgumentException(
+                    $"this batcher serves model '{old.Name}'; it cannot swap in model '{newModel.Name}'", nameof(newModel));
+            }
+
+            Volatile.Write(ref _model, newModel);
+            _logger.LogInformation("Batcher for model {Model}: version {NewVersion} replaces version {OldVersion} from the next batch", old.Name, newModel.Version, old.Version);
+            if (ReferenceEquals(_running, old) && !ReferenceEquals(old, newModel))
+            {
+                var released = new TaskCompletionSource<IInferenceModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _releases.Add((old, released));
+                return released.Task;
+            }
+
+            return Task.FromResult(old);
+        }
+    }
+
+    /// <summary>A snapshot of the counters for metrics.</summary>
+    public BatcherCounters GetCounters()
+    {
+        lock (_gate)
+        {
+            var batches = Interlocked.Read(ref _batchesRun);
+            var count = (int)Math.Min(batches, RecentBatchCount);
+            var recent = new int[count];
+            for (var i = 0; i < count; i++)
+            {
+                recent[i] = _recent[(batches - count + i) % RecentBatchCount];
+            }
+
+            return new BatcherCounters(
+                _queue.Count,
+                _waitingForRoom.Count,
+                _executing,
+                Interlocked.Read(ref _batchesRun),
+                Interlocked.Read(ref _requestsRun),
+                Interlocked.Read(ref _refused),
+                Interlocked.Read(ref _rejectedQueueFull),
+                Interlocked.Read(ref _rejectedShuttingDown),
+                Interlocked.Read(ref _failedModelRuns),
+                recent);
+        }
+    }
+
+    /// <summary>
+    /// Graceful stop: accepts nothing new, rejects callers still waiting for room with
+    /// shutting_down, runs everything queued at once (no delay), and completes when the last
+    /// batch has finished. Cancelling <paramref name="cancellationToken"/> rejects what is still
+    /// queued with shutting_down; the task then completes after the running batch.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        Stop(drain: true);
+        using (cancellationToken.UnsafeRegister(static state => ((DynamicBatcher)state!).Stop(drain: false), this))
+        {
+            await _completion.Task.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops without draining (queued requests get shutting_down) and blocks until the running batch has finished.</summary>
+    public void Dispose()
+    {
+        Stop(drain: false);
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join();
+        }
+    }
+
+    /// <summary>Stops without draining (queued requests get shutting_down) and completes when the running batch has finished.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Stop(drain: false);
+        if (Thread.CurrentThread != _thread)
+        {
+            await _completion.Task.ConfigureAwait(false);
+        }
+    }
+
+    public override string ToString() => $"batcher for {Model} ({Settings})";
+
+    private Task<BatchResult> Submit(InferenceRequest request, bool waitForRoom, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<BatchResult>(cancellationToken);
+        }
+
+        var arrivedAt = _time.GetTimestamp();
+        var model = Model;
+        if (model.Validate(request) is { } error)
+        {
+            Interlocked.Increment(ref _refused);
+            return Task.FromResult(BatchResult.Refused(error, model.Name, model.Version));
+        }
+
+        var rows = model.Signature.IsBatchable ? Math.Max(1, request.Inputs[0].Rows) : 1;
+        if (rows > Settings.MaxBatchSize)
+        {
+            Interlocked.Increment(ref _refused);
+            return Task.FromResult(BatchResult.Refused(
+                new InferenceError(
+                    InferenceErrorCode.ShapeMismatch,
+                    $"request '{request.Id}' has {rows} rows but model '{model.Name}' is served in batches of at most {Settings.MaxBatchSize} rows"),
+                model.Name,
+                model.Version));
+        }
+
+        var pending = new PendingRequest(request, rows, arrivedAt);
+        BatchRejectionReason? rejection = null;
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                rejection = BatchRejectionReason.ShuttingDown;
+            }
+            else if (_queue.Count < Settings.MaxQueueSize && _waitingForRoom.Count == 0)
+            {
+                AddToQueue(pending, arrivedAt);
+            }
+            else if (waitForRoom)
+            {
+                pending.State = PendingState.WaitingForRoom;
+                _waitingForRoom.AddLast(pending.Node);
+            }
+            else
+            {
+                rejection = BatchRejectionReason.QueueFull;
+            }
+
+            if (rejection is null && cancellationToken.CanBeCanceled)
+            {
+                pending.Watch(cancellationToken, _onCancelled);
+            }
+        }
+
+        return rejection switch
+        {
+            null => pending.Task,
+            BatchRejectionReason.QueueFull => Task.FromResult(QueueFull(model, request)),
+            _ => Task.FromResult(ShuttingDown(model, request, queued: false)),
+        };
+    }
+
+    // Under _gate.
+    private void AddToQueue(PendingRequest pending, long now)
+    {
+        pending.State = PendingState.Queued;
+        pending.QueuedAt = now;
+        _queue.AddLast(pending.Node);
+        _queuedRows += pending.Rows;
+
+        // The thread needs waking only to start the delay for a new oldest request or to dispatch
+        // a full batch; otherwise it is already waiting for an earlier deadline or running a batch.
+        if (_queue.Count == 1 || _queuedRows >= Settings.MaxBatchSize)
+        {
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    // Under _gate: hands freed queue room to callers waiting for it, oldest first.
+    private void AdmitWaiting()
+    {
+        if (_waitingForRoom.Count == 0)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        while (_queue.Count < Settings.MaxQueueSize && _waitingForRoom.First is { } node)
+        {
+            _waitingForRoom.RemoveFirst();
+            AddToQueue(node.Value, now);
+        }
+    }
+
+    private void OnCancelled(PendingRequest pending, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            switch (pending.State)
+            {
+                case PendingState.Queued:
+                    _queue.Remove(pending.Node);
+                    _queuedRows -= pending.Rows;
+                    AdmitWaiting();
+
+                    // The oldest request may have changed; let the thread re-arm its delay.
+                    Monitor.Pulse(_gate);
+                    break;
+                case PendingState.WaitingForRoom:
+                    _waitingForRoom.Remove(pending.Node);
+                    break;
+                default:
+                    // Running or done: the result is (being) delivered.
+                    return;
+            }
+
+            pending.State = PendingState.Done;
+        }
+
+        pending.Cancel(token);
+    }
+
+    private void OnDelayElapsed()
+    {
+        lock (_gate)
+        {
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    private void Stop(bool drain)
+    {
+        List<PendingRequest> rejected = [];
+        IInferenceModel model;
+        lock (_gate)
+        {
+            if (!_stopping)
+            {
+                _logger.LogInformation(
+                    "Batcher for model {Model} stopping ({Mode}): {Queued} queued, {Waiting} waiting for room",
+                    _model.Name,
+                    drain ? "draining" : "rejecting queued requests",
+                    _queue.Count,
+                    _waitingForRoom.Count);
+            }
+
+            _stopping = true;
+            model = _model;
+            Take(_waitingForRoom, rejected);
+            if (!drain)
+            {
+                Take(_queue, rejected);
+                _queuedRows = 0;
+            }
+
+            Monitor.Pulse(_gate);
+        }
+
+        foreach (var pending in rejected)
+        {
+            pending.Complete(ShuttingDown(model, pending.Request, queued: true));
+        }
+
+        static void Take(LinkedList<PendingRequest> list, List<PendingRequest> into)
+        {
+            while (list.First is { } node)
+            {
+                list.RemoveFirst();
+                node.Value.State = PendingState.Done;
+                into.Add(node.Value);
+            }
+        }
+    }
+
+    private void DispatchLoop()
+    {
+        try
+        {
+            while (NextBatch() is { } batch)
+            {
+                RunBatch(batch);
+            }
+        }
+        catch (Exception e)
+        {
+            // Unreachable by design (model failures are caught per batch), but an exception
+            // escaping a thread ends the process: fail what is left and stop instead.
+            _logger.LogCritical(e, "Batcher for model {Model} failed; rejecting what is queued", Model.Name);
+            Stop(drain: false);
+        }
+        finally
+        {
+            _delayTimer.Dispose();
+            _completion.TrySetResult();
+        }
+    }
+
+    // Blocks until a batch is due; null once stopped with nothing left to run.
+    private Batch? NextBatch()
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_queue.First is { } oldest)
+                {
+                    var waited = _time.GetElapsedTime(oldest.Value.QueuedAt);
+                    if (_queuedRows >= Settings.MaxBatchSize || _stopping || waited >= Settings.MaxQueueDelay)
+                    {
+                        return TakeBatch();
+                    }
+
+                    // Re-armed at every wake-up; an early or stale firing only causes a re-check.
+                    _delayTimer.Change(Settings.MaxQueueDelay - waited, Timeout.InfiniteTimeSpan);
+                }
+                else if (_stopping)
+                {
+                    return null;
+                }
+
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    // Under _gate: the oldest requests that fit in MaxBatchSize rows (always at least one).
+    private Batch TakeBatch()
+    {
+        var items = new List<PendingRequest>(Math.Min(_queue.Count, Settings.MaxBatchSize));
+        long rows = 0;
+        while (_queue.First is { } node && (items.Count == 0 || rows + node.Value.Rows <= Settings.MaxBatchSize))
+        {
+            _queue.RemoveFirst();
+            node.Value.State = PendingState.Running;
+            rows += node.Value.Rows;
+            items.Add(node.Value);
+        }
+
+        _queuedRows -= rows;
+        AdmitWaiting();
+        _running = _model;
+        _executing = items.Count;
+        return new Batch(items, rows, _running, _time.GetTimestamp());
+    }
+
+    private void RunBatch(Batch batch)
+    {
+        var requests = new InferenceRequest[batch.Items.Count];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            requests[i] = batch.Items[i].Request;
+        }
+
+        var model = batch.Model;
+        IReadOnlyList<InferenceOutcome>? outcomes = null;
+        Exception? failure = null;
+        try
+        {
+            outcomes = model.Run(requests);
+            if (outcomes.Count != requests.Length)
+            {
+                failure = new InvalidOperationException($"{model} returned {outcomes.Count} outcomes for a batch of {requests.Length} requests");
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        var inferenceTime = _time.GetElapsedTime(batch.StartedAt);
+        if (failure is not null)
+        {
+            _logger.LogError(failure, "Model {Model} version {Version} failed a batch of {Count} requests", model.Name, model.Version, requests.Length);
+        }
+
+        var results = new BatchResult[requests.Length];
+        int served = 0, refused = 0;
+        for (var i = 0; i < results.Length; i++)
+        {
+            var timings = new BatchTimings(
+                _time.GetElapsedTime(batch.Items[i].ArrivedAt, batch.StartedAt), inferenceTime, requests.Length, batch.Rows);
+            if (failure is not null)
+            {
+                results[i] = BatchResult.Rejected(
+                    new BatchRejection(BatchRejectionReason.ModelFailed, $"{model} failed to run the batch: {failure.Message}") { Cause = failure },
+                    model.Name,
+                    model.Version,
+                    timings);
+            }
+            else if (outcomes![i] is { IsSuccess: true } outcome)
+            {
+                results[i] = BatchResult.Served(outcome.Outputs, model.Name, model.Version, timings);
+                served++;
+            }
+            else
+            {
+                results[i] = BatchResult.Refused(outcomes[i].Error!, model.Name, model.Version, timings);
+                refused++;
+            }
+        }
+
+        List<(IInferenceModel Model, TaskCompletionSource<IInferenceModel> Released)> releases;
+        int queueDepth;
+        lock (_gate)
+        {
+            _running = null;
+            _executing = 0;
+            _recent[Interlocked.Read(ref _batchesRun) % RecentBatchCount] = requests.Length;
+            Interlocked.Increment(ref _batchesRun);
+            Interlocked.Add(ref _requestsRun, requests.Length);
+            Interlocked.Add(ref _refused, refused);
+            Interlocked.Add(ref _failedModelRuns, failure is null ? 0 : requests.Length);
+            releases = [.. _releases];
+            _releases.Clear();
+            queueDepth = _queue.Count;
+        }
+
+        if (_onBatch is not null)
+        {
+            try
+            {
+                _onBatch(new BatchReport(
+                    model.Version, requests.Length, batch.Rows, inferenceTime, served, refused, failure is null ? 0 : requests.Length, queueDepth));
+            }
+            catch (Exception e)
+            {
+                _logger.LogWarning(e, "Batch report hook of the batcher for model {Model} threw; ignored", model.Name);
+            }
+        }
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            batch.Items[i].Complete(results[i]);
+        }
+
+        foreach (var (old, released) in releases)
+        {
+            released.TrySetResult(old);
+        }
+    }
+
+    private BatchResult QueueFull(IInferenceModel model, InferenceRequest request)
+    {
+        Interlocked.Increment(ref _rejectedQueueFull);
+        return BatchResult.Rejected(
+            new BatchRejection(
+                BatchRejectionReason.QueueFull,
+                $"model '{model.Name}' has {Settings.MaxQueueSize} requests queued (the limit); request '{request.Id}' was not queued"),
+            model.Name,
+            model.Version);
+    }
+
+    private BatchResult ShuttingDown(IInferenceModel model, InferenceRequest request, bool queued)
+    {
+        Interlocked.Increment(ref _rejectedShuttingDown);
+        return BatchResult.Rejected(
+            new BatchRejection(
+                BatchRejectionReason.ShuttingDown,
+                queued
+                    ? $"the batcher for model '{model.Name}' stopped before request '{request.Id}' ran"
+                    : $"the batcher for model '{model.Name}' is shutting down and accepts no new requests; request '{request.Id}' was not queued"),
+            model.Name,
+            model.Version);
+    }
+
+    private sealed record Batch(List<PendingRequest> Items, long Rows, IInferenceModel Model, long StartedAt);
+}

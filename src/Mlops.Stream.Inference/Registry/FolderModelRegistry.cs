@@ -1,0 +1,491 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mlops.Stream.Inference.Onnx;
+using Mlops.Stream.Inference.Registry.Internal;
+using Mlops.Stream.Inference.Wire;
+
+namespace Mlops.Stream.Inference.Registry;
+
+/// <summary>
+/// The embedded registry: a folder laid out as
+/// <c>&lt;root&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx</c> + <c>manifest.json</c> and
+/// <c>&lt;root&gt;/&lt;model&gt;/aliases.json</c>. A version folder is written completely under a
+/// hidden temporary name and then renamed into place, and aliases.json is replaced by rename, so
+/// readers (other processes included) never see a half-written version or alias file. Within one
+/// process, writes are serialized by a lock; across processes a version number taken by another
+/// writer is detected by the failing rename and the next number is tried.
+/// </summary>
+public sealed class FolderModelRegistry : IModelRegistry
+{
+    public const string ModelFileName = "model.onnx";
+    public const string ManifestFileName = "manifest.json";
+    public const string AliasesFileName = "aliases.json";
+
+    private const int MaxNameLength = 128;
+    private const int UploadBufferBytes = 81920;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ILogger _logger;
+
+    public FolderModelRegistry(string root, ILogger<FolderModelRegistry>? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        Root = Path.GetFullPath(root);
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public string Root { get; }
+
+    public IDisposable WatchAliases(Action changed) => AliasesWatcher.Start(Root, AliasesFileName, changed, _logger);
+
+    public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        IReadOnlyList<string> models = [.. Directory.EnumerateDirectories(Root)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(IsValidName)
+            .Order(StringComparer.Ordinal)];
+        return Task.FromResult(models);
+    }
+
+    public Task<IReadOnlyList<int>> ListVersionsAsync(string model, CancellationToken cancellationToken = default)
+    {
+        var modelDirectory = ModelDirectory(model);
+        return Task.FromResult<IReadOnlyList<int>>(Directory.Exists(modelDirectory) ? VersionsIn(modelDirectory) : []);
+    }
+
+    public async Task<ModelManifest> GetManifestAsync(string model, int version, CancellationToken cancellationToken = default)
+    {
+        var versionDirectory = VersionDirectory(model, version);
+        if (!Directory.Exists(versionDirectory))
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.NotFound, $"model '{model}' has no version {version} (no folder {versionDirectory})");
+        }
+
+        return await ReadManifestAsync(versionDirectory, model, version, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ModelAliases> GetAliasesAsync(string model, CancellationToken cancellationToken = default)
+    {
+        var path = Path.Combine(ModelDirectory(model), AliasesFileName);
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return ModelAliases.Empty;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.ModelAliases)
+                ?? throw new JsonException("the file holds null");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Corrupt, $"{path}: not a valid aliases file: {e.Message}", e);
+        }
+    }
+
+    public async Task SetAliasesAsync(string model, ModelAliases aliases, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(aliases);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await WriteAliasesAsync(model, aliases, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public Task<ModelAliases> SetAliasAsync(string model, string alias, AliasTarget? target, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(alias);
+        return UpdateAliasesAsync(model, current => target is null ? current.Without(alias) : current.With(alias, target), cancellationToken);
+    }
+
+    public async Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var current = await GetAliasesAsync(model, cancellationToken).ConfigureAwait(false);
+            var updated = update(current);
+            // An update that keeps the aliases as they are (a compare-and-set that did not match, an
+            // idempotent change) writes nothing, so watchers are not woken for nothing.
+            if (ReferenceEquals(updated, current))
+            {
+                return current;
+            }
+
+            await WriteAliasesAsync(model, updated, cancellationToken).ConfigureAwait(false);
+            return updated;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        CheckRegistration(registration);
+        // One path for bytes and uploads: the bytes become an upload, which is then registered.
+        using var upload = await ReceiveUploadAsync(AsStream(registration.OnnxModel), long.MaxValue, cancellationToken).ConfigureAwait(false);
+        return await RegisterVersionAsync(registration, upload, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        // In the registry's own folder, so the final move into a version is a rename on one file
+        // system; a dot-file, so listings never take it for a model.
+        Directory.CreateDirectory(Root);
+        var path = Path.Combine(Root, $".upload-{Guid.NewGuid():N}.tmp");
+        var buffer = ArrayPool<byte>.Shared.Rent(UploadBufferBytes);
+        try
+        {
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long length = 0;
+            // Unbuffered (bufferSize 0): the chunks are ours already, and what arrived is on disk, not held back.
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+            {
+                int read;
+                while ((read = await content.ReadAsync(buffer.AsMemory(0, UploadBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    length += read;
+                    if (length > maxBytes)
+                    {
+                        throw new ModelRegistryException(
+                            ModelRegistryError.TooLarge, $"the upload is larger than {maxBytes} bytes, the most a model upload may hold");
+                    }
+
+                    sha256.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
+                file.Flush(flushToDisk: true);
+            }
+
+            return new ModelUpload(path, length, Convert.ToHexStringLower(sha256.GetHashAndReset()));
+        }
+        catch
+        {
+            AtomicFile.TryDelete(path);
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentNullException.ThrowIfNull(upload);
+        CheckRegistration(registration);
+        var modelDirectory = ModelDirectory(registration.Model);
+        var signature = CheckModel(registration, upload.Path);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Directory.CreateDirectory(modelDirectory);
+            var staging = Path.Combine(modelDirectory, $".staging-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(staging);
+            try
+            {
+                // A rename (the upload lies in the registry), however large the model.
+                File.Move(upload.Path, Path.Combine(staging, ModelFileName));
+
+                // Another process may take a number between listing and renaming; the rename then
+                // fails and, when the caller did not ask for a specific version, the next is tried.
+                for (var attempt = 0; ; attempt++)
+                {
+                    var version = registration.Version ?? (VersionsIn(modelDirectory).LastOrDefault() + 1);
+                    var manifest = new ModelManifest
+                    {
+                        Name = registration.Model,
+                        Version = version,
+                        Created = DateTimeOffset.UtcNow,
+                        Sha256 = upload.Sha256,
+                        Inputs = signature.Inputs,
+                        Outputs = signature.Outputs,
+                        FeatureNames = registration.FeatureNames,
+                        Labels = registration.Labels,
+                        Batching = registration.Batching,
+                        ReferenceProfile = registration.ReferenceProfile,
+                        SampleRequest = registration.SampleRequest,
+                        Description = registration.Description,
+                    };
+                    var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, RegistryJsonContext.Default.ModelManifest);
+                    await AtomicFile.WriteAsync(Path.Combine(staging, ManifestFileName), manifestBytes, cancellationToken).ConfigureAwait(false);
+                    var target = Path.Combine(modelDirectory, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    if (!Directory.Exists(target))
+                    {
+                        try
+                        {
+                            Directory.Move(staging, target);
+                            _logger.LogInformation("Registered model {Model} version {Version} (sha256 {Sha256})", manifest.Name, version, manifest.Sha256);
+                            return manifest;
+                        }
+                        catch (IOException) when (Directory.Exists(target))
+                        {
+                            // Lost the race for this number; fall through.
+                        }
+                    }
+
+                    if (registration.Version is not null || attempt >= 10)
+                    {
+                        throw new ModelRegistryException(
+                            ModelRegistryError.Conflict, $"model '{registration.Model}' version {version} already exists ({target})");
+                    }
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(staging))
+                {
+                    Directory.Delete(staging, recursive: true);
+                }
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default)
+    {
+        var (manifest, modelPath) = await FindVersionAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var bytes = await ReadModelFileAsync(modelPath, () => File.ReadAllBytesAsync(modelPath, cancellationToken)).ConfigureAwait(false);
+        Verify(manifest, modelPath, ModelManifest.Sha256Of(bytes), () => OnnxSignature.Read(bytes, modelPath));
+        return new ModelArtifacts(manifest, bytes, modelPath);
+    }
+
+    public async Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default)
+    {
+        var (manifest, modelPath) = await FindVersionAsync(model, version, cancellationToken).ConfigureAwait(false);
+        var sha256 = await ReadModelFileAsync(modelPath, async () =>
+        {
+            await using var file = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.Read, UploadBufferBytes, FileOptions.Asynchronous);
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
+        }).ConfigureAwait(false);
+        Verify(manifest, modelPath, sha256, () => OnnxSignature.Read(modelPath));
+        return manifest;
+    }
+
+    private async Task<(ModelManifest Manifest, string ModelPath)> FindVersionAsync(string model, int version, CancellationToken cancellationToken)
+    {
+        var versionDirectory = VersionDirectory(model, version);
+        if (!Directory.Exists(versionDirectory))
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.NotFound, $"model '{model}' has no version {version} (no folder {versionDirectory})");
+        }
+
+        var manifest = await ReadManifestAsync(versionDirectory, model, version, cancellationToken).ConfigureAwait(false);
+        return (manifest, Path.Combine(versionDirectory, ModelFileName));
+    }
+
+    private static async Task<T> ReadModelFileAsync<T>(string modelPath, Func<Task<T>> read)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new ModelRegistryException(ModelRegistryError.NotFound, $"{modelPath}: file is missing", e);
+        }
+    }
+
+    /// <summary>The model file must have the manifest's sha256, load in ONNX Runtime, and have the manifest's signature.</summary>
+    private static void Verify(ModelManifest manifest, string modelPath, string sha256, Func<ModelSignature> readSignature)
+    {
+        if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.ChecksumMismatch,
+                $"{modelPath}: sha256 is {sha256} but {ManifestFileName} records {manifest.Sha256}; the file was changed or corrupted");
+        }
+
+        ModelSignature actual;
+        try
+        {
+            actual = readSignature();
+        }
+        catch (ModelLoadException e)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Corrupt, e.Message, e);
+        }
+
+        if (manifest.Signature.Differences(actual) is { Count: > 0 } differences)
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.SignatureMismatch,
+                $"{Path.Combine(Path.GetDirectoryName(modelPath)!, ManifestFileName)} does not match {ModelFileName}: {string.Join("; ", differences)}");
+        }
+    }
+
+    private static void CheckRegistration(ModelRegistration registration)
+    {
+        if (ModelName.Problem(registration.Model) is { } problem)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, problem);
+        }
+
+        if (registration.Version is <= 0)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"version must be positive, was {registration.Version}");
+        }
+    }
+
+    private static ModelSignature CheckModel(ModelRegistration registration, string modelPath)
+    {
+        var label = $"model '{registration.Model}' being registered";
+        ModelSignature actual;
+        try
+        {
+            actual = OnnxSignature.Read(modelPath, label);
+        }
+        catch (ModelLoadException e)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, e.Message, e);
+        }
+
+        if (registration.Signature is { } declared && declared.Differences(actual) is { Count: > 0 } differences)
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.SignatureMismatch, $"{label}: declared signature differs from the model's: {string.Join("; ", differences)}");
+        }
+
+        if (registration.SampleRequest is { } sample && RequestValidator.Validate(sample, actual, NonFinitePolicy.Reject) is { } error)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"{label}: the sample request does not fit the model: {error}");
+        }
+
+        return actual;
+    }
+
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+
+    private async Task WriteAliasesAsync(string model, ModelAliases aliases, CancellationToken cancellationToken)
+    {
+        var modelDirectory = ModelDirectory(model);
+        var versions = Directory.Exists(modelDirectory) ? VersionsIn(modelDirectory) : [];
+        foreach (var (alias, target) in aliases.Entries)
+        {
+            if (!IsValidName(alias))
+            {
+                throw new ModelRegistryException(ModelRegistryError.Invalid, $"alias '{alias}' is not a valid name");
+            }
+
+            if (!versions.Contains(target.Version))
+            {
+                throw new ModelRegistryException(
+                    ModelRegistryError.Conflict, $"alias '{alias}' points at model '{model}' version {target.Version}, which does not exist");
+            }
+
+            if (target.Weight is { } weight && !(weight is >= 0 and <= 1))
+            {
+                throw new ModelRegistryException(ModelRegistryError.Invalid, $"alias '{alias}' has weight {weight}; weights lie in [0, 1]");
+            }
+        }
+
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(aliases, RegistryJsonContext.Default.ModelAliases);
+        await AtomicFile.WriteAsync(Path.Combine(modelDirectory, AliasesFileName), bytes, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Model {Model} aliases set to {Aliases}", model, aliases);
+    }
+
+    private static async Task<ModelManifest> ReadManifestAsync(string versionDirectory, string model, int version, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(versionDirectory, ManifestFileName);
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new ModelRegistryException(ModelRegistryError.NotFound, $"{path}: file is missing", e);
+        }
+
+        ModelManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.ModelManifest)
+                ?? throw new JsonException("the file holds null");
+        }
+        catch (Exception e) when (e is JsonException or InferenceRequestException or InvalidOperationException)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Corrupt, $"{path}: not a valid manifest: {e.Message}", e);
+        }
+
+        if (manifest.Name != model || manifest.Version != version)
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.Corrupt,
+                $"{path}: describes model '{manifest.Name}' version {manifest.Version}, but lies in the folder of '{model}' version {version}");
+        }
+
+        return manifest;
+    }
+
+    private static List<int> VersionsIn(string modelDirectory) =>
+        [.. Directory.EnumerateDirectories(modelDirectory)
+            .Select(Path.GetFileName)
+            .Select(name => int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0)
+            .Where(v => v > 0)
+            .Order()];
+
+    private string ModelDirectory(string model)
+    {
+        if (!IsValidName(model))
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.Invalid,
+                $"model name '{model}' is not valid: use letters, digits, '.', '_' or '-', starting with a letter or digit, at most {MaxNameLength} characters");
+        }
+
+        return Path.Combine(Root, model);
+    }
+
+    private string VersionDirectory(string model, int version)
+    {
+        if (version <= 0)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"version must be positive, was {version}");
+        }
+
+        return Path.Combine(ModelDirectory(model), version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>Names double as folder names, so nothing that could escape the root or hide as a dot-file.</summary>
+    private static bool IsValidName(string? name) =>
+        !string.IsNullOrEmpty(name)
+        && name.Length <= MaxNameLength
+        && char.IsAsciiLetterOrDigit(name[0])
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+}
