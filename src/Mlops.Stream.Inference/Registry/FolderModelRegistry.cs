@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -26,7 +25,6 @@ public sealed class FolderModelRegistry : IModelRegistry
     public const string AliasesFileName = "aliases.json";
 
     private const int MaxNameLength = 128;
-    private const int UploadBufferBytes = 81920;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger _logger;
 
@@ -145,65 +143,22 @@ public sealed class FolderModelRegistry : IModelRegistry
     public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
-        CheckRegistration(registration);
+        VersionChecks.CheckRegistration(registration);
         // One path for bytes and uploads: the bytes become an upload, which is then registered.
         using var upload = await ReceiveUploadAsync(AsStream(registration.OnnxModel), long.MaxValue, cancellationToken).ConfigureAwait(false);
         return await RegisterVersionAsync(registration, upload, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(content);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
-        // In the registry's own folder, so the final move into a version is a rename on one file
-        // system; a dot-file, so listings never take it for a model.
-        Directory.CreateDirectory(Root);
-        var path = Path.Combine(Root, $".upload-{Guid.NewGuid():N}.tmp");
-        var buffer = ArrayPool<byte>.Shared.Rent(UploadBufferBytes);
-        try
-        {
-            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long length = 0;
-            // Unbuffered (bufferSize 0): the chunks are ours already, and what arrived is on disk, not held back.
-            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
-            {
-                int read;
-                while ((read = await content.ReadAsync(buffer.AsMemory(0, UploadBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    length += read;
-                    if (length > maxBytes)
-                    {
-                        throw new ModelRegistryException(
-                            ModelRegistryError.TooLarge, $"the upload is larger than {maxBytes} bytes, the most a model upload may hold");
-                    }
-
-                    sha256.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                }
-
-                file.Flush(flushToDisk: true);
-            }
-
-            return new ModelUpload(path, length, Convert.ToHexStringLower(sha256.GetHashAndReset()));
-        }
-        catch
-        {
-            AtomicFile.TryDelete(path);
-            throw;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default) =>
+        UploadReceiver.ReceiveAsync(Root, content, maxBytes, cancellationToken);
 
     public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(upload);
-        CheckRegistration(registration);
+        VersionChecks.CheckRegistration(registration);
         var modelDirectory = ModelDirectory(registration.Model);
-        var signature = CheckModel(registration, upload.Path);
+        var signature = VersionChecks.CheckModel(registration, upload.Path);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -220,7 +175,7 @@ public sealed class FolderModelRegistry : IModelRegistry
                 for (var attempt = 0; ; attempt++)
                 {
                     var version = registration.Version ?? (VersionsIn(modelDirectory).LastOrDefault() + 1);
-                    var manifest = new ModelManifest
+                    var manifest = new ModelManifest(registration)
                     {
                         Name = registration.Model,
                         Version = version,
@@ -228,12 +183,6 @@ public sealed class FolderModelRegistry : IModelRegistry
                         Sha256 = upload.Sha256,
                         Inputs = signature.Inputs,
                         Outputs = signature.Outputs,
-                        FeatureNames = registration.FeatureNames,
-                        Labels = registration.Labels,
-                        Batching = registration.Batching,
-                        ReferenceProfile = registration.ReferenceProfile,
-                        SampleRequest = registration.SampleRequest,
-                        Description = registration.Description,
                     };
                     var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest, RegistryJsonContext.Default.ModelManifest);
                     await AtomicFile.WriteAsync(Path.Combine(staging, ManifestFileName), manifestBytes, cancellationToken).ConfigureAwait(false);
@@ -276,20 +225,20 @@ public sealed class FolderModelRegistry : IModelRegistry
     public async Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default)
     {
         var (manifest, modelPath) = await FindVersionAsync(model, version, cancellationToken).ConfigureAwait(false);
-        var bytes = await ReadModelFileAsync(modelPath, () => File.ReadAllBytesAsync(modelPath, cancellationToken)).ConfigureAwait(false);
-        Verify(manifest, modelPath, ModelManifest.Sha256Of(bytes), () => OnnxSignature.Read(bytes, modelPath));
+        var bytes = await VersionChecks.ReadOrNotFoundAsync(modelPath, () => File.ReadAllBytesAsync(modelPath, cancellationToken)).ConfigureAwait(false);
+        VersionChecks.Verify(manifest, modelPath, ModelManifest.Sha256Of(bytes), () => OnnxSignature.Read(bytes, modelPath));
         return new ModelArtifacts(manifest, bytes, modelPath);
     }
 
     public async Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default)
     {
         var (manifest, modelPath) = await FindVersionAsync(model, version, cancellationToken).ConfigureAwait(false);
-        var sha256 = await ReadModelFileAsync(modelPath, async () =>
+        var sha256 = await VersionChecks.ReadOrNotFoundAsync(modelPath, async () =>
         {
-            await using var file = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.Read, UploadBufferBytes, FileOptions.Asynchronous);
+            await using var file = new FileStream(modelPath, FileMode.Open, FileAccess.Read, FileShare.Read, UploadReceiver.BufferBytes, FileOptions.Asynchronous);
             return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
         }).ConfigureAwait(false);
-        Verify(manifest, modelPath, sha256, () => OnnxSignature.Read(modelPath));
+        VersionChecks.Verify(manifest, modelPath, sha256, () => OnnxSignature.Read(modelPath));
         return manifest;
     }
 
@@ -304,86 +253,6 @@ public sealed class FolderModelRegistry : IModelRegistry
 
         var manifest = await ReadManifestAsync(versionDirectory, model, version, cancellationToken).ConfigureAwait(false);
         return (manifest, Path.Combine(versionDirectory, ModelFileName));
-    }
-
-    private static async Task<T> ReadModelFileAsync<T>(string modelPath, Func<Task<T>> read)
-    {
-        try
-        {
-            return await read().ConfigureAwait(false);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new ModelRegistryException(ModelRegistryError.NotFound, $"{modelPath}: file is missing", e);
-        }
-    }
-
-    /// <summary>The model file must have the manifest's sha256, load in ONNX Runtime, and have the manifest's signature.</summary>
-    private static void Verify(ModelManifest manifest, string modelPath, string sha256, Func<ModelSignature> readSignature)
-    {
-        if (!string.Equals(sha256, manifest.Sha256, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ModelRegistryException(
-                ModelRegistryError.ChecksumMismatch,
-                $"{modelPath}: sha256 is {sha256} but {ManifestFileName} records {manifest.Sha256}; the file was changed or corrupted");
-        }
-
-        ModelSignature actual;
-        try
-        {
-            actual = readSignature();
-        }
-        catch (ModelLoadException e)
-        {
-            throw new ModelRegistryException(ModelRegistryError.Corrupt, e.Message, e);
-        }
-
-        if (manifest.Signature.Differences(actual) is { Count: > 0 } differences)
-        {
-            throw new ModelRegistryException(
-                ModelRegistryError.SignatureMismatch,
-                $"{Path.Combine(Path.GetDirectoryName(modelPath)!, ManifestFileName)} does not match {ModelFileName}: {string.Join("; ", differences)}");
-        }
-    }
-
-    private static void CheckRegistration(ModelRegistration registration)
-    {
-        if (ModelName.Problem(registration.Model) is { } problem)
-        {
-            throw new ModelRegistryException(ModelRegistryError.Invalid, problem);
-        }
-
-        if (registration.Version is <= 0)
-        {
-            throw new ModelRegistryException(ModelRegistryError.Invalid, $"version must be positive, was {registration.Version}");
-        }
-    }
-
-    private static ModelSignature CheckModel(ModelRegistration registration, string modelPath)
-    {
-        var label = $"model '{registration.Model}' being registered";
-        ModelSignature actual;
-        try
-        {
-            actual = OnnxSignature.Read(modelPath, label);
-        }
-        catch (ModelLoadException e)
-        {
-            throw new ModelRegistryException(ModelRegistryError.Invalid, e.Message, e);
-        }
-
-        if (registration.Signature is { } declared && declared.Differences(actual) is { Count: > 0 } differences)
-        {
-            throw new ModelRegistryException(
-                ModelRegistryError.SignatureMismatch, $"{label}: declared signature differs from the model's: {string.Join("; ", differences)}");
-        }
-
-        if (registration.SampleRequest is { } sample && RequestValidator.Validate(sample, actual, NonFinitePolicy.Reject) is { } error)
-        {
-            throw new ModelRegistryException(ModelRegistryError.Invalid, $"{label}: the sample request does not fit the model: {error}");
-        }
-
-        return actual;
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
@@ -422,16 +291,7 @@ public sealed class FolderModelRegistry : IModelRegistry
     private static async Task<ModelManifest> ReadManifestAsync(string versionDirectory, string model, int version, CancellationToken cancellationToken)
     {
         var path = Path.Combine(versionDirectory, ManifestFileName);
-        byte[] bytes;
-        try
-        {
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FileNotFoundException e)
-        {
-            throw new ModelRegistryException(ModelRegistryError.NotFound, $"{path}: file is missing", e);
-        }
-
+        var bytes = await VersionChecks.ReadOrNotFoundAsync(path, () => File.ReadAllBytesAsync(path, cancellationToken)).ConfigureAwait(false);
         ModelManifest manifest;
         try
         {

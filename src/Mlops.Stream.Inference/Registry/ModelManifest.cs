@@ -8,10 +8,16 @@ namespace Mlops.Stream.Inference.Registry;
 /// <summary>
 /// Everything the service needs to know about one immutable model version, stored beside the
 /// model as <c>manifest.json</c>. Name, version, creation time and sha256 are assigned by the
-/// registry at registration; the rest comes from the <see cref="ModelRegistration"/>.
+/// registry at registration; the rest (<see cref="ModelMetadata"/>) comes from the <see cref="ModelRegistration"/>.
 /// </summary>
-public sealed record ModelManifest
+public sealed record ModelManifest : ModelMetadata
 {
+    [JsonConstructor]
+    public ModelManifest() { }
+
+    /// <summary>A manifest carrying what a registration declared about the model.</summary>
+    public ModelManifest(ModelMetadata declared) : base(declared) { }
+
     public required string Name { get; init; }
 
     public required int Version { get; init; }
@@ -26,22 +32,6 @@ public sealed record ModelManifest
     public required ImmutableArray<TensorSpec> Inputs { get; init; }
 
     public required ImmutableArray<TensorSpec> Outputs { get; init; }
-
-    /// <summary>Names of the columns of the (single) feature input, in column order.</summary>
-    public ImmutableArray<string> FeatureNames { get; init; } = [];
-
-    /// <summary>Class labels in the order of the probability columns.</summary>
-    public ImmutableArray<string> Labels { get; init; } = [];
-
-    public BatchingHints Batching { get; init; } = BatchingHints.Default;
-
-    /// <summary>Per-feature histograms of the reference (training) data, the baseline for drift.</summary>
-    public ImmutableArray<FeatureProfile> ReferenceProfile { get; init; } = [];
-
-    /// <summary>A valid v2 request, used to warm the model up before it takes traffic.</summary>
-    public InferenceRequest? SampleRequest { get; init; }
-
-    public string? Description { get; init; }
 
     [JsonIgnore]
     public ModelSignature Signature => new(Inputs, Outputs);
