@@ -31,9 +31,9 @@ public static class MlopsStreamingExtensions
 
     /// <summary>
     /// Listens on <c>Http:Url</c> unless ASP.NET Core's own <c>urls</c> setting (<c>--urls</c>,
-    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app. API keys,
-    /// CORS and rate limits come from the <c>Security</c> section; <c>UseMlopsSecurity</c> in
-    /// Program.cs puts them in front of the endpoints.
+    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app. Connection
+    /// limits come from <c>Http:Limits</c>; API keys, CORS and rate limits from the <c>Security</c>
+    /// section, put in front of the endpoints by <see cref="UseMlopsStreaming"/>.
     /// </summary>
     public static WebApplicationBuilder AddMlopsHttp(this WebApplicationBuilder builder)
     {
@@ -43,9 +43,29 @@ public static class MlopsStreamingExtensions
         {
             builder.WebHost.UseUrls(http.Url);
         }
+        builder.Services.AddMlopsHttpLimits();
         builder.Services.AddHealthChecks();
         builder.Services.AddInferenceApi();
         builder.Services.AddMlopsSecurity();
         return builder;
+    }
+
+    /// <summary>
+    /// The node's HTTP pipeline: error bodies for routing's bare 404 and 405, then security (keys,
+    /// CORS, rate limits), then every endpoint group. Production and tests build it through this one call.
+    /// </summary>
+    public static WebApplication UseMlopsStreaming(this WebApplication app)
+    {
+        app.UseMlopsErrorBodies();
+        app.UseMlopsSecurity();
+        app.MapHealthApi();
+        app.MapMetricsApi();
+        app.MapSystemApi();
+        app.MapInferenceApi();
+        app.MapModelsApi();
+        app.MapAdminApi();
+        app.MapClusterApi();
+        app.MapTopicsApi();
+        return app;
     }
 }

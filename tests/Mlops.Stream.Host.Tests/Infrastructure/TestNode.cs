@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Http;
-using Mlops.Stream.Http.Security;
 
 namespace Mlops.Stream.Host.Tests.Infrastructure;
 
@@ -55,15 +53,7 @@ public sealed class TestNode : IAsyncDisposable
         });
         builder.AddMlopsStreaming();
         var app = builder.Build();
-        app.UseMlopsSecurity();
-        app.MapHealthApi();
-        app.MapMetricsApi();
-        app.MapSystemApi();
-        app.MapInferenceApi();
-        app.MapModelsApi();
-        app.MapAdminApi();
-        app.MapClusterApi();
-        app.MapTopicsApi();
+        app.UseMlopsStreaming();
         return app;
     }
 
