@@ -84,7 +84,8 @@ public sealed class ConfigurationErrorTests
     /// <summary>Starts the program as a test node would be started, plus <paramref name="arguments"/>; returns its one stderr line after checking exit code 2.</summary>
     private static async Task<string> ConfigurationErrorAsync(params string[] arguments)
     {
-        using var host = HostProcess.Start(TestNode.Arguments(arguments));
+        // The "Now listening on" line, so a node that starts after all is caught at once, not after a timeout.
+        using var host = HostProcess.Start(TestNode.Arguments(["--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information", .. arguments]));
 
         var exitCode = await host.ExitCodeWithoutServingAsync();
 
