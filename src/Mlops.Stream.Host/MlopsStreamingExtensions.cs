@@ -1,5 +1,6 @@
 using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Host.Kafka;
+using Mlops.Stream.Host.Listening;
 using Mlops.Stream.Host.Logging;
 using Mlops.Stream.Host.Metrics;
 using Mlops.Stream.Host.Models;
@@ -31,21 +32,45 @@ public static class MlopsStreamingExtensions
 
     /// <summary>
     /// Listens on <c>Http:Url</c> unless ASP.NET Core's own <c>urls</c> setting (<c>--urls</c>,
-    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app. API keys,
-    /// CORS and rate limits come from the <c>Security</c> section; <c>UseMlopsSecurity</c> in
-    /// Program.cs puts them in front of the endpoints.
+    /// <c>ASPNETCORE_URLS</c>) is given, which then wins as it does in any ASP.NET Core app. Every
+    /// address is read strictly before Kestrel sees it (<see cref="ListenUrl"/>), and what Kestrel
+    /// bound is checked once it listens (<see cref="BoundAddressCheck"/>). Connection limits come from
+    /// <c>Http:Limits</c>; API keys, CORS and rate limits from the <c>Security</c> section, put in
+    /// front of the endpoints by <c>MapMlopsApis</c>.
     /// </summary>
     public static WebApplicationBuilder AddMlopsHttp(this WebApplicationBuilder builder)
     {
         var http = builder.Configuration.BindValidatedNow<HttpOptions, HttpOptionsValidator>(HttpOptions.Section);
         builder.Services.AddValidatedOptions<HttpOptions, HttpOptionsValidator>(HttpOptions.Section);
+        builder.Services.AddSingleton(ListenUrls.FromConfiguration(builder.Configuration, http.Url));
+        builder.Services.AddHostedService<BoundAddressCheck>();
         if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(http.Url);
         }
+        builder.Services.AddMlopsHttpLimits();
         builder.Services.AddHealthChecks();
         builder.Services.AddInferenceApi();
         builder.Services.AddMlopsSecurity();
         return builder;
+    }
+
+    /// <summary>
+    /// Stops what a start that failed part-way left running (the actor system, the embedded Kafka, the
+    /// server), so the process can exit. Errors while stopping are dropped: the failure that matters
+    /// has been reported already, and a service that never started may fail to stop.
+    /// </summary>
+    public static async Task StopAfterFailedStartAsync(this WebApplication app)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await app.StopAsync(timeout.Token);
+        }
+        catch (Exception)
+        {
+            // See above: nothing more to report.
+        }
+        await app.DisposeAsync();
     }
 }

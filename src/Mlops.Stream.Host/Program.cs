@@ -1,13 +1,27 @@
 using Mlops.Stream.Host;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Http;
+using Mlops.Stream.Host.Options;
 
 if (args is [CreateDemoCommand.Verb, ..]) return await CreateDemoCommand.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddMlopsStreaming();
+WebApplication? app = null;
+try
+{
+    builder.AddMlopsStreaming();
+    app = builder.Build();
+    app.MapMlopsApis();
+    await app.StartAsync();
+}
+catch (Exception e) when (ConfigurationErrors.From(e, app?.Services) is { } errors)
+{
+    // A bad setting is the operator's to fix: one line naming the key, exit code 2, no stack trace.
+    ConfigurationErrors.Write(errors, Console.Error);
+    if (app is not null) await app.StopAfterFailedStartAsync();
+    return ConfigurationErrors.ExitCode;
+}
 
-var app = builder.Build();
-app.MapMlopsApis();
-app.Run();
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
 return 0;

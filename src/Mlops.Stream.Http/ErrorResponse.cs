@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
 
 namespace Mlops.Stream.Http;
 
@@ -36,6 +37,18 @@ public static class HttpErrorCodes
     /// <summary>The HTTP request itself is malformed, e.g. a body shorter than its Content-Length (400).</summary>
     public const string BadRequest = "bad_request";
 
+    /// <summary>No route matches the path (404 from routing; an unknown model is <see cref="ModelNotFound"/>).</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The route exists but not for this HTTP method (405 from routing, with <c>Allow</c>).</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>The request body arrived slower than <c>Http:Limits:MinRequestBodyDataRate</c> allows (408).</summary>
+    public const string RequestTimeout = "request_timeout";
+
+    /// <summary>The body is not <c>application/json</c> where only JSON is accepted (415).</summary>
+    public const string UnsupportedMediaType = "unsupported_media_type";
+
     /// <summary>An unexpected failure on the server; details are in the server log (500).</summary>
     public const string Internal = "internal";
 
@@ -59,4 +72,19 @@ public static class HttpErrorCodes
 
     /// <summary>The model's replica refused a promoted version (its load, checks or warm-up failed) and production is the serving version again (409).</summary>
     public const string VersionRefused = "version_refused";
+
+    /// <summary>
+    /// The code for an error the server or the framework raised with only a status (routing, Kestrel's
+    /// body limits): one table, so the same status always carries the same code. Null for other statuses.
+    /// </summary>
+    public static string? ForStatus(int statusCode) => statusCode switch
+    {
+        StatusCodes.Status400BadRequest => BadRequest,
+        StatusCodes.Status404NotFound => NotFound,
+        StatusCodes.Status405MethodNotAllowed => MethodNotAllowed,
+        StatusCodes.Status408RequestTimeout => RequestTimeout,
+        StatusCodes.Status413PayloadTooLarge => BodyTooLarge,
+        StatusCodes.Status415UnsupportedMediaType => UnsupportedMediaType,
+        _ => null,
+    };
 }

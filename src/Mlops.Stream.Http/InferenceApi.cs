@@ -17,7 +17,8 @@ namespace Mlops.Stream.Http;
 /// readiness, server health and metadata. Everything goes through <see cref="IInferenceGateway"/>;
 /// infer bodies are handed over as raw bytes (the serving side owns the one v2 codec). Errors are
 /// <see cref="ErrorResponse"/> bodies: 400 invalid request or version, 404 unknown model or
-/// version, 413 body over <see cref="InferenceApiOptions.MaxRequestBodyBytes"/>, 429 queue full
+/// version, 408 body too slow, 413 body over <see cref="InferenceApiOptions.MaxRequestBodyBytes"/>,
+/// 415 body not <c>application/json</c>, 429 queue full
 /// (with <c>Retry-After</c>), 500 model failure, 503 not ready or shutting down, 504 no answer
 /// within <see cref="InferenceApiOptions.InferTimeout"/>.
 /// </summary>
@@ -135,6 +136,16 @@ public static class InferenceApi
         var logger = loggers.CreateLogger(LoggerCategory);
         using var scope = logger.BeginScope("Model {Model}, version {Version}", model, versionText ?? ServingVersion);
 
+        // Only JSON: a text/plain or form post is a "simple" request a browser page may send to any
+        // origin without a CORS preflight, and inference can be keyless.
+        if (!context.Request.HasJsonContentType())
+        {
+            return (Error(
+                StatusCodes.Status415UnsupportedMediaType,
+                $"the body must be application/json (found '{context.Request.ContentType}')",
+                HttpErrorCodes.UnsupportedMediaType), new CountedOutcome(RequestOutcomes.Invalid));
+        }
+
         var aborted = context.RequestAborted;
         ReadOnlyMemory<byte> body;
         try
@@ -151,7 +162,9 @@ public static class InferenceApi
         }
         catch (BadHttpRequestException e)
         {
-            return (Error(StatusCodes.Status400BadRequest, e.Message, HttpErrorCodes.BadRequest), new CountedOutcome(RequestOutcomes.Invalid));
+            // Kestrel says which: 408 for a body slower than Http:Limits:MinRequestBodyDataRate, 400 for a malformed one.
+            var status = e.StatusCode == StatusCodes.Status408RequestTimeout ? e.StatusCode : StatusCodes.Status400BadRequest;
+            return (Error(status, e.Message, HttpErrorCodes.ForStatus(status)), new CountedOutcome(RequestOutcomes.Invalid));
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Mlops.Stream.Http.Internal;
 
 namespace Mlops.Stream.Http;
 
@@ -56,13 +57,7 @@ public static class InferenceApiServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddInferenceApi(this IServiceCollection services, Action<InferenceApiOptions>? configure = null)
     {
-        var options = services.AddOptions<InferenceApiOptions>().BindConfiguration(InferenceApiOptions.Section);
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-        options.ValidateOnStart();
-        services.AddSingleton<IValidateOptions<InferenceApiOptions>, InferenceApiOptionsValidator>();
+        services.AddValidatedOptions<InferenceApiOptions, InferenceApiOptionsValidator>(InferenceApiOptions.Section, configure);
         return services;
     }
 }

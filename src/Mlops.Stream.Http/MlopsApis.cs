@@ -6,12 +6,14 @@ namespace Mlops.Stream.Http;
 public static class MlopsApis
 {
     /// <summary>
-    /// Every endpoint a node serves, behind the security middleware (API keys, CORS, rate limits),
-    /// which is put in front first so no route can be mapped without it. Program.cs and the tests'
-    /// node both compose the HTTP edge through this one call.
+    /// Every endpoint a node serves, behind error bodies for routing's bare 404 and 405 and the
+    /// security middleware (API keys, CORS, rate limits), which are put in front first so no route
+    /// can be mapped without them. Program.cs and the tests' node both compose the HTTP edge
+    /// through this one call.
     /// </summary>
     public static WebApplication MapMlopsApis(this WebApplication app)
     {
+        app.UseMlopsErrorBodies();
         app.UseMlopsSecurity();
         app.MapHealthApi();
         app.MapMetricsApi();

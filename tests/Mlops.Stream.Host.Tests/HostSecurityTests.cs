@@ -30,8 +30,7 @@ public sealed class HostSecurityTests
         var deep = "{\"id\":\"deep\",\"inputs\":[{\"name\":\"features\",\"shape\":[1,30],\"datatype\":\"FP32\",\"data\":"
                    + new string('[', 200) + "1" + new string(']', 200) + "}]}";
         using var request = Request(HttpMethod.Post, "/v2/models/fraud-demo/infer", InferKey);
-        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(deep));
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content = JsonBody.From(Encoding.UTF8.GetBytes(deep));
         using var response = await node.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

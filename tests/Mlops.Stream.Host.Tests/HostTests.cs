@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using Akka.Cluster.Sharding;
 using Confluent.Kafka;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Host.Tests.Infrastructure;
@@ -68,6 +69,30 @@ public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<Runnin
         Assert.Equal(PersistenceStatus.Persisted, delivery.Status);
         Assert.Equal(0, delivery.Partition.Value);
     }
+
+    [Fact]
+    public void The_node_hands_its_connection_limits_to_kestrel()
+    {
+        var limits = Node.App.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+
+        Assert.Equal(1000, limits.MaxConcurrentConnections);
+        Assert.Equal(TimeSpan.FromMinutes(2), limits.KeepAliveTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), limits.RequestHeadersTimeout);
+        Assert.Equal(240, limits.MinRequestBodyDataRate!.BytesPerSecond);
+    }
+
+    [Fact]
+    public async Task Routing_errors_and_non_json_infer_bodies_get_the_usual_error_body()
+    {
+        using var unknown = await Node.Http.GetAsync("/api/v1/no-such-route");
+        using var plain = await Node.Http.PostAsync("/v2/models/fraud-demo/infer", new StringContent("{}"));
+
+        Assert.Equal((HttpStatusCode.NotFound, "not_found"), (unknown.StatusCode, await CodeAsync(unknown)));
+        Assert.Equal((HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"), (plain.StatusCode, await CodeAsync(plain)));
+    }
+
+    private static async Task<string?> CodeAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<ErrorResponse>())?.Code;
 
     [Fact]
     public void Cluster_sharding_is_configured_and_its_extension_runs()
@@ -187,7 +212,7 @@ public sealed class PromotionTests
         var body = retrained.SampleRequestJson;
         await Eventually.ReadsAsync(async () =>
         {
-            using var response = await node.Http.PostAsync("/v2/models/fraud-demo/infer", new ByteArrayContent(body));
+            using var response = await node.Http.PostAsync("/v2/models/fraud-demo/infer", JsonBody.From(body));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);   // never an error while the version changes
             return Mlops.Stream.Inference.Wire.InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync()).ModelVersion;
         }, version => version == "2", "the node serves version 2 after the promotion", TimeSpan.FromSeconds(60));

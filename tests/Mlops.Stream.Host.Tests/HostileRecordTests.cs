@@ -113,13 +113,13 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
         await using var node = await TestNode.StartAsync();
         await node.WaitForOkAsync("/healthz/ready");
 
-        using var tooLong = await node.Http.PostAsync($"/v2/models/{Model}/infer", Json(Request(new string('i', 1025))));
+        using var tooLong = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Request(new string('i', 1025))));
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
         using var error = JsonDocument.Parse(await tooLong.Content.ReadAsStringAsync());
         Assert.Equal("id_too_long", error.RootElement.GetProperty("code").GetString());
         Assert.Contains("1025 bytes", error.RootElement.GetProperty("error").GetString());
 
-        using var atLimit = await node.Http.PostAsync($"/v2/models/{Model}/infer", Json(Request(new string('i', 1024))));
+        using var atLimit = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Request(new string('i', 1024))));
         Assert.Equal(HttpStatusCode.OK, atLimit.StatusCode);
     }
 
@@ -136,7 +136,7 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
         string[] ids = ["http-a", "http-b", "http-c", "http-d", "http-e"];
         foreach (var id in ids)
         {
-            using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", Json(Request(id)));
+            using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Request(id)));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         var events = new List<JsonElement>();
@@ -158,7 +158,7 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
         broker.SetBrokerDown(1);
         foreach (var id in new[] { "while-down-1", "while-down-2", "while-down-3" })
         {
-            using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", Json(Request(id)));
+            using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Request(id)));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         broker.SetBrokerUp(1);
@@ -207,13 +207,6 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
         var random = new Random(id.Length);
         var features = Enumerable.Range(0, Features).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         return InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", features, 1, Features)]));
-    }
-
-    private static ByteArrayContent Json(byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        return content;
     }
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);

@@ -53,7 +53,7 @@ public sealed class LifecycleApiTests
         await Post($"/api/v1/models/{Model}/undeploy", null, node);
         await WaitUntil(async () =>
         {
-            using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(retrained.SampleRequestJson));
+            using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(retrained.SampleRequestJson));
             return response.StatusCode == HttpStatusCode.NotFound;
         }, "an undeployed model is not served");
         await Post($"/api/v1/models/{Model}/deploy", null, node);
@@ -81,13 +81,13 @@ public sealed class LifecycleApiTests
 
         using (var registered = await node.Http.PostAsync("/api/v1/models/churn/versions", new ByteArrayContent(churn.OnnxModel)))
             Assert.Equal(HttpStatusCode.Created, registered.StatusCode);   // no manifest: the signature is read from the model
-        using (var beforePromotion = await node.Http.PostAsync("/v2/models/churn/infer", new ByteArrayContent(churn.SampleRequestJson)))
+        using (var beforePromotion = await node.Http.PostAsync("/v2/models/churn/infer", JsonBody.From(churn.SampleRequestJson)))
             Assert.Equal(HttpStatusCode.NotFound, beforePromotion.StatusCode);
         await Post("/api/v1/models/churn/promote", new { version = 1 }, node);
 
         await WaitUntil(async () =>
         {
-            using var response = await node.Http.PostAsync("/v2/models/churn/infer", new ByteArrayContent(churn.SampleRequestJson));
+            using var response = await node.Http.PostAsync("/v2/models/churn/infer", JsonBody.From(churn.SampleRequestJson));
             return response.StatusCode == HttpStatusCode.OK;
         }, "the new model serves");
         var metadata = await node.Http.GetFromJsonAsync<JsonElement>("/v2/models/churn");
@@ -106,7 +106,7 @@ public sealed class LifecycleApiTests
     {
         var request = InferenceCodec.DecodeRequest(sample) with { };
         var body = InferenceCodec.EncodeRequest(new InferenceRequest(id, request.Inputs));
-        using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(body));
+        using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(body));
         // While a served model changes version every answer is 200; right after deploy the replica
         // is still loading and answers 503, which the callers below wait out.
         return response.StatusCode == HttpStatusCode.OK

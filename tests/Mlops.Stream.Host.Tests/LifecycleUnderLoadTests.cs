@@ -53,7 +53,7 @@ public sealed class LifecycleUnderLoadTests(ITestOutputHelper output)
         {
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
-                using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(Body($"http-{client}-{i}")));
+                using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"http-{client}-{i}")));
                 if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref httpServed);
                 else httpFailures.Add($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -47,54 +45,27 @@ public sealed partial class LoggingTests
 
         using var registryFolder = new TempDirectory("mlops-log-test-");
         var registry = registryFolder.Path;
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var environment = new Dictionary<string, string?>
         {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
+            ["MLOPS_INFER_KEY"] = InferKey,
+            // Stdout is redirected, so the default (Logging:Format=auto) must pick JSON; nothing else may choose.
+            ["Logging__Console__FormatterName"] = null,
+            ["Logging__Format"] = null,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Mlops.Stream.Host.dll"));
-        foreach (var argument in (string[])
-                 [
-                     "--Http:Url=http://127.0.0.1:0", "--Akka:Port=0", "--Kafka:BootstrapServers=", $"--Registry:Path={registry}",
-                     "--Registry:CreateDemoWhenEmpty=false",
-                     $"--Security:AdminKeys:0={AdminKey}",
-                     $"--Kafka:ClientProperties:sasl.password={SaslPassword}",
-                     // Request lines carry ASP.NET Core's request scope; our own categories at Debug widen the net for leaks.
-                     "--Logging:LogLevel:Microsoft.AspNetCore.Hosting=Information", "--Logging:LogLevel:Mlops.Stream=Debug",
-                 ])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["MLOPS_INFER_KEY"] = InferKey;
-        // Stdout is redirected, so the default (Logging:Format=auto) must pick JSON; nothing else may choose.
-        start.Environment.Remove("Logging__Console__FormatterName");
-        start.Environment.Remove("Logging__Format");
-
-        var stdout = new ConcurrentQueue<string>();
-        var stderr = new ConcurrentQueue<string>();
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var securityReported = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the host process.");
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            stdout.Enqueue(e.Data);
-            var match = ListeningLine().Match(e.Data);
-            if (match.Success) listening.TrySetResult(new Uri(match.Groups[1].Value));
-            if (e.Data.Contains("HTTP security:", StringComparison.Ordinal)) securityReported.TrySetResult();
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null) stderr.Enqueue(e.Data);
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        using var host = HostProcess.Start(
+        [
+            "--Http:Url=http://127.0.0.1:0", "--Akka:Port=0", "--Kafka:BootstrapServers=", $"--Registry:Path={registry}",
+            "--Registry:CreateDemoWhenEmpty=false",
+            $"--Security:AdminKeys:0={AdminKey}",
+            $"--Kafka:ClientProperties:sasl.password={SaslPassword}",
+            // Request lines carry ASP.NET Core's request scope; our own categories at Debug widen the net for leaks.
+            "--Logging:LogLevel:Microsoft.AspNetCore.Hosting=Information", "--Logging:LogLevel:Mlops.Stream=Debug",
+        ], environment);
+        int exitCode;
         try
         {
-            var address = await listening.Task.WaitAsync(Timeout);
-            await securityReported.Task.WaitAsync(Timeout);
+            var address = await host.Listening.WaitAsync(Timeout);
+            await Eventually.HoldsAsync(() => host.Stdout.Any(l => l.Contains("HTTP security:", StringComparison.Ordinal)), "the security report is logged", Timeout);
             using var http = new HttpClient { BaseAddress = address, Timeout = Timeout };
             using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/system"))
             {
@@ -109,17 +80,15 @@ public sealed partial class LoggingTests
                 Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
             }
 
-            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]);
-            await process.WaitForExitAsync().WaitAsync(Timeout);
+            exitCode = await host.TerminateAsync();
         }
         finally
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
             if (Directory.Exists(registry)) Directory.Delete(registry, recursive: true);
         }
 
-        var all = stdout.Concat(stderr).ToList();
-        var context = string.Join(Environment.NewLine, all);
+        var stdout = host.Stdout;
+        var all = stdout.Concat(host.Stderr).ToList();
         foreach (var secret in (string[])[AdminKey, InferKey, SaslPassword])
         {
             Assert.DoesNotContain(all, line => line.Contains(secret, StringComparison.Ordinal));
@@ -160,12 +129,9 @@ public sealed partial class LoggingTests
         Assert.Contains(entries, e => e.GetProperty("Category").GetString()!.StartsWith("Microsoft.AspNetCore.Hosting", StringComparison.Ordinal)
                                       && e.TryGetProperty("Scopes", out var scopes)
                                       && scopes.EnumerateArray().Any(s => s.ValueKind == JsonValueKind.Object && s.TryGetProperty("RequestId", out _)));
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}; output:{Environment.NewLine}{context}");
+        Assert.True(exitCode == 0, $"exit code {exitCode}; output:{Environment.NewLine}{host.Output}");
     }
 
     [GeneratedRegex(@"^\[(DEBUG|INFO|WARNING|ERROR)\]\[")]
     private static partial Regex AkkaStdoutLine();
-
-    [GeneratedRegex(@"Now listening on: (http://[^\s""]+)")]
-    private static partial Regex ListeningLine();
 }

@@ -29,15 +29,15 @@ public sealed class MetricsTests
         // HTTP: served, refused for their shape, and one for a model that does not exist.
         for (var i = 0; i < HttpServed; i++)
         {
-            using var ok = await node.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(Body($"http-{i}", 30)));
+            using var ok = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"http-{i}", 30)));
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         }
         for (var i = 0; i < HttpInvalid; i++)
         {
-            using var bad = await node.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(Body($"bad-{i}", 29)));
+            using var bad = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"bad-{i}", 29)));
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         }
-        using (var unknown = await node.Http.PostAsync("/v2/models/no-such-model/infer", new ByteArrayContent(Body("x", 30))))
+        using (var unknown = await node.Http.PostAsync("/v2/models/no-such-model/infer", JsonBody.From(Body("x", 30))))
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
 
         // Kafka: served, and records that are not JSON at all.

@@ -109,7 +109,7 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
         var kafkaById = predictions.DistinctBy(p => p.Id).ToDictionary(p => p.Id, p => InferenceCodec.DecodeResponse(p.Value));
         foreach (var request in requests.Where(r => r.ExpectedError is null).Take(25))
         {
-            using var response = await second.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(request.Body));
+            using var response = await second.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(request.Body));
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
             var viaHttp = InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync());
             Assert.Equal(request.Id, viaHttp.Id);
@@ -118,14 +118,14 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
             Assert.Equal(kafkaById[request.Id].FindOutput("label")!.Span<long>().ToArray(), viaHttp.FindOutput("label")!.Span<long>().ToArray());
         }
         var wrongShape = bad.First(b => b.ExpectedError == "shape_mismatch");
-        using (var response = await second.Http.PostAsync($"/v2/models/{Model}/infer", new ByteArrayContent(wrongShape.Body)))
+        using (var response = await second.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(wrongShape.Body)))
         {
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Contains("shape_mismatch", await response.Content.ReadAsStringAsync());
         }
-        using (var response = await second.Http.PostAsync("/v2/models/no-such-model/infer", new ByteArrayContent(requests[0].Body)))
+        using (var response = await second.Http.PostAsync("/v2/models/no-such-model/infer", JsonBody.From(requests[0].Body)))
             Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
-        using (var response = await second.Http.PostAsync($"/v2/models/{Model}/versions/2/infer", new ByteArrayContent(requests[0].Body)))
+        using (var response = await second.Http.PostAsync($"/v2/models/{Model}/versions/2/infer", JsonBody.From(requests[0].Body)))
             Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
         using (var response = await second.Http.GetAsync($"/v2/models/{Model}/ready"))
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
@@ -234,7 +234,7 @@ public sealed class BrokenModelTests
         Assert.Contains("sha256", status!.Reason, StringComparison.OrdinalIgnoreCase);
 
         var request = InferenceCodec.EncodeRequest(new InferenceRequest("r1", [Tensor.Create("features", new float[30], 1, 30)]));
-        using var response = await node.Http.PostAsync("/v2/models/broken/infer", new ByteArrayContent(request));
+        using var response = await node.Http.PostAsync("/v2/models/broken/infer", JsonBody.From(request));
         Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("sha256", await response.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
 

@@ -46,7 +46,7 @@ public sealed class InferenceMetricsTests : IAsyncLifetime
     private async Task Infer(string path, InferReply reply, HttpStatusCode expected)
     {
         _app.Gateway.Reply(reply);
-        using var response = await _app.Http.PostAsync(path, new ByteArrayContent(Encoding.UTF8.GetBytes(V2.Request)));
+        using var response = await _app.Http.PostAsync(path, V2.Json(V2.Request));
         Assert.Equal(expected, response.StatusCode);
     }
 }

@@ -26,6 +26,7 @@ public static class AkkaHostingExtensions
 
         builder.Services.AddAkka(options.SystemName, (akka, _) =>
         {
+            akka.AddHocon(RemotingOverrides, HoconAddMode.Prepend);
             akka.ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
@@ -77,6 +78,14 @@ public static class AkkaHostingExtensions
             .AddHocon(ShardingOverrides, HoconAddMode.Prepend)
             .AddHocon(ClusterSharding.DefaultConfig().WithFallback(ClusterSingleton.DefaultConfig()), HoconAddMode.Append)
             .AddStartup((system, _) => ClusterSharding.Get(system));
+
+    /// <summary>
+    /// DotNetty's default on Linux sets SO_REUSEPORT on the remoting socket, so a second node on the
+    /// same port binds too and both claim one address (the kernel splits connections between them).
+    /// Off, the second bind fails and the start stops (<see cref="ConfigurationErrors"/> names
+    /// <c>Akka:Port</c>); .NET still sets SO_REUSEADDR, so a restart is not blocked by TIME_WAIT.
+    /// </summary>
+    private const string RemotingOverrides = "akka.remote.dot-netty.tcp.tcp-reuse-addr = off";
 
     private const string ShardingOverrides = """
         akka.cluster.sharding {

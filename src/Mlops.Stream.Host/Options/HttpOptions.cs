@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Mlops.Stream.Host.Listening;
 
 namespace Mlops.Stream.Host.Options;
 
@@ -15,8 +16,7 @@ public sealed class HttpOptions
 public sealed class HttpOptionsValidator : IValidateOptions<HttpOptions>
 {
     public ValidateOptionsResult Validate(string? name, HttpOptions options) =>
-        Uri.TryCreate(options.Url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        ListenUrl.TryParse(options.Url, out _, out var problem)
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(
-                $"{HttpOptions.Section}:{nameof(HttpOptions.Url)} must be an absolute http or https URL such as http://127.0.0.1:8080 (found '{options.Url}').");
+            : ValidateOptionsResult.Fail($"{HttpOptions.Section}:{nameof(HttpOptions.Url)} {problem}.");
 }

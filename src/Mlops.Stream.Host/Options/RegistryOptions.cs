@@ -19,14 +19,40 @@ public sealed class RegistryOptions
     public string FullPath => System.IO.Path.GetFullPath(Path);
 }
 
+/// <summary>
+/// Checks <see cref="RegistryOptions"/> at start. The folder is created when missing and must be
+/// listable, so a path that is a file or cannot be read stops the start naming the key instead of
+/// failing later inside the demo seeder or the replica keeper.
+/// </summary>
 public sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
 {
+    private const string Key = $"{RegistryOptions.Section}:{nameof(RegistryOptions.Path)}";
+
     public ValidateOptionsResult Validate(string? name, RegistryOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.Path) || options.Path.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
-            return ValidateOptionsResult.Fail($"{RegistryOptions.Section}:{nameof(RegistryOptions.Path)} must be a folder path (found '{options.Path}').");
+        {
+            return ValidateOptionsResult.Fail($"{Key} must be a folder path (found '{options.Path}').");
+        }
         if (options.MaxUploadBytes <= 0)
+        {
             return ValidateOptionsResult.Fail($"{RegistryOptions.Section}:{nameof(RegistryOptions.MaxUploadBytes)} must be a positive number of bytes (found {options.MaxUploadBytes}).");
+        }
+        var path = options.FullPath;
+        if (File.Exists(path))
+        {
+            return ValidateOptionsResult.Fail($"{Key} must be a folder, but '{path}' is a file.");
+        }
+        try
+        {
+            Directory.CreateDirectory(path);
+            using var entries = Directory.EnumerateFileSystemEntries(path).GetEnumerator();
+            entries.MoveNext();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ValidateOptionsResult.Fail($"{Key} must be a folder the node can create and read, but '{path}' is not: {e.Message}");
+        }
         return ValidateOptionsResult.Success;
     }
 }

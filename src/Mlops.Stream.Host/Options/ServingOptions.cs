@@ -52,8 +52,10 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
         var failures = new List<string>();
         if (!Enum.TryParse<ExecutionDevice>(options.Device, ignoreCase: true, out _))
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.Device)} must be auto, cpu or cuda (found '{options.Device}').");
-        if (options.IntraOpThreads < 0 || options.InterOpThreads < 0)
-            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.IntraOpThreads)} and {nameof(ServingOptions.InterOpThreads)} must be 0 or more.");
+        if (options.IntraOpThreads < 0)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.IntraOpThreads)} must be 0 (ONNX Runtime's choice) or more (found {options.IntraOpThreads}).");
+        if (options.InterOpThreads < 0)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.InterOpThreads)} must be 0 (ONNX Runtime's choice) or more (found {options.InterOpThreads}).");
         var guard = options.CanaryGuard;
         if (guard.MaxErrorRate is < 0 or > 1)
             failures.Add($"{ServingOptions.Section}:CanaryGuard:{nameof(CanaryGuardOptions.MaxErrorRate)} must be between 0 and 1 (found {guard.MaxErrorRate}).");

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Mlops.Stream.Http.Internal;
 using Mlops.Stream.Http.Security.Internal;
 
 namespace Mlops.Stream.Http.Security;
@@ -25,13 +26,7 @@ public static class SecurityExtensions
     /// </summary>
     public static IServiceCollection AddMlopsSecurity(this IServiceCollection services, Action<SecurityOptions>? configure = null)
     {
-        var options = services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section);
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-        options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>());
+        services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(SecurityOptions.Section, configure);
         services.TryAddSingleton(sp => new ApiKeyStore(
             sp.GetRequiredService<IOptions<SecurityOptions>>(), sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()));
         services.TryAddSingleton<ListeningAddresses>();

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Stream.Http;
-using Mlops.Stream.Http.Security;
 
 namespace Mlops.Stream.Host.Tests.Infrastructure;
 

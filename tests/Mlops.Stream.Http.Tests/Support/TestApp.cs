@@ -17,8 +17,8 @@ namespace Mlops.Stream.Http.Tests.Support;
 /// <summary>
 /// A real Kestrel host on a loopback port with the inference, models and health endpoint groups over
 /// a <see cref="FakeInferenceGateway"/>, registered the way the host does: <c>AddInferenceApi</c>,
-/// <c>AddMlopsSecurity</c>, <c>UseMlopsSecurity</c>, <c>MapInferenceApi</c>, <c>MapModelsApi</c>,
-/// <c>MapHealthApi</c>. With no keys configured and a loopback address, security lets everything through.
+/// <c>AddMlopsSecurity</c>, <c>AddMlopsHttpLimits</c>, <c>UseMlopsErrorBodies</c>, <c>UseMlopsSecurity</c>,
+/// <c>MapInferenceApi</c>, <c>MapModelsApi</c>, <c>MapHealthApi</c>. With no keys configured and a loopback address, security lets everything through.
 /// A test of another endpoint group adds its sources with <c>services</c> and maps it with <c>endpoints</c>.
 /// </summary>
 public sealed class TestApp : IAsyncDisposable
@@ -73,6 +73,7 @@ public sealed class TestApp : IAsyncDisposable
         builder.Services.AddSingleton<IInferenceGateway>(gateway);
         builder.Services.AddInferenceApi(configure);
         builder.Services.AddMlopsSecurity(security);
+        builder.Services.AddMlopsHttpLimits();
         builder.Services.AddHealthChecks();
         var metrics = ServingMetrics.Detached();
         builder.Services.AddSingleton(metrics.Registry);
@@ -81,6 +82,7 @@ public sealed class TestApp : IAsyncDisposable
         var app = builder.Build();
         try
         {
+            app.UseMlopsErrorBodies();
             app.UseMlopsSecurity();
             app.MapHealthApi();
             app.MapMetricsApi();

@@ -89,7 +89,7 @@ internal sealed class BadRequestMiddleware(RequestDelegate next)
             context.Response.StatusCode = e.StatusCode;
             // The inner JsonException says what was wrong (depth, position) and never holds secrets.
             var message = e.InnerException is System.Text.Json.JsonException json ? $"{e.Message} {json.Message}" : e.Message;
-            var code = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? HttpErrorCodes.BodyTooLarge : HttpErrorCodes.BadRequest;
+            var code = HttpErrorCodes.ForStatus(e.StatusCode) ?? HttpErrorCodes.BadRequest;
             await context.Response.WriteAsJsonAsync(new ErrorResponse(message, code), context.RequestAborted);
         }
     }
