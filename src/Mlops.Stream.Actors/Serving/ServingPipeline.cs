@@ -31,7 +31,7 @@ public sealed record ServingKafkaSettings(
     KafkaHealthMonitor Health,
     IReadOnlyDictionary<string, string> ConsumerProperties,
     IReadOnlyDictionary<string, string> ProducerProperties,
-    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism; the node's <c>Serving:KafkaInFlight</c>).</summary>
+    /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism; the node's <c>Inference:KafkaInFlight</c>).</summary>
     int InFlight);
 
 /// <summary>Thrown into the stream when the batcher stops under it: the stream fails and its uncommitted requests are redelivered.</summary>
