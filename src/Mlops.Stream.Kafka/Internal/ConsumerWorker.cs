@@ -315,8 +315,9 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     private void RefreshLag()
     {
-        if (_lag.Measure(_consumer, _assigned, _paused, !_settings.Health.IsUnreachable(_settings.Name), Coordinator.LagBaselines) is { } lag)
-            lock (_gate) _lagSnapshot = lag;
+        if (!_lag.Due()) return;
+        var lag = _lag.Measure(_consumer, _assigned, _paused, !_settings.Health.IsUnreachable(_settings.Name), Coordinator.LagBaselines);
+        lock (_gate) _lagSnapshot = lag;
     }
 
     /// <summary>

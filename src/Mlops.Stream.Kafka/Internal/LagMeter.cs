@@ -19,12 +19,21 @@ internal sealed class LagMeter<TKey, TValue>
     private readonly Dictionary<TopicPartition, long> _groupCommitted = new();
     private DateTime _lastRefresh = DateTime.MinValue;
 
-    /// <returns>The lag per partition, or null when the last measurement is recent enough.</returns>
-    public IReadOnlyDictionary<TopicPartition, long>? Measure(IConsumer<TKey, TValue> consumer, IEnumerable<TopicPartition> assigned, bool paused,
+    /// <summary>
+    /// Whether a measurement is due (every 2 s); asked on every poll, so it is all the poll loop
+    /// pays between measurements.
+    /// </summary>
+    public bool Due()
+    {
+        if (DateTime.UtcNow - _lastRefresh < RefreshInterval) return false;
+        _lastRefresh = DateTime.UtcNow;
+        return true;
+    }
+
+    /// <returns>The lag per partition.</returns>
+    public IReadOnlyDictionary<TopicPartition, long> Measure(IConsumer<TKey, TValue> consumer, IEnumerable<TopicPartition> assigned, bool paused,
         bool reachable, IReadOnlyDictionary<TopicPartition, long> baselines)
     {
-        if (DateTime.UtcNow - _lastRefresh < RefreshInterval) return null;
-        _lastRefresh = DateTime.UtcNow;
         var askBroker = paused && reachable;
         var lag = new Dictionary<TopicPartition, long>();
         foreach (var tp in assigned)
