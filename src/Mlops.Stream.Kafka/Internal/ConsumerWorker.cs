@@ -18,6 +18,8 @@ namespace Mlops.Stream.Kafka.Internal;
 internal sealed class ConsumerWorker<TKey, TValue>
 {
     private static readonly TimeSpan UnreachableProbeInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan LagRefreshInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan BrokerQueryTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly ConsumerSettings<TKey, TValue> _settings;
     private readonly Subscription _subscription;
@@ -44,11 +46,12 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     // Poll-thread state.
     private readonly HashSet<TopicPartition> _assigned = new();
-    private readonly LagMeter<TKey, TValue> _lag = new();
+    private readonly Dictionary<TopicPartition, long> _groupCommitted = new();
     private bool _paused;
     private bool _assignmentChanged;
     private Error? _fatalError;
     private DateTime _lastProbe = DateTime.MinValue;
+    private DateTime _lastLagRefresh = DateTime.MinValue;
 
     public ConsumerWorker(
         ConsumerSettings<TKey, TValue> settings,
@@ -270,7 +273,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
         foreach (var tp in partitions)
         {
             _assigned.Add(tp);
-            _lag.Forget(tp);
+            _groupCommitted.Remove(tp);
         }
         _assignmentChanged = true;
         lock (_gate)
@@ -313,11 +316,61 @@ internal sealed class ConsumerWorker<TKey, TValue>
         }
     }
 
+    /// <summary>
+    /// Consumer lag per assigned partition (end offset − committed offset), measured here because
+    /// not every broker answers DescribeConsumerGroups (the embedded one does not). The end offset
+    /// is librdkafka's cached high watermark, fresh with every fetch; a paused partition is not
+    /// fetched, so its watermarks are asked of the broker (briefly, and not while it is unreachable).
+    /// The committed offset is this consumer's own last commit; before its first commit, the first
+    /// offset it consumed (all after it is uncommitted); before any record, the group's committed
+    /// offset as the broker had it at assignment, else the low watermark (where a new group starts).
+    /// Runs on the poll thread, which owns the consumer.
+    /// </summary>
     private void RefreshLag()
     {
-        if (!_lag.Due()) return;
-        var lag = _lag.Measure(_consumer, _assigned, _paused, !_settings.Health.IsUnreachable(_settings.Name), Coordinator.LagBaselines);
+        if (DateTime.UtcNow - _lastLagRefresh < LagRefreshInterval) return;
+        _lastLagRefresh = DateTime.UtcNow;
+        var reachable = !_settings.Health.IsUnreachable(_settings.Name);
+        var askBroker = _paused && reachable;
+        var baselines = Coordinator.LagBaselines;
+        var lag = new Dictionary<TopicPartition, long>();
+        foreach (var tp in _assigned)
+        {
+            var watermarks = _consumer.GetWatermarkOffsets(tp);
+            if (askBroker || (watermarks.Low.Value < 0 && reachable))
+            {
+                try
+                {
+                    watermarks = _consumer.QueryWatermarkOffsets(tp, BrokerQueryTimeout);
+                }
+                catch (KafkaException)
+                {
+                    askBroker = reachable = false;   // one slow answer is enough: keep cached values this round
+                }
+            }
+            var from = baselines.TryGetValue(tp, out var offset) ? offset : GroupStart(tp, watermarks.Low.Value, reachable);
+            if (watermarks.High.Value >= 0 && from >= 0) lag[tp] = Math.Max(0, watermarks.High.Value - from);
+        }
         lock (_gate) _lagSnapshot = lag;
+    }
+
+    /// <summary>The group's committed offset of a partition this consumer has not consumed from yet, asked once per assignment.</summary>
+    private long GroupStart(TopicPartition tp, long low, bool reachable)
+    {
+        if (!_groupCommitted.TryGetValue(tp, out var committed))
+        {
+            if (!reachable) return -1;
+            try
+            {
+                committed = _consumer.Committed([tp], BrokerQueryTimeout)[0].Offset.Value;
+                _groupCommitted[tp] = committed;
+            }
+            catch (KafkaException)
+            {
+                return -1;
+            }
+        }
+        return committed >= 0 ? committed : low;
     }
 
     /// <summary>
