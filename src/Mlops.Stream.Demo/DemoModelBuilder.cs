@@ -36,8 +36,9 @@ public static class DemoModelBuilder
 
     /// <summary>
     /// Registers the demo model as version 1 of <paramref name="modelName"/> and points
-    /// "production" at it. Safe to call at every start: an existing version 1 with the same
-    /// sha256 is kept, and a production alias an operator already set is left alone.
+    /// "production" at it. Safe to call at every start, and from several nodes starting at once on
+    /// one shared registry: whoever stores version 1 first wins, the others find the same model
+    /// there (same sha256) and keep it; a production alias an operator already set is left alone.
     /// </summary>
     /// <exception cref="ModelRegistryException">Version 1 exists but holds a different model.</exception>
     public static async Task<ModelManifest> CreateAsync(
@@ -45,26 +46,39 @@ public static class DemoModelBuilder
     {
         ArgumentNullException.ThrowIfNull(registry);
         var demo = Build(modelName, seed);
-        ModelManifest manifest;
-        if ((await registry.ListVersionsAsync(modelName, cancellationToken).ConfigureAwait(false)).Contains(1))
-        {
-            manifest = await registry.GetManifestAsync(modelName, 1, cancellationToken).ConfigureAwait(false);
-            if (!string.Equals(manifest.Sha256, demo.Sha256, StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ModelRegistryException(
-                    ModelRegistryError.Conflict,
-                    $"model '{modelName}' version 1 already exists with sha256 {manifest.Sha256}, not the demo model's {demo.Sha256}");
-            }
-        }
-        else
-        {
-            manifest = await registry.RegisterVersionAsync(demo.Registration, cancellationToken).ConfigureAwait(false);
-        }
-
+        var manifest = await RegisterOnceAsync(registry, demo, cancellationToken).ConfigureAwait(false);
         var aliases = await registry.GetAliasesAsync(modelName, cancellationToken).ConfigureAwait(false);
         if (aliases.Production is null)
         {
+            // Several nodes may set it at once; they all set the same value.
             await registry.SetAliasAsync(modelName, ModelAliases.ProductionAlias, new AliasTarget(1), cancellationToken).ConfigureAwait(false);
+        }
+
+        return manifest;
+    }
+
+    /// <summary>Version 1 as registered by this call or by anyone before (or at the same moment), checked to be the demo model.</summary>
+    private static async Task<ModelManifest> RegisterOnceAsync(IModelRegistry registry, DemoModel demo, CancellationToken cancellationToken)
+    {
+        var model = demo.Registration.Model;
+        if (!(await registry.ListVersionsAsync(model, cancellationToken).ConfigureAwait(false)).Contains(1))
+        {
+            try
+            {
+                return await registry.RegisterVersionAsync(demo.Registration, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ModelRegistryException e) when (e.Error == ModelRegistryError.Conflict)
+            {
+                // Another node stored version 1 between our look and our write: check it below.
+            }
+        }
+
+        var manifest = await registry.GetManifestAsync(model, 1, cancellationToken).ConfigureAwait(false);
+        if (!string.Equals(manifest.Sha256, demo.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ModelRegistryException(
+                ModelRegistryError.Conflict,
+                $"model '{model}' version 1 already exists with sha256 {manifest.Sha256}, not the demo model's {demo.Sha256}");
         }
 
         return manifest;

@@ -95,6 +95,55 @@ public sealed class DemoModelTests
     }
 
     [Fact]
+    public async Task CreateAsync_keeps_version_one_that_another_node_stored_between_its_look_and_its_write()
+    {
+        // Two nodes seeding one shared registry: the other node's version 1 lands after this one
+        // looked (it saw no version) and before it writes. That must not fail the start.
+        using var root = new TempDirectory();
+        var registry = new FolderModelRegistry(root.Path);
+        await DemoModelBuilder.CreateAsync(registry);
+
+        var manifest = await DemoModelBuilder.CreateAsync(new LookedTooEarly(registry));
+
+        Assert.Equal(1, manifest.Version);
+        Assert.Equal([1], await registry.ListVersionsAsync(DemoModelBuilder.DefaultModelName));
+        Assert.Equal(1, (await registry.GetAliasesAsync(DemoModelBuilder.DefaultModelName)).Production);
+    }
+
+    [Fact]
+    public async Task CreateAsync_refuses_a_version_one_that_is_not_the_demo_model()
+    {
+        using var root = new TempDirectory();
+        var registry = new FolderModelRegistry(root.Path);
+        await DemoModelBuilder.CreateAsync(registry, seed: 7);
+
+        var e = await Assert.ThrowsAsync<ModelRegistryException>(() => DemoModelBuilder.CreateAsync(new LookedTooEarly(registry)));
+
+        Assert.Equal(ModelRegistryError.Conflict, e.Error);
+        Assert.Contains("not the demo model's", e.Message);
+    }
+
+    /// <summary>A registry whose version listing is always from before anyone registered anything.</summary>
+    private sealed class LookedTooEarly(IModelRegistry inner) : IModelRegistry
+    {
+        public Task<IReadOnlyList<int>> ListVersionsAsync(string model, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<int>>([]);
+
+        public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default) => inner.ListModelsAsync(cancellationToken);
+        public Task<ModelManifest> GetManifestAsync(string model, int version, CancellationToken cancellationToken = default) => inner.GetManifestAsync(model, version, cancellationToken);
+        public Task<ModelAliases> GetAliasesAsync(string model, CancellationToken cancellationToken = default) => inner.GetAliasesAsync(model, cancellationToken);
+        public Task SetAliasesAsync(string model, ModelAliases aliases, CancellationToken cancellationToken = default) => inner.SetAliasesAsync(model, aliases, cancellationToken);
+        public Task<ModelAliases> SetAliasAsync(string model, string alias, AliasTarget? target, CancellationToken cancellationToken = default) => inner.SetAliasAsync(model, alias, target, cancellationToken);
+        public Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default) => inner.UpdateAliasesAsync(model, update, cancellationToken);
+        public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default) => inner.RegisterVersionAsync(registration, cancellationToken);
+        public Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default) => inner.ReceiveUploadAsync(content, maxBytes, cancellationToken);
+        public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default) => inner.RegisterVersionAsync(registration, upload, cancellationToken);
+        public Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default) => inner.OpenVersionAsync(model, version, cancellationToken);
+        public Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default) => inner.VerifyVersionAsync(model, version, cancellationToken);
+        public IDisposable WatchAliases(Action changed) => inner.WatchAliases(changed);
+    }
+
+    [Fact]
     public async Task CreateAsync_registers_version_one_as_production_and_is_idempotent()
     {
         using var root = new TempDirectory();
