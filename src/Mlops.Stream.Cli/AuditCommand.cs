@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Mlops.Stream.Cli;
 
-/// <summary><c>mlops audit [--limit N]</c>: the node's recent admin changes, newest first (GET /api/v1/audit).</summary>
+/// <summary><c>mlops audit [--limit N]</c>: the cluster's recent admin changes, newest first (GET /api/v1/audit).</summary>
 internal static class AuditCommand
 {
     /// <summary>The node clamps the limit to 1..1000; the CLI refuses values outside it instead of silently getting fewer.</summary>
@@ -17,7 +17,7 @@ internal static class AuditCommand
             HelpName = "N",
             CustomParser = Parsers.IntBetween("--limit", 1, MaxLimit),
         };
-        var command = new Command("audit", "Recent admin changes on the node, newest first: when, who, what, result (GET /api/v1/audit)") { limit };
+        var command = new Command("audit", "Recent admin changes in the cluster, newest first: when, who, what, result (GET /api/v1/audit)") { limit };
         runner.SetAction(command, async (context, ct) =>
         {
             var path = context.Parse.GetValue(limit) is { } n ? $"api/v1/audit?limit={n.ToString(CultureInfo.InvariantCulture)}" : "api/v1/audit";
@@ -25,7 +25,7 @@ internal static class AuditCommand
             if (ModelsCommands.WroteJson(context, answer.Json)) return;
             if (answer.Value.Count == 0)
             {
-                context.Out.WriteLine("No admin changes recorded on this node.");
+                context.Out.WriteLine("No admin changes recorded.");
                 return;
             }
             var table = new Table("TIME", "ACTOR", "ACTION", "MODEL", "VERSION", "RESULT", "DETAIL");

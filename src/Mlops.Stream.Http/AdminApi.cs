@@ -3,8 +3,10 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Inference.Lifecycle;
@@ -67,9 +69,26 @@ public static class AdminApi
             Answer(admin.DeployAsync(model, Actor(http), ct)));
         models.MapPost("/undeploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.UndeployAsync(model, Actor(http), ct)));
-        endpoints.MapGet("/api/v1/audit", (ModelAdministration admin, int? limit) =>
-            TypedResults.Ok(admin.Audit(Math.Clamp(limit ?? 100, 1, 1000)))).WithTags("Admin");
+        endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin");
         return endpoints;
+    }
+
+    /// <summary>
+    /// <c>GET /api/v1/audit?limit=100</c>: the cluster's recent admin changes, newest first: the
+    /// audit topic (every node writes it) joined with this node's own memory, which also holds what
+    /// could not be written to Kafka. Header <c>Mlops-Audit-Source</c> says <c>cluster</c>, or
+    /// <c>node</c> when the topic could not be read and only this node's changes are shown.
+    /// </summary>
+    private static async Task<Ok<IReadOnlyList<AuditEvent>>> AuditAsync(ModelAdministration admin, HttpContext http, int? limit, CancellationToken ct)
+    {
+        var count = Math.Clamp(limit ?? 100, 1, 1000);
+        var own = admin.Audit(count);
+        var cluster = http.RequestServices.GetService<IAuditHistory>() is { } history ? await history.RecentAsync(count, ct) : null;
+        http.Response.Headers["Mlops-Audit-Source"] = cluster is null ? "node" : "cluster";
+        IReadOnlyList<AuditEvent> events = cluster is null
+            ? own
+            : [.. cluster.Concat(own).DistinctBy(e => e.Id).OrderByDescending(e => e.Timestamp).Take(count)];
+        return TypedResults.Ok(events);
     }
 
     /// <summary>

@@ -9,6 +9,25 @@ namespace Mlops.Stream.Actors.Lifecycle;
 [JsonSerializable(typeof(AuditEvent))]
 internal sealed partial class AuditJsonContext : JsonSerializerContext;
 
+/// <summary>The audit topic's record value: one <see cref="AuditEvent"/> as JSON.</summary>
+public static class AuditRecords
+{
+    public static byte[] Serialize(AuditEvent auditEvent) => JsonSerializer.SerializeToUtf8Bytes(auditEvent, AuditJsonContext.Default.AuditEvent);
+
+    /// <summary>The event a record value holds, or null when it holds none (another writer's garbage, a truncated value).</summary>
+    public static AuditEvent? TryParse(ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(value, AuditJsonContext.Default.AuditEvent);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
 /// <summary>
 /// The audit log: every admin change is written to the <c>mlops.audit.v1</c> topic (keyed by model;
 /// the durable record, for other tools) and kept in a bounded in-memory list that
@@ -42,7 +61,7 @@ public sealed class AuditLog(IProducer<string?, byte[]>? producer, string topic,
             await producer.ProduceAsync(topic, new Message<string?, byte[]>
             {
                 Key = auditEvent.Model,
-                Value = JsonSerializer.SerializeToUtf8Bytes(auditEvent, AuditJsonContext.Default.AuditEvent),
+                Value = AuditRecords.Serialize(auditEvent),
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KafkaException or OperationCanceledException)

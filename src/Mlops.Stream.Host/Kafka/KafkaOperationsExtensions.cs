@@ -6,7 +6,8 @@ public static class KafkaOperationsExtensions
 {
     /// <summary>
     /// What the topic, tail and produce routes (<see cref="TopicsApi"/>) run on: the broker reader,
-    /// the topic inspector, model tails and the request producer, all with the node's Kafka client properties.
+    /// the topic inspector, model tails and the request producer, all with the node's Kafka client
+    /// properties; and the cluster's audit trail read from the audit topic.
     /// </summary>
     public static IServiceCollection AddMlopsKafkaOperations(this IServiceCollection services)
     {
@@ -15,6 +16,7 @@ public static class KafkaOperationsExtensions
         services.AddSingleton<ITopicInspector, KafkaTopicInspector>();
         services.AddSingleton<IModelTopicTail, KafkaModelTail>();
         services.AddSingleton<IRequestProducer, KafkaRequestProducer>();
+        services.AddSingleton<Mlops.Stream.Inference.Lifecycle.IAuditHistory, KafkaAuditHistory>();
         services.AddTopicsApi();
         return services;
     }
