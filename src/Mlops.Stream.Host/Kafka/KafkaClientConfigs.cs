@@ -62,15 +62,14 @@ public sealed class KafkaClientConfigs(KafkaEndpoint kafka, IOptions<KafkaOption
     }
 
     /// <summary>
-    /// The consumer properties of the node. The embedded broker answers a fetch only when
-    /// <c>fetch.wait.max.ms</c> runs out, even when records arrive meanwhile (a real broker answers at
-    /// once), which would add up to 500 ms to every record; with it, consumers ask with a 5 ms wait
-    /// unless configured otherwise.
+    /// The consumer properties of the node, with <c>fetch.wait.max.ms</c> from <c>Kafka:FetchWait</c>
+    /// (see <see cref="KafkaOptions.FetchWait"/>) unless the consumer properties set it themselves.
     /// </summary>
     public static IReadOnlyDictionary<string, string> ConsumerProperties(KafkaEndpoint kafka, KafkaOptions options)
     {
         var properties = new Dictionary<string, string>(options.ForConsumers());
-        if (kafka.Mode == KafkaMode.Embedded) properties.TryAdd("fetch.wait.max.ms", "5");
+        if (options.FetchWaitFor(kafka.Mode == KafkaMode.Embedded) is { } wait)
+            properties.TryAdd("fetch.wait.max.ms", ((int)wait.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         return properties;
     }
 }

@@ -16,6 +16,24 @@ public sealed class KafkaOptions
     /// <summary>Brokers of the embedded cluster, when <see cref="BootstrapServers"/> is empty.</summary>
     public int EmbeddedBrokerCount { get; set; } = 1;
 
+    /// <summary>
+    /// How long a consumer's fetch may wait at the broker for records (<c>fetch.wait.max.ms</c>):
+    /// <c>auto</c>, or a time from 0 to 00:00:10. Auto is 5 ms on the embedded broker (the librdkafka
+    /// mock answers a fetch only when the wait runs out, so a longer wait is added to every record)
+    /// and librdkafka's own 500 ms on an external cluster (a real broker answers as soon as records
+    /// arrive; a short wait only adds idle fetches). Set a short wait when pointing a node at
+    /// another node's embedded broker. A <c>fetch.wait.max.ms</c> in ConsumerProperties wins.
+    /// </summary>
+    public string FetchWait { get; set; } = Auto;
+
+    public const string Auto = "auto";
+
+    /// <summary>The fetch wait to set, or null for librdkafka's default.</summary>
+    public TimeSpan? FetchWaitFor(bool embeddedBroker) =>
+        string.Equals(FetchWait, Auto, StringComparison.OrdinalIgnoreCase)
+            ? (embeddedBroker ? TimeSpan.FromMilliseconds(5) : null)
+            : TimeSpan.Parse(FetchWait, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>How long the readiness check waits for a metadata answer before calling Kafka unreachable.</summary>
     public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -70,6 +88,11 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         if (options.HealthCheckTimeout <= TimeSpan.Zero || options.HealthCheckTimeout > TimeSpan.FromMinutes(1))
         {
             failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.HealthCheckTimeout)} must be above 0 and at most 00:01:00 (found {options.HealthCheckTimeout}).");
+        }
+        if (!string.Equals(options.FetchWait, KafkaOptions.Auto, StringComparison.OrdinalIgnoreCase)
+            && !(TimeSpan.TryParse(options.FetchWait, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait >= TimeSpan.Zero && wait <= TimeSpan.FromSeconds(10)))
+        {
+            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.FetchWait)} must be 'auto' or a time from 00:00:00 to 00:00:10 (found '{options.FetchWait}').");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
