@@ -122,7 +122,7 @@ public sealed class ServingPipeline
         }
         catch (Exception e) when (e is not BatcherStoppedException)
         {
-            return DeadLetter(letters, context, null, DeadLetters.InternalErrorCode, $"The request could not be handled: {e.Message}", null);
+            return DeadLetter(letters, context, new Refusal(DeadLetters.InternalErrorCode, $"The request could not be handled: {e.Message}"));
         }
     }
 
@@ -130,10 +130,10 @@ public sealed class ServingPipeline
     {
         var message = record.Message;
         if (message.Value is not { Length: > 0 } body)
-            return DeadLetter(letters, context, null, InferenceErrorCode.InvalidJson.ToWireCode(),
-                "The record has no value; expected an Open Inference Protocol v2 request body.", null);
+            return DeadLetter(letters, context, new Refusal(InferenceErrorCode.InvalidJson.ToWireCode(),
+                "The record has no value; expected an Open Inference Protocol v2 request body."));
         if (!InferenceCodec.TryDecodeRequest(body, out var request, out var decodeError))
-            return DeadLetter(letters, context, null, decodeError.WireCode, decodeError.Message, null);
+            return DeadLetter(letters, context, new Refusal(decodeError.WireCode, decodeError.Message));
 
         var result = await _inference.RunAsync(request).ConfigureAwait(false);
         if (result.IsServed)
@@ -156,21 +156,23 @@ public sealed class ServingPipeline
             }), context with { Version = result.ModelVersion, RequestTimestamp = message.Timestamp.UtcDateTime });
         }
         if (result.Error is { } invalid)
-            return DeadLetter(letters, context, result.ModelVersion, invalid.WireCode, invalid.Message, request.Id);
+            return DeadLetter(letters, context, new Refusal(invalid.WireCode, invalid.Message, result.ModelVersion, request.Id));
         var rejection = result.Rejection!;
         if (rejection.Reason == BatchRejectionReason.ModelFailed)
-            return DeadLetter(letters, context, result.ModelVersion, rejection.WireCode, rejection.Message, request.Id);
+            return DeadLetter(letters, context, new Refusal(rejection.WireCode, rejection.Message, result.ModelVersion, request.Id));
         // Shutting down: fail the stream instead of committing a request nobody served (it is redelivered).
         _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Rejected);
         throw new BatcherStoppedException(rejection);
     }
 
-    private (ProducerEnvelope<byte[]?, byte[]?>, InFlight) DeadLetter(DeadLetters letters, InFlight context, int? version, string code,
-        string reason, string? requestId)
+    /// <summary>Why a request record becomes a dead letter, and what is known of it (version and id once decoded).</summary>
+    private sealed record Refusal(string Code, string Reason, int? Version = null, string? RequestId = null);
+
+    private (ProducerEnvelope<byte[]?, byte[]?>, InFlight) DeadLetter(DeadLetters letters, InFlight context, Refusal refusal)
     {
-        _metrics.CountRequest(_model, version, RequestSources.Kafka, RequestOutcomes.DeadLettered);
-        _metrics.CountDeadLetter(_model, code);
-        return (ProducerMessage.Single(letters.Refused(code, reason, requestId)), context);
+        _metrics.CountRequest(_model, refusal.Version, RequestSources.Kafka, RequestOutcomes.DeadLettered);
+        _metrics.CountDeadLetter(_model, refusal.Code);
+        return (ProducerMessage.Single(letters.Refused(refusal.Code, refusal.Reason, refusal.RequestId)), context);
     }
 
     /// <summary>
