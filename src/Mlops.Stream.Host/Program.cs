@@ -1,7 +1,7 @@
 using Mlops.Stream.Host;
 using Mlops.Stream.Host.Models;
-using Mlops.Stream.Http;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Http;
 
 if (args is [CreateDemoCommand.Verb, ..]) return await CreateDemoCommand.RunAsync(args);
 

@@ -7,11 +7,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Stream.Http.Internal;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Wire;
-using Mlops.Stream.Inference.Lifecycle;
-using Mlops.Stream.Inference.Gateway;
-using Mlops.Stream.Http.Internal;
 
 namespace Mlops.Stream.Http;
 

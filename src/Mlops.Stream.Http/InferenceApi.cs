@@ -3,11 +3,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Http.Internal;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Serialization;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Http;
 

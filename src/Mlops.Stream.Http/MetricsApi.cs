@@ -2,8 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Prometheus;
 using Mlops.Stream.Inference.Gateway;
+using Prometheus;
 
 namespace Mlops.Stream.Http;
 

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Http.Internal;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Http;
 

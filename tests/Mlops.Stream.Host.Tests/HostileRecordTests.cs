@@ -1,15 +1,15 @@
 using System.Net;
-using System.Text;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Tests;
 

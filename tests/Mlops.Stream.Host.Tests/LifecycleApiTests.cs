@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Host.Tests;
 

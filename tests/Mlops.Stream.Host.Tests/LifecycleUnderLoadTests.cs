@@ -6,15 +6,15 @@ using Akka.Actor;
 using Akka.Hosting;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Tests;
 

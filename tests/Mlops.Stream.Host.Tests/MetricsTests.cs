@@ -3,14 +3,14 @@ using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Tests;
 

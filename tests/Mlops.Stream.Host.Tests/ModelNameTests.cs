@@ -4,8 +4,8 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Host.Tests;
 

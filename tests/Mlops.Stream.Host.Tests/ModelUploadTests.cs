@@ -3,10 +3,10 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Support;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Host.Tests;
 

@@ -2,11 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Serving;
-using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Host.Tests;
 

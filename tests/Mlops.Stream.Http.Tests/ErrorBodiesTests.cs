@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Http.Tests.Support;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests;
 

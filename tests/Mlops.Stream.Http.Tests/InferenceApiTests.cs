@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text;
-using Mlops.Stream.Inference.Batching;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Http.Tests.Support;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Http.Tests;
 

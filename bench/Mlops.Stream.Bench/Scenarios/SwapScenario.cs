@@ -4,15 +4,15 @@ using System.Text;
 using Akka.Actor;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Bench.Scenarios;
 

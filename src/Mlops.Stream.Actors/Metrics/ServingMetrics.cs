@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Kafka.Dsl;

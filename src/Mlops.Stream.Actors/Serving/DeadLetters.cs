@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Kafka.Dsl;
 
 namespace Mlops.Stream.Actors.Serving;
 

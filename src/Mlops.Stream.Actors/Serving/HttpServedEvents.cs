@@ -2,10 +2,10 @@ using System.Text;
 using System.Threading.Channels;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
-using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -1,8 +1,8 @@
 using Akka.Cluster.Sharding;
-using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Lifecycle;
+using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -1,10 +1,10 @@
-using Mlops.Stream.Inference.Lifecycle;
 using Microsoft.Extensions.Logging;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -2,14 +2,14 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
-using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Settings;
 using Mlops.Stream.Kafka.Topics;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

@@ -4,9 +4,9 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Inference.Wire.Internal;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Serving;
 

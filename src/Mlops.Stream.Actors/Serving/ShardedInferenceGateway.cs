@@ -1,6 +1,6 @@
 using Akka.Actor;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Actors.Serving;
 

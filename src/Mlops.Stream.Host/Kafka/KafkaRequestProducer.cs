@@ -2,9 +2,9 @@ using System.Text;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Host.Kafka;
 

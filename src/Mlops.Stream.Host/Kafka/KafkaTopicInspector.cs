@@ -2,8 +2,8 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
-using Mlops.Stream.Kafka.Topics;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Host.Kafka;
 

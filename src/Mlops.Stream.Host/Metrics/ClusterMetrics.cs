@@ -3,8 +3,8 @@ using Akka.Cluster;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Http;
-using Prometheus;
 using Mlops.Stream.Inference.Gateway;
+using Prometheus;
 
 namespace Mlops.Stream.Host.Metrics;
 

@@ -1,6 +1,6 @@
 using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Host.Models;
 

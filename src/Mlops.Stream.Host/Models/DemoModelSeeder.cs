@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Host.Models;
 

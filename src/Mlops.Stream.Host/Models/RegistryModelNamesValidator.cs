@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Host.Models;

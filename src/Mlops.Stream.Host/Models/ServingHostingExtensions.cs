@@ -4,16 +4,16 @@ using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Metrics;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
 using Mlops.Stream.Kafka.Topics;
-using Mlops.Stream.Inference.Gateway;
-using Mlops.Stream.Inference.Lifecycle;
 
 namespace Mlops.Stream.Host.Models;
 

@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using Akka.Event;
-using Error = Confluent.Kafka.Error;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Confluent.Kafka;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Settings;
 using Mlops.Stream.Kafka.Supervision;
+using Error = Confluent.Kafka.Error;
 
 namespace Mlops.Stream.Kafka.Internal;
 

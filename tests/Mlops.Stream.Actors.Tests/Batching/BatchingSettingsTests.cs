@@ -1,6 +1,6 @@
+using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Actors.Tests.Support;
 
 namespace Mlops.Stream.Actors.Tests.Batching;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using Mlops.Stream.Inference.Batching;
-using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Actors.Tests.Support;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Batching;

@@ -1,6 +1,6 @@
+using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Onnx;
-using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Inference.Wire;
 using static Mlops.Stream.Actors.Tests.Batching.FakeModel;
 

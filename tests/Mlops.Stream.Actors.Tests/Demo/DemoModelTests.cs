@@ -1,8 +1,8 @@
+using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Demo;
 using Mlops.Stream.Demo.Internal;
 using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Demo;

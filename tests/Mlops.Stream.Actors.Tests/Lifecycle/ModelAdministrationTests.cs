@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Demo;
 using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Actors.Tests.Serving;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Lifecycle;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Actors.Tests.Lifecycle;

@@ -1,6 +1,6 @@
 using Mlops.Stream.Actors.Metrics;
-using Prometheus;
 using Mlops.Stream.Inference.Gateway;
+using Prometheus;
 
 namespace Mlops.Stream.Actors.Tests.Metrics;
 

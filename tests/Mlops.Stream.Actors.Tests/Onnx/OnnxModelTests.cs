@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
+using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Demo;
 using Mlops.Stream.Inference.Onnx;
-using Mlops.Stream.Actors.Tests.Support;
 using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Onnx;

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Actors.Tests.Support;
+using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Tests.Registry;

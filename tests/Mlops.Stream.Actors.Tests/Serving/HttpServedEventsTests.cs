@@ -2,13 +2,13 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Actors.Tests.Batching;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 

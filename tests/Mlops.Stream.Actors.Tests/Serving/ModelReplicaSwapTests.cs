@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mlops.Stream.Actors.Lifecycle;
+using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Demo;
+using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Actors.Lifecycle;
-using Mlops.Stream.Inference.Lifecycle;
-using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 

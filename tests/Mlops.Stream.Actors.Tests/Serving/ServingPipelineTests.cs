@@ -1,15 +1,15 @@
 using System.Text;
 using Akka.Streams;
 using Confluent.Kafka;
-using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Actors.Tests.Batching;
+using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Embedded;
 using Xunit.Abstractions;
-using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Actors.Tests.Serving;
 

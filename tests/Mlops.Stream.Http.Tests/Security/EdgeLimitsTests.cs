@@ -2,8 +2,8 @@ using System.Net;
 using System.Text;
 using Microsoft.Net.Http.Headers;
 using Mlops.Stream.Http.Tests.Support;
-using static Mlops.Stream.Http.Tests.Support.Keys;
 using Mlops.Stream.Inference.Gateway;
+using static Mlops.Stream.Http.Tests.Support.Keys;
 
 namespace Mlops.Stream.Http.Tests.Security;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using Mlops.Stream.Http.Tests.Support;
-using static Mlops.Stream.Http.Tests.Support.Keys;
 using Mlops.Stream.Inference.Gateway;
+using static Mlops.Stream.Http.Tests.Support.Keys;
 
 namespace Mlops.Stream.Http.Tests.Security;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using Mlops.Stream.Http.Security;
 using Mlops.Stream.Http.Tests.Support;
-using static Mlops.Stream.Http.Tests.Support.Keys;
 using Mlops.Stream.Inference.Gateway;
+using static Mlops.Stream.Http.Tests.Support.Keys;
 
 namespace Mlops.Stream.Http.Tests.Security;
 

@@ -1,5 +1,5 @@
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Http.Tests.Support;
 

@@ -1,7 +1,7 @@
+using System.Collections.Immutable;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Mlops.Stream.Inference.Wire;
-using System.Collections.Immutable;
 
 namespace Mlops.Stream.Inference.Onnx.Internal;
 
