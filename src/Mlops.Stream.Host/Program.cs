@@ -1,9 +1,11 @@
 using Mlops.Stream.Host;
+using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
 
 if (args is [CreateDemoCommand.Verb, ..]) return await CreateDemoCommand.RunAsync(args);
+if (args is [KafkaCommand.Verb, ..]) return await KafkaCommand.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 WebApplication? app = null;
