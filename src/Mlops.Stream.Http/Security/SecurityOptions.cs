@@ -44,8 +44,12 @@ public sealed class SecurityOptions
 /// <summary>Section <c>Security:RateLimit</c>: a fixed window per caller.</summary>
 public sealed class RateLimitOptions
 {
-    /// <summary>False turns the limiter off (e.g. behind a gateway that limits already).</summary>
-    public bool Enabled { get; set; } = true;
+    /// <summary>
+    /// Off by default: one backend calling from one address must get the node's whole capacity, and a
+    /// per-caller limit meant to stop a runaway client cannot know that capacity. Turn it on where
+    /// untrusted callers reach the node directly (no gateway that limits already).
+    /// </summary>
+    public bool Enabled { get; set; }
 
     /// <summary>Requests one caller may make per <see cref="Window"/>. Generous: meant to stop a runaway client, not to meter.</summary>
     public int PermitLimit { get; set; } = 1000;

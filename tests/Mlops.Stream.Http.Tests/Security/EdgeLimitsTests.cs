@@ -18,6 +18,7 @@ public sealed class EdgeLimitsTests
         {
             s.AdminKeys = [AdminKey];
             s.InferKeys = [InferKey];
+            s.RateLimit.Enabled = true;
             s.RateLimit.PermitLimit = 2;
             s.RateLimit.Window = TimeSpan.FromHours(1);
         });
@@ -51,6 +52,7 @@ public sealed class EdgeLimitsTests
         await using var app = await TestApp.StartAsync(security: s =>
         {
             s.AdminKeys = [AdminKey];
+            s.RateLimit.Enabled = true;
             s.RateLimit.PermitLimit = 2;
             s.RateLimit.Window = TimeSpan.FromHours(1);
         });
@@ -59,6 +61,19 @@ public sealed class EdgeLimitsTests
         Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync(app, "/api/v1/models", null));
         Assert.Equal(HttpStatusCode.TooManyRequests, await StatusAsync(app, "/api/v1/models", WrongKey));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/api/v1/models", AdminKey));
+    }
+
+    [Fact]
+    public async Task By_default_one_caller_is_not_limited_a_backend_calling_from_one_address_gets_the_nodes_capacity()
+    {
+        // Issue 12: the old default (1,000 per second per caller) throttled a single backend far below
+        // what the node serves. A window far longer than the test shows no count is kept at all.
+        await using var app = await TestApp.StartAsync(security: s => s.RateLimit.Window = TimeSpan.FromHours(1));
+
+        for (var i = 0; i < 1_100; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(app, "/api/v1/models", null));
+        }
     }
 
     [Fact]
