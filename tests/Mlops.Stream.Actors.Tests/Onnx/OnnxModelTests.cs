@@ -184,7 +184,26 @@ public sealed class OnnxModelTests : IDisposable
         Assert.Throws<ObjectDisposedException>(() => model.Run([Rows("a", 0, 1)]));
     }
 
-    private static bool CudaPresent => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider");
+    /// <summary>
+    /// Whether CUDA can really be used here: a GPU build lists the CUDA provider as available even on
+    /// a machine without CUDA or cuDNN, where appending it fails to load its shared library.
+    /// </summary>
+    private static bool CudaPresent => CudaUsable.Value;
+
+    private static readonly Lazy<bool> CudaUsable = new(() =>
+    {
+        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider")) return false;
+        using var options = new SessionOptions();
+        try
+        {
+            options.AppendExecutionProvider_CUDA(0);
+            return true;
+        }
+        catch (OnnxRuntimeException)
+        {
+            return false;
+        }
+    });
 
     private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
     {
