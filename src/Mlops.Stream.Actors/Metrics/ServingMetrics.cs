@@ -136,8 +136,18 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     public void CountServedEventDropped(string model, string reason) => _servedEventsDropped.WithLabels(model, reason).Inc();
 
     /// <summary>Samples the replica's levels at every scrape until the returned handle is disposed.</summary>
+    /// <remarks>
+    /// Also creates the replica's lifecycle counters at 0 (swaps, rollbacks, stream restarts), so
+    /// they are exported from the start: Prometheus's <c>increase()</c> and alerts on them then see
+    /// the first event, which a series born at 1 would hide.
+    /// </remarks>
     public IDisposable Track(ReplicaGauges replica)
     {
+        _swaps.WithLabels(replica.Model, "succeeded");
+        _swaps.WithLabels(replica.Model, "refused");
+        _rollbacks.WithLabels(replica.Model, "operator");
+        _rollbacks.WithLabels(replica.Model, "canary_guard");
+        _streamRestarts.WithLabels(replica.Model);
         _replicas[replica] = 0;
         return new Untrack(() => _replicas.TryRemove(replica, out _));
     }
