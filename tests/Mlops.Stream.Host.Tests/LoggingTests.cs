@@ -129,8 +129,20 @@ public sealed partial class LoggingTests
         Assert.Contains(entries, e => e.GetProperty("Category").GetString()!.StartsWith("Microsoft.AspNetCore.Hosting", StringComparison.Ordinal)
                                       && e.TryGetProperty("Scopes", out var scopes)
                                       && scopes.EnumerateArray().Any(s => s.ValueKind == JsonValueKind.Object && s.TryGetProperty("RequestId", out _)));
+
+        // Akka's own lines go through the same logger: the category names the Akka class or
+        // component that logged (not one category for all), and the message is Akka's text alone,
+        // without its "[INFO][time][thread][source]" prefix (issue 16).
+        var akka = entries.Where(e => e.GetProperty("Category").GetString()!.StartsWith("Akka.", StringComparison.Ordinal)).ToList();
+        Assert.Contains(akka, e => e.GetProperty("Category").GetString() == "Akka.remoting");
+        Assert.Contains(akka, e => e.GetProperty("Category").GetString()!.StartsWith("Akka.Cluster", StringComparison.Ordinal));
+        Assert.DoesNotContain(akka, e => e.GetProperty("Category").GetString() == "Akka.Actor.ActorSystem");
+        Assert.All(akka, e => Assert.False(AkkaTextPrefix().IsMatch(e.GetProperty("Message").GetString()!), e.GetRawText()));
         Assert.True(exitCode == 0, $"exit code {exitCode}; output:{Environment.NewLine}{host.Output}");
     }
+
+    [GeneratedRegex(@"^\[(DEBUG|INFO|WARNING|ERROR)\]")]
+    private static partial Regex AkkaTextPrefix();
 
     [GeneratedRegex(@"^\[(DEBUG|INFO|WARNING|ERROR)\]\[")]
     private static partial Regex AkkaStdoutLine();

@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Mlops.Stream.Host.Logging;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
@@ -24,13 +25,14 @@ public static class AkkaHostingExtensions
         var options = builder.Configuration.BindValidatedNow<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
         builder.Services.AddValidatedOptions<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
 
-        builder.Services.AddAkka(options.SystemName, (akka, _) =>
+        builder.Services.AddAkka(options.SystemName, (akka, services) =>
         {
             akka.AddHocon(RemotingOverrides, HoconAddMode.Prepend);
+            akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
             akka.ConfigureLoggers(loggers =>
                 {
                     loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
+                    loggers.AddLogger<AkkaLogBridge>();
                 })
                 .WithRemoting(new RemoteOptions
                 {
