@@ -31,14 +31,20 @@ internal sealed class VersionLoader(string model, ServingContext context)
         PrepareAsync(slot, version, expected, withTopics).PipeTo(replica);
 
     /// <summary>Finds the production version in the registry (unless a target is already known), then prepares it.</summary>
-    public void PrepareProduction(int? target, IActorRef replica)
+    public void PrepareProduction(int? target, IActorRef replica) => PrepareProductionAsync(target).PipeTo(replica);
+
+    private async Task<object> PrepareProductionAsync(int? target)
     {
-        ProductionVersionAsync(target)
-            .ContinueWith(t => t.IsCompletedSuccessfully
-                ? PrepareAsync(VersionSlot.Production, t.Result, expected: null, withTopics: true)
-                : Task.FromResult<object>(new VersionPrepareFailed(VersionSlot.Production, target ?? 0, t.Exception!.GetBaseException())))
-            .Unwrap()
-            .PipeTo(replica);
+        int version;
+        try
+        {
+            version = await ProductionVersionAsync(target).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return new VersionPrepareFailed(VersionSlot.Production, target ?? 0, e);
+        }
+        return await PrepareAsync(VersionSlot.Production, version, expected: null, withTopics: true).ConfigureAwait(false);
     }
 
     /// <summary>A batcher for a prepared version, reporting every batch to the metrics.</summary>

@@ -74,8 +74,8 @@ public sealed class ModelAdministration(
     /// <summary>Registers a version from ONNX bytes and an optional manifest (JSON: feature_names, labels, batching, sample request…).</summary>
     public async Task<AdminResult> RegisterAsync(string model, byte[] onnx, ModelRegistration? declared, string actor, CancellationToken ct)
     {
-        if (await CheckRegistrationAsync(model, actor, ct).ConfigureAwait(false) is { } refused) return refused;
-        // The bytes are in memory already: the upload cap is for streams that are not.
+        // The bytes are in memory already: the upload cap is for streams that are not, and the name is
+        // checked once, by the upload overload.
         using var upload = await registry.ReceiveUploadAsync(new MemoryStream(onnx, writable: false), long.MaxValue, ct).ConfigureAwait(false);
         return await RegisterAsync(model, upload, declared, actor, ct).ConfigureAwait(false);
     }
