@@ -64,6 +64,17 @@ internal sealed record PromoteBody(
 
 internal sealed record CanaryBody([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
 
+/// <summary><c>{"replicas": N}</c>, or null for one replica per node.</summary>
+internal sealed record ScaleBody([property: JsonPropertyName("replicas"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Replicas);
+
+internal sealed class ScaleDto
+{
+    [JsonPropertyName("model")] public string Model { get; init; } = "";
+    [JsonPropertyName("mode")] public string Mode { get; init; } = "";
+    [JsonPropertyName("replicas")] public int? Replicas { get; init; }
+    [JsonPropertyName("changed")] public bool? Changed { get; init; }
+}
+
 [JsonSerializable(typeof(IReadOnlyList<ModelSummaryDto>))]
 [JsonSerializable(typeof(ModelSummaryDto))]
 [JsonSerializable(typeof(AdminChangeDto))]
@@ -71,4 +82,6 @@ internal sealed record CanaryBody([property: JsonPropertyName("version")] int Ve
 [JsonSerializable(typeof(ErrorDto))]
 [JsonSerializable(typeof(PromoteBody))]
 [JsonSerializable(typeof(CanaryBody))]
+[JsonSerializable(typeof(ScaleBody))]
+[JsonSerializable(typeof(ScaleDto))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Mlops.Stream.Cli;
 
 /// <summary>
-/// <c>mlops models ...</c>: list, status, register, promote, canary, rollback, undeploy, deploy,
+/// <c>mlops models ...</c>: list, status, register, promote, canary, rollback, undeploy, deploy, scale,
 /// one admin API call each. Changes print what they did and the model's aliases afterwards;
 /// with <c>--output json</c> they print the server's answer (<c>{"model","changed","version","aliases"}</c>).
 /// </summary>
@@ -26,6 +26,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Rollback(runner));
         models.Subcommands.Add(Undeploy(runner));
         models.Subcommands.Add(Deploy(runner));
+        models.Subcommands.Add(Scale(runner));
         return models;
     }
 
@@ -206,6 +207,46 @@ internal static class ModelsCommands
             WriteChange(context, answer, c => c.Changed
                 ? $"Deployed {c.Model} at version {Table.Cell(c.Version)}."
                 : $"{c.Model} is already deployed (version {Table.Cell(c.Version)}); nothing changed.");
+        });
+        return command;
+    }
+
+    private const int MaxReplicas = 64;
+
+    private static Command Scale(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var replicas = new Option<int?>("--replicas", "-r")
+        {
+            Description = $"Run this many replicas of the model across the cluster (1 to {MaxReplicas}), placed on different nodes while there are enough",
+            HelpName = "N",
+            CustomParser = Parsers.IntBetween("--replicas", 1, MaxReplicas),
+        };
+        var perNode = new Option<bool>("--per-node") { Description = "Go back to the default: one replica per node that is up" };
+        var command = new Command("scale",
+            "Show or set how many replicas of a model the cluster runs; without options, show it " +
+            "(GET or POST /api/v1/models/<model>/scale)") { model, replicas, perNode };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(replicas) is not null && result.GetValue(perNode)) result.AddError("give --replicas or --per-node, not both");
+        });
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var count = context.Parse.GetValue(replicas);
+            var change = count is not null || context.Parse.GetValue(perNode);
+            var answer = change
+                ? await context.Client.PostAsync($"{ModelPath(context, model)}/scale",
+                    AdminClient.Json(new ScaleBody(count), CliJsonContext.Default.ScaleBody), CliJsonContext.Default.ScaleDto, ct)
+                : await context.Client.GetAsync($"{ModelPath(context, model)}/scale", CliJsonContext.Default.ScaleDto, ct);
+            if (WroteJson(context, answer.Json)) return;
+            var scale = answer.Value;
+            var what = scale.Replicas is { } n ? $"{n} replica(s)" : "one replica per node";
+            context.Out.WriteLine(scale.Changed switch
+            {
+                true => $"Scaled {scale.Model} to {what}.",
+                false => $"{scale.Model} already runs {what}; nothing changed.",
+                null => $"{scale.Model} runs {what}.",
+            });
         });
         return command;
     }

@@ -38,6 +38,24 @@ public sealed record AliasResponse(
 /// <summary><c>force</c>: the operator accepts that the version's inputs or outputs differ from the serving version's.</summary>
 public sealed record PromoteRequest([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("force")] bool Force = false);
 
+/// <summary><c>{"replicas": 3}</c> runs three replicas of the model; <c>{"replicas": null}</c> goes back to one per node.</summary>
+public sealed record ScaleRequest([property: JsonPropertyName("replicas")] int? Replicas);
+
+/// <summary>
+/// A model's scale: <c>replicas</c> set by an operator (<c>mode</c> <c>fixed</c>), or null with
+/// <c>mode</c> <c>per_node</c> (one replica per node that is up). <c>changed</c> on a change only.
+/// </summary>
+public sealed record ScaleResponse(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("replicas")] int? Replicas)
+{
+    [JsonPropertyName("changed"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Changed { get; init; }
+
+    public static ScaleResponse Of(string model, ModelScale? scale) => new(model, scale is null ? "per_node" : "fixed", scale?.Replicas);
+}
+
 public sealed record CanaryRequest([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
 
 /// <summary>
@@ -69,6 +87,9 @@ public static class AdminApi
             Answer(admin.DeployAsync(model, Actor(http), ct)));
         models.MapPost("/undeploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.UndeployAsync(model, Actor(http), ct)));
+        models.MapPost("/scale", (string model, ScaleRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
+            Answer(admin.ScaleAsync(model, body.Replicas, Actor(http), ct)));
+        models.MapGet("/scale", GetScaleAsync);
         endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin");
         return endpoints;
     }
@@ -89,6 +110,14 @@ public static class AdminApi
             ? own
             : [.. cluster.Concat(own).DistinctBy(e => e.Id).OrderByDescending(e => e.Timestamp).Take(count)];
         return TypedResults.Ok(events);
+    }
+
+    /// <summary><c>GET /api/v1/models/{model}/scale</c>: how many replicas the cluster runs for the model.</summary>
+    private static async Task<IResult> GetScaleAsync(string model, IModelRegistry registry, CancellationToken ct)
+    {
+        if ((await registry.ListVersionsAsync(model, ct)).Count == 0)
+            return Error(StatusCodes.Status404NotFound, $"Model '{model}' is not in the registry.", HttpErrorCodes.ModelNotFound);
+        return TypedResults.Json(ScaleResponse.Of(model, await registry.GetScaleAsync(model, ct)));
     }
 
     /// <summary>
@@ -201,6 +230,7 @@ public static class AdminApi
     private static IResult ToResult(AdminResult result, int successStatus) => result switch
     {
         AdminResult.Done done => Change(done, successStatus),
+        AdminResult.Scaled scaled => TypedResults.Json(ScaleResponse.Of(scaled.Model, scaled.Scale) with { Changed = scaled.Changed }, statusCode: successStatus),
         AdminResult.NotFound n => Error(StatusCodes.Status404NotFound, n.Message, HttpErrorCodes.ModelNotFound),
         AdminResult.Conflict c => Error(StatusCodes.Status409Conflict, c.Message, c.Code),
         AdminResult.Invalid i => Error(StatusCodes.Status400BadRequest, i.Message, i.Code),

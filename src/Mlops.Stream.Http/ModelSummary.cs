@@ -22,6 +22,9 @@ public sealed record ModelSummary(
     [JsonPropertyName("version_stats")] public IReadOnlyList<VersionStatsSummary> VersionStats { get; init; } = [];
     [JsonPropertyName("kafka_stream")] public KafkaStreamSummary? KafkaStream { get; init; }
 
+    /// <summary>The replica that answered (<c>&lt;model&gt;#&lt;n&gt;</c>): the node's own when it has one.</summary>
+    [JsonPropertyName("replica"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Replica { get; init; }
+
     public static ModelSummary From(ModelStatus status) => new(
         status.Name,
         status.Versions,
@@ -36,8 +39,38 @@ public sealed record ModelSummary(
         VersionStats = status.VersionStats.Select(v => new VersionStatsSummary(v.Version, v.Served, v.Failed, v.P50Ms, v.P99Ms)).ToList(),
         KafkaStream = status.KafkaStream is { } stream
             ? new KafkaStreamSummary(stream.Running, stream.Restarts, stream.FailingRepeatedly, stream.LastFailure, stream.LastFailureAt)
+            {
+                Partitions = stream.Partitions,
+                Lag = stream.Lag,
+            }
             : null,
+        Replica = status.Replica,
     };
+}
+
+/// <summary>
+/// One replica in <c>/api/v1/models/{model}/replicas</c>: its entity id and index, the node it runs
+/// on (and whether that is the node asked), its state (<c>unknown</c> when it did not answer or its
+/// node is unreachable), the version it serves, and the partitions it consumes with their lag.
+/// </summary>
+public sealed record ReplicaSummary(
+    [property: JsonPropertyName("replica")] string Replica,
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("node")] string Node,
+    [property: JsonPropertyName("local")] bool Local,
+    [property: JsonPropertyName("reachable")] bool Reachable,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("serving_version")] int? ServingVersion,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("partitions")] IReadOnlyList<int> Partitions,
+    [property: JsonPropertyName("lag")] long? Lag)
+{
+    public const string UnknownState = "unknown";
+
+    public static ReplicaSummary From(ReplicaInfo replica) => new(
+        replica.Replica, replica.Index, replica.Node, replica.Local, replica.Reachable,
+        replica.State is { } state ? ModelStates.ToWireName(state) : UnknownState,
+        replica.ServingVersion, replica.Reason, replica.KafkaStream?.Partitions ?? [], replica.KafkaStream?.Lag);
 }
 
 public sealed record CanarySummary([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
@@ -62,4 +95,11 @@ public sealed record KafkaStreamSummary(
     [property: JsonPropertyName("restarts")] int Restarts,
     [property: JsonPropertyName("failing")] bool Failing,
     [property: JsonPropertyName("last_failure")] string? LastFailure,
-    [property: JsonPropertyName("last_failure_at")] DateTimeOffset? LastFailureAt);
+    [property: JsonPropertyName("last_failure_at")] DateTimeOffset? LastFailureAt)
+{
+    /// <summary>The request topic's partitions the replica consumes now.</summary>
+    [JsonPropertyName("partitions")] public IReadOnlyList<int> Partitions { get; init; } = [];
+
+    /// <summary>Records behind on those partitions, as last measured.</summary>
+    [JsonPropertyName("lag")] public long? Lag { get; init; }
+}

@@ -14,6 +14,7 @@ public static class ModelsApi
         var group = endpoints.MapGroup("/api/v1/models").WithTags("Models");
         group.MapGet("", ListModelsAsync);
         group.MapGet("/{model}", GetModelAsync);
+        group.MapGet("/{model}/replicas", ListReplicasAsync);
         return endpoints;
     }
 
@@ -34,5 +35,15 @@ public static class ModelsApi
         return status is null
             ? TypedResults.NotFound(new ErrorResponse($"model '{model}' is not in the registry", HttpErrorCodes.ModelNotFound))
             : TypedResults.Ok(ModelSummary.From(status));
+    }
+
+    /// <summary><c>GET /api/v1/models/{model}/replicas</c>: every replica of the model across the cluster, where it runs and how it serves.</summary>
+    private static async Task<Results<Ok<IReadOnlyList<ReplicaSummary>>, NotFound<ErrorResponse>>> ListReplicasAsync(
+        string model, IInferenceGateway gateway, CancellationToken cancellationToken)
+    {
+        var replicas = await gateway.ListReplicasAsync(model, cancellationToken);
+        return replicas is null
+            ? TypedResults.NotFound(new ErrorResponse($"model '{model}' is not in the registry", HttpErrorCodes.ModelNotFound))
+            : TypedResults.Ok<IReadOnlyList<ReplicaSummary>>([.. replicas.Select(ReplicaSummary.From)]);
     }
 }

@@ -217,6 +217,8 @@ public sealed class TopicsApiTests : IAsyncLifetime
         public Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<ModelUpload> ReceiveUploadAsync(System.IO.Stream content, long maxBytes, CancellationToken cancellationToken = default) => throw new NotSupportedException();
         public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task<ModelScale?> GetScaleAsync(string model, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+        public Task SetScaleAsync(string model, ModelScale? scale, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
         public IDisposable WatchAliases(Action changed) => throw new NotSupportedException();
     }

@@ -35,6 +35,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private readonly StreamHealth _stream = new();
     private readonly ReplicaGauges _gauges;
     private IDisposable? _untrackGauges;
+    private IDisposable? _unregister;
     private ReplicaState _state = ReplicaState.Loading;
     private string? _reason;
     private SetTargets? _targets;
@@ -59,6 +60,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _untrackGauges = _context.Metrics.Track(_gauges);
+        _unregister = _context.LocalReplicas?.Add(_entityId, _model, Self);
         StartInitialLoad();
     }
 
@@ -67,6 +69,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         // Drain the stream (in-flight requests finish and are committed), then stop the batchers and
         // free the ONNX sessions. Nothing here may block the actor's thread.
         _untrackGauges?.Dispose();
+        _unregister?.Dispose();
         var (pipeline, serving) = (_pipeline, _serving);
         _ = Task.Run(async () =>
         {
@@ -140,7 +143,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<StopReplica>(_ => OnStopReplica());
         Receive<RetireReplica>(_ =>
         {
-            _log.Info("Replica {0}: model no longer served; passivating", _entityId);
+            _log.Info("Replica {0}: no longer in the model's plan (undeployed or scaled down); passivating", _entityId);
+            _context.LocalReplicas?.SetReady(_entityId, false);
             Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopReplica.Instance));
         });
         Receive<GetReplicaStatus>(_ => Sender.Tell(Status()));
@@ -159,7 +163,18 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             Versions = _statistics.All(),
             LastCanaryRollback = _serving?.Canary.LastRollback,
             LastGuardCheck = _serving?.Canary.LastGuardCheck,
-            KafkaStream = _serving?.Topics is null ? null : _stream.Status(_pipeline is not null, DateTimeOffset.UtcNow, _context.StreamStableAfter),
+            KafkaStream = _serving?.Topics is null ? null : StreamStatus(),
+        };
+    }
+
+    private KafkaStreamStatus StreamStatus()
+    {
+        var status = _stream.Status(_pipeline is not null, DateTimeOffset.UtcNow, _context.StreamStableAfter);
+        if (_pipeline?.Metrics is not { } consumer) return status;
+        return status with
+        {
+            Partitions = [.. consumer.AssignedPartitions.Select(p => p.Partition.Value).Order()],
+            Lag = consumer.Lag.Count == 0 ? null : consumer.Lag.Values.Sum(),
         };
     }
 
@@ -184,6 +199,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _gauges.Router = router;
         _state = ReplicaState.Ready;
         _reason = null;
+        _context.LocalReplicas?.SetReady(_entityId, true);
         _log.Info("Replica {0} serving {1}", _entityId, prepared.Model);
         Become(() => Ready(serving));
         StartPipeline(serving);
@@ -232,6 +248,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void OnStopReplica()
     {
         Timers.CancelAll();
+        _context.LocalReplicas?.SetReady(_entityId, false);
         var pipeline = _pipeline;
         if (pipeline is null)
         {

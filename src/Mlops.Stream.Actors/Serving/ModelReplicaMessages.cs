@@ -91,12 +91,25 @@ public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? Ser
     public int DisposedSessions { get; init; }
 }
 
-/// <summary>Routes replica messages to shards by a hash of the entity id.</summary>
-public sealed class ReplicaMessageExtractor(int maxShards = 30) : HashCodeMessageExtractor(maxShards)
+/// <summary>
+/// Each replica is its own shard (shard id = entity id), so the allocation strategy places replicas
+/// one by one and can keep the replicas of a model on different nodes (see <see cref="Placement.ReplicaAllocationStrategy"/>).
+/// </summary>
+public sealed class ReplicaMessageExtractor : IMessageExtractor
 {
-    public override string EntityId(object message) => message switch
+    public string EntityId(object message) => message switch
     {
         IReplicaMessage m => m.EntityId,
         _ => null!,
     };
+
+    public object EntityMessage(object message) => message;
+
+    public string ShardId(object message) => message switch
+    {
+        IReplicaMessage m => m.EntityId,
+        _ => null!,
+    };
+
+    public string ShardId(string entityId, object? messageHint = null) => entityId;
 }

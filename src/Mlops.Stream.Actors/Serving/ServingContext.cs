@@ -47,6 +47,9 @@ public sealed record ServingContext(
 
     /// <summary>Where swap outcomes and automatic rollbacks are recorded, beside the admin changes.</summary>
     public IAuditLog? Audit { get; init; }
+
+    /// <summary>Where replicas register themselves, so this node's HTTP requests reach them without a hop; null when nothing routes locally.</summary>
+    public Placement.LocalReplicas? LocalReplicas { get; init; }
 }
 
 /// <summary>

@@ -1,15 +1,19 @@
 using Akka.Actor;
+using Mlops.Stream.Actors.Placement;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Actors.Serving;
 
 /// <summary>
-/// <see cref="IInferenceGateway"/> over the model replicas' shard region: requests go to replica 0
-/// of their model (one replica per model on a node for now). Asks are bounded by a timeout, so an
-/// HTTP caller always gets an answer — sharding messages are at-most-once.
+/// <see cref="IInferenceGateway"/> over the model replicas: a request goes to a replica on this node
+/// when one serves, else to a replica elsewhere chosen by its id (see <see cref="ReplicaDirectory"/>).
+/// Inference is idempotent, so when the chosen replica's node is lost (unreachable, leaving) or the
+/// replica is not ready, the next one is tried, all within the caller's deadline; every ask is bounded,
+/// so an HTTP caller always gets an answer (sharding messages are at-most-once).
 /// </summary>
-public sealed class ShardedInferenceGateway(IActorRef replicas, ServedModels served, IModelRegistry registry, TimeSpan askTimeout) : IInferenceGateway
+public sealed class ShardedInferenceGateway(
+    IActorRef region, ServedModels served, IModelRegistry registry, TimeSpan askTimeout, ReplicaDirectory directory) : IInferenceGateway
 {
     private static readonly TimeSpan StatusTimeout = TimeSpan.FromSeconds(3);
 
@@ -17,15 +21,28 @@ public sealed class ShardedInferenceGateway(IActorRef replicas, ServedModels ser
     {
         if (!await served.IsServedAsync(model, cancellationToken).ConfigureAwait(false))
             return new InferReply.NotFound($"Model '{model}' is not served: it is not in the registry or has no production version.");
-        try
+        var bytes = requestJson.ToArray();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(askTimeout);
+        InferReply? notReady = null;
+        foreach (var target in directory.ForInference(model, ReplicaDirectory.RoutingKey(bytes)))
         {
-            return await replicas.Ask<InferReply>(new Infer(ReplicaId.For(model), version, requestJson.ToArray()), askTimeout, cancellationToken)
+            var answer = await AskAsync<InferReply>(target, new Infer(target.EntityId, version, bytes), askTimeout, deadline.Token, cancellationToken)
                 .ConfigureAwait(false);
+            switch (answer)
+            {
+                case Answer<InferReply>.Replied { Reply: InferReply.NotReady reply }:
+                    notReady = reply;
+                    continue;
+                case Answer<InferReply>.Replied replied:
+                    return replied.Reply;
+                case Answer<InferReply>.NodeLost:
+                    continue;
+                default:
+                    return TimedOut(model);
+            }
         }
-        catch (AskTimeoutException)
-        {
-            return new InferReply.TimedOut($"Model '{model}' did not answer within {askTimeout.TotalSeconds:0.#} s.");
-        }
+        return notReady ?? new InferReply.NotReady($"Model '{model}' has no replica that can answer now: their nodes are unreachable or leaving.");
     }
 
     public async Task<ModelStatus?> GetModelAsync(string model, CancellationToken cancellationToken)
@@ -40,6 +57,26 @@ public sealed class ShardedInferenceGateway(IActorRef replicas, ServedModels ser
         return await Task.WhenAll(models.Select(m => StatusOf(m, cancellationToken))).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<ReplicaInfo>?> ListReplicasAsync(string model, CancellationToken cancellationToken)
+    {
+        if (!(await registry.ListModelsAsync(cancellationToken).ConfigureAwait(false)).Contains(model)) return null;
+        return await Task.WhenAll(directory.All(model).Select(async replica =>
+        {
+            var (location, target, local, reachable) = replica;
+            var info = new ReplicaInfo(location.EntityId, location.Index, location.Node.ToString(), local, reachable, null);
+            if (!reachable) return info;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(StatusTimeout);
+            var answer = await AskAsync<ReplicaStatus>(target, new GetReplicaStatus(target.EntityId), StatusTimeout, deadline.Token, cancellationToken)
+                .ConfigureAwait(false);
+            return answer is Answer<ReplicaStatus>.Replied { Reply: var status }
+                ? info with { State = status.State, ServingVersion = status.ServingVersion, Reason = status.Reason, KafkaStream = status.KafkaStream }
+                : info;
+        })).ConfigureAwait(false);
+    }
+
+    private InferReply.TimedOut TimedOut(string model) => new($"Model '{model}' did not answer within {askTimeout.TotalSeconds:0.#} s.");
+
     private async Task<ModelStatus> StatusOf(string model, CancellationToken cancellationToken)
     {
         var versions = await registry.ListVersionsAsync(model, cancellationToken).ConfigureAwait(false);
@@ -50,22 +87,62 @@ public sealed class ShardedInferenceGateway(IActorRef replicas, ServedModels ser
             : null;
         if (production is null)
             return new ModelStatus(model, versions, null, null, ReplicaState.NotServing, "No production version.", signature);
+        var status = await ServingReplicaStatus(model, cancellationToken).ConfigureAwait(false);
+        if (status is null)
+            return new ModelStatus(model, versions, production, null, ReplicaState.Loading, "No replica answered in time.", signature);
+        return new ModelStatus(model, versions, production, status.ServingVersion, status.State, status.Reason, status.Signature ?? signature)
+        {
+            Canary = status.Canary,
+            PreviousVersion = status.PreviousVersion,
+            LastSwap = status.LastSwap,
+            VersionStats = status.Versions,
+            KafkaStream = status.KafkaStream,
+            Replica = status.EntityId,
+        };
+    }
+
+    /// <summary>
+    /// The status of the first replica that serves, trying this node's first: the model can be served
+    /// from here when any replica it can reach serves. Without one, the first answer (loading, failed).
+    /// </summary>
+    private async Task<ReplicaStatus?> ServingReplicaStatus(string model, CancellationToken cancellationToken)
+    {
+        ReplicaStatus? first = null;
+        foreach (var target in directory.ForStatus(model))
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(StatusTimeout);
+            var answer = await AskAsync<ReplicaStatus>(target, new GetReplicaStatus(target.EntityId), StatusTimeout, deadline.Token, cancellationToken)
+                .ConfigureAwait(false);
+            if (answer is not Answer<ReplicaStatus>.Replied { Reply: var status }) continue;
+            if (status.State == ReplicaState.Ready) return status;
+            first ??= status;
+        }
+        return first;
+    }
+
+    /// <summary>Asks one replica; gives up when its node is lost or <paramref name="deadline"/> passes; the caller's own cancellation throws.</summary>
+    private async Task<Answer<T>> AskAsync<T>(ReplicaTarget target, IReplicaMessage message, TimeSpan timeout, CancellationToken deadline,
+        CancellationToken caller)
+    {
+        var lost = target.Node is { } node ? directory.Liveness.LostToken(node) : CancellationToken.None;
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline, lost);
         try
         {
-            var status = await replicas.Ask<ReplicaStatus>(new GetReplicaStatus(ReplicaId.For(model)), StatusTimeout, cancellationToken)
-                .ConfigureAwait(false);
-            return new ModelStatus(model, versions, production, status.ServingVersion, status.State, status.Reason, status.Signature ?? signature)
-            {
-                Canary = status.Canary,
-                PreviousVersion = status.PreviousVersion,
-                LastSwap = status.LastSwap,
-                VersionStats = status.Versions,
-                KafkaStream = status.KafkaStream,
-            };
+            var reply = await (target.Local ?? region).Ask<T>(message, timeout, attempt.Token).ConfigureAwait(false);
+            return new Answer<T>.Replied(reply);
         }
-        catch (AskTimeoutException)
+        catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)
         {
-            return new ModelStatus(model, versions, production, null, ReplicaState.Loading, "The replica did not answer in time.", signature);
+            caller.ThrowIfCancellationRequested();
+            return lost.IsCancellationRequested ? new Answer<T>.NodeLost() : new Answer<T>.TimedOut();
         }
+    }
+
+    private abstract record Answer<T>
+    {
+        public sealed record Replied(T Reply) : Answer<T>;
+        public sealed record NodeLost : Answer<T>;
+        public sealed record TimedOut : Answer<T>;
     }
 }

@@ -1,4 +1,5 @@
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Hosting;
@@ -40,7 +41,8 @@ public static class AkkaHostingExtensions
                     Port = options.Port,
                     PublicHostName = string.IsNullOrWhiteSpace(options.PublicHostname) ? null : options.PublicHostname,
                 })
-                .WithClustering(new ClusterOptions { SeedNodes = options.SeedNodes })
+                .WithClustering(new ClusterOptions { SeedNodes = options.SeedNodes, SplitBrainResolver = new KeepMajorityOption() })
+                .AddHocon(FailoverSettings(options), HoconAddMode.Prepend)
                 .WithMlopsSharding()
                 .WithModelReplicas()
                 .WithActorSystemLivenessCheck(tags: [HealthTags.Live])
@@ -89,10 +91,26 @@ public static class AkkaHostingExtensions
     /// </summary>
     private const string RemotingOverrides = "akka.remote.dot-netty.tcp.tcp-reuse-addr = off";
 
+    /// <summary>
+    /// Failover timing for a LAN or loopback cluster (README, "Run a cluster"): a member silent for
+    /// the failure detector's 3 s is unreachable (requests stop going to it at once, see
+    /// <see cref="Actors.Placement.NodeLiveness"/>); the split-brain resolver downs it after
+    /// <see cref="AkkaOptions.DownUnreachableAfter"/> more, and its replicas then restart on the
+    /// survivors (the replica keeper sends to them on the member change). Kafka reassigns its
+    /// partitions independently, after the consumers' <c>session.timeout.ms</c> (10 s).
+    /// </summary>
+    private static string FailoverSettings(AkkaOptions options) => $$"""
+        akka.cluster {
+          failure-detector.acceptable-heartbeat-pause = 3s
+          split-brain-resolver.stable-after = {{(int)options.DownUnreachableAfter.TotalMilliseconds}}ms
+        }
+        """;
+
     private const string ShardingOverrides = """
         akka.cluster.sharding {
           state-store-mode = ddata
           remember-entities = off
+          passivate-idle-entity-after = off
         }
         """;
 }

@@ -63,11 +63,17 @@ public sealed class KafkaClientConfigs(KafkaEndpoint kafka, IOptions<KafkaOption
 
     /// <summary>
     /// The consumer properties of the node, with <c>fetch.wait.max.ms</c> from <c>Kafka:FetchWait</c>
-    /// (see <see cref="KafkaOptions.FetchWait"/>) unless the consumer properties set it themselves.
+    /// (see <see cref="KafkaOptions.FetchWait"/>) unless the consumer properties set it themselves,
+    /// and a 10 s group session (librdkafka's default is 45 s): when a node dies without leaving, its
+    /// partitions go to the other replicas after this long. Lower reassigns sooner but drops a
+    /// consumer whose heartbeats stall (a long GC pause) for that long; brokers refuse less than
+    /// their <c>group.min.session.timeout.ms</c> (6 s by default).
     /// </summary>
     public static IReadOnlyDictionary<string, string> ConsumerProperties(KafkaEndpoint kafka, KafkaOptions options)
     {
         var properties = new Dictionary<string, string>(options.ForConsumers());
+        properties.TryAdd("session.timeout.ms", "10000");
+        properties.TryAdd("heartbeat.interval.ms", "3000");
         if (options.FetchWaitFor(kafka.Mode == KafkaMode.Embedded) is { } wait)
             properties.TryAdd("fetch.wait.max.ms", ((int)wait.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         return properties;

@@ -1,47 +1,115 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Mlops.Stream.Actors.Placement;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Host.Models;
 
 /// <summary>
-/// Drives every replica to what the registry's aliases say: a replica runs for every model with a
-/// production alias, started at host start (serving begins without waiting for a first message),
-/// and is told its target version again every few seconds and whenever the registry reports an
-/// alias change (its events are fast, the periodic pass makes sure nothing is missed). A replica that
-/// stopped is started again by the next pass.
+/// Drives the model replicas of the whole cluster to what the registry says: for every model with a
+/// production alias, replicas <c>&lt;model&gt;#0..N-1</c> run (started through sharding, wherever the
+/// allocation strategy puts them) and are told their target versions; replicas beyond N, and every
+/// replica of a model no longer served, are retired. N is the model's scale from the registry, or by
+/// default one replica per node that is up. Runs on every node (each tells the same, idempotently),
+/// every few seconds and at once when the registry's aliases or scale or the cluster's members
+/// change; a replica that stopped or whose node was lost is started again by the next pass.
 /// </summary>
 public sealed class ReplicaKeeper(
-    IRequiredActor<ModelReplica> replicas, ServedModels served, IModelRegistry registry, ILogger<ReplicaKeeper> logger) : BackgroundService
+    IRequiredActor<ModelReplica> replicas, ServedModels served, IModelRegistry registry, ReplicaPlan plan, IReplicaLocations locations,
+    NodeLiveness liveness, ILogger<ReplicaKeeper> logger, TimeProvider? clock = null) : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// In the default (one per node) mode, a drop in the number of nodes lowers N only after this
+    /// long: a node restarting (rolling restart, a quick crash) does not make the cluster retire a
+    /// replica and start it again a moment later, each time rebalancing the model's Kafka group.
+    /// </summary>
+    public static readonly TimeSpan PerNodeScaleDownAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>A retired replica is told again only after this long (telling it again sooner would start it again while it drains).</summary>
+    private static readonly TimeSpan RetireAgainAfter = TimeSpan.FromSeconds(30);
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly SemaphoreSlim _changed = new(0, 1);
+    private readonly Dictionary<string, DateTimeOffset> _retired = new(StringComparer.Ordinal);
+    private int _perNode = 1;
+    private DateTimeOffset? _fewerNodesSince;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var region = await replicas.GetAsync(stoppingToken);
         using var watch = registry.WatchAliases(Signal);
-        var running = new HashSet<string>();
-        while (!stoppingToken.IsCancellationRequested)
+        liveness.MembershipChanged += Signal;
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                var targets = await served.RefreshAsync(stoppingToken);
-                foreach (var (model, aliases) in targets)
-                    region.Tell(SetTargets.From(ReplicaId.For(model), aliases));
-                // Models undeployed (or deleted) since the last pass: their replicas drain and stop.
-                foreach (var model in running.Where(m => !targets.ContainsKey(m)))
-                    region.Tell(new RetireReplica(ReplicaId.For(model)));
-                running = targets.Keys.ToHashSet();
+                try
+                {
+                    await PassAsync(region, stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Could not read the registry to drive model replicas; trying again in {Interval}", Interval);
+                }
+                await _changed.WaitAsync(Interval, stoppingToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Could not read the registry to drive model replicas; trying again in {Interval}", Interval);
-            }
-            // Wake on a change of any aliases.json, or after the interval.
-            await _changed.WaitAsync(Interval, stoppingToken);
         }
+        finally
+        {
+            liveness.MembershipChanged -= Signal;
+        }
+    }
+
+    private async Task PassAsync(IActorRef region, CancellationToken cancellationToken)
+    {
+        var targets = await served.RefreshAsync(cancellationToken);
+        var perNode = PerNodeCount();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var model in targets.Keys)
+            counts[model] = (await registry.GetScaleAsync(model, cancellationToken))?.Replicas ?? perNode;
+        plan.Set(counts);
+
+        foreach (var (model, aliases) in targets)
+        {
+            for (var index = 0; index < counts[model]; index++)
+                region.Tell(SetTargets.From(ReplicaId.For(model, index), aliases));
+        }
+
+        var now = _clock.GetUtcNow();
+        foreach (var replica in locations.All)
+        {
+            if (counts.TryGetValue(replica.Model, out var count) && replica.Index < count) continue;
+            if (_retired.TryGetValue(replica.EntityId, out var told) && now - told < RetireAgainAfter) continue;
+            _retired[replica.EntityId] = now;
+            logger.LogInformation("Retiring replica {Replica} on {Node}: the model's plan is {Count} replica(s)", replica.EntityId, replica.Node,
+                counts.GetValueOrDefault(replica.Model));
+            region.Tell(new RetireReplica(replica.EntityId));
+        }
+    }
+
+    /// <summary>One replica per up node, at least 1; lowered only after the nodes stayed fewer for <see cref="PerNodeScaleDownAfter"/>.</summary>
+    private int PerNodeCount()
+    {
+        var nodes = Math.Max(1, liveness.UpMembers);
+        var now = _clock.GetUtcNow();
+        if (nodes >= _perNode)
+        {
+            _perNode = nodes;
+            _fewerNodesSince = null;
+        }
+        else if (_fewerNodesSince is not { } since)
+        {
+            _fewerNodesSince = now;
+        }
+        else if (now - since >= PerNodeScaleDownAfter)
+        {
+            _perNode = nodes;
+            _fewerNodesSince = null;
+        }
+        return _perNode;
     }
 
     private void Signal()

@@ -1,10 +1,12 @@
 using Akka.Actor;
-using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Mlops.Stream.Actors.Placement;
 using Akka.Hosting;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Lifecycle;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
@@ -50,6 +52,7 @@ public static class ServingHostingExtensions
                 Audit = sp.GetRequiredService<IAuditLog>(),
                 Metrics = sp.GetRequiredService<ServingMetrics>(),
                 HttpServedEvents = sp.GetRequiredService<HttpServedEvents>(),
+                LocalReplicas = sp.GetRequiredService<LocalReplicas>(),
             };
         });
         services.AddSingleton(sp =>
@@ -58,12 +61,21 @@ public static class ServingHostingExtensions
             return new HttpServedEvents(kafka.BootstrapServers, sp.GetRequiredService<IOptions<KafkaOptions>>().Value.ForProducers(),
                 sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger<HttpServedEvents>());
         });
+        services.AddSingleton<LocalReplicas>();
+        services.AddSingleton<ReplicaPlan>();
+        services.AddSingleton(sp => NodeLiveness.Start(sp.GetRequiredService<ActorSystem>()));
+        services.AddSingleton<ReplicaLocator>();
+        services.AddSingleton<IReplicaLocations>(sp => sp.GetRequiredService<ReplicaLocator>());
+        services.AddHostedService(sp => sp.GetRequiredService<ReplicaLocator>());
+        services.AddSingleton(sp => new ReplicaDirectory(sp.GetRequiredService<LocalReplicas>(), sp.GetRequiredService<IReplicaLocations>(),
+            sp.GetRequiredService<ReplicaPlan>(), sp.GetRequiredService<NodeLiveness>()));
         services.AddSingleton<IInferenceGateway>(sp => new ShardedInferenceGateway(
             sp.GetRequiredService<IRequiredActor<ModelReplica>>().ActorRef,
             sp.GetRequiredService<ServedModels>(),
             sp.GetRequiredService<IModelRegistry>(),
             // One knob for how long a synchronous caller waits: the HTTP edge's infer timeout.
-            sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout));
+            sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout,
+            sp.GetRequiredService<ReplicaDirectory>()));
         services.AddHostedService<ReplicaKeeper>();
         services.AddHealthChecks().AddCheck<ModelsReadyCheck>("models", tags: [HealthTags.Ready]);
         services.AddSingleton<IAuditLog>(sp =>
@@ -80,18 +92,28 @@ public static class ServingHostingExtensions
         return builder;
     }
 
-    /// <summary>The shard region of <see cref="ModelReplica"/> entities (ids <c>&lt;model&gt;#&lt;n&gt;</c>).</summary>
+    /// <summary>
+    /// The shard region of <see cref="ModelReplica"/> entities (ids <c>&lt;model&gt;#&lt;n&gt;</c>, one
+    /// shard each), placed by <see cref="ReplicaAllocationStrategy"/> so a model's replicas spread
+    /// over the nodes. Started here rather than through Akka.Hosting's <c>WithShardRegion</c>, which
+    /// takes no allocation strategy.
+    /// </summary>
+    /// <remarks>
+    /// Replicas own Kafka streams: they are never passivated for being idle on HTTP
+    /// (<c>passivate-idle-entity-after = off</c> in the sharding configuration), and on hand-off
+    /// (shutdown, rebalance) <see cref="StopReplica"/> lets them drain and commit before they stop.
+    /// </remarks>
     public static AkkaConfigurationBuilder WithModelReplicas(this AkkaConfigurationBuilder akka) =>
-        akka.WithShardRegion<ModelReplica>(
-            ReplicaRegionName,
-            (_, _, resolver) => entityId => ModelReplica.Props(entityId, resolver.GetService<ServingContext>()),
-            new ReplicaMessageExtractor(),
-            new ShardOptions
-            {
-                RememberEntities = false,
-                // Replicas own Kafka streams: never passivate them for being idle on HTTP, and on
-                // hand-off (shutdown, rebalance) let them drain and commit before they stop.
-                PassivateIdleEntityAfter = TimeSpan.Zero,
-                HandOffStopMessage = StopReplica.Instance,
-            });
+        akka.WithActors((system, registry, resolver) =>
+        {
+            var context = resolver.GetService<ServingContext>();
+            var region = ClusterSharding.Get(system).Start(
+                ReplicaRegionName,
+                entityId => ModelReplica.Props(entityId, context),
+                ClusterShardingSettings.Create(system).WithRememberEntities(false),
+                new ReplicaMessageExtractor(),
+                new ReplicaAllocationStrategy(),
+                StopReplica.Instance);
+            registry.Register<ModelReplica>(region);
+        });
 }

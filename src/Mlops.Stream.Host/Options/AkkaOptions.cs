@@ -22,6 +22,15 @@ public sealed class AkkaOptions
 
     /// <summary>Seed node addresses (<c>akka.tcp://mlops@host:port</c>). Empty: the node joins itself and forms a one-node cluster.</summary>
     public string[] SeedNodes { get; set; } = [];
+
+    /// <summary>
+    /// How long the cluster must look the same (no member changing reachability) before the
+    /// split-brain resolver (keep-majority) downs the unreachable members, so their replicas restart
+    /// elsewhere. Akka's default is 20 s, tuned for clouds where pauses are long; 7 s suits a LAN or
+    /// loopback. Lower fails over sooner but downs a node whose pause (GC, a stalled VM, a network
+    /// blip) outlasts the failure detector's 3 s plus this.
+    /// </summary>
+    public TimeSpan DownUnreachableAfter { get; set; } = TimeSpan.FromSeconds(7);
 }
 
 /// <summary>Checks <see cref="AkkaOptions"/> at start; every message names the configuration key.</summary>
@@ -41,6 +50,10 @@ public sealed partial class AkkaOptionsValidator : IValidateOptions<AkkaOptions>
         if (options.Port is < 0 or > 65535)
         {
             failures.Add($"{AkkaOptions.Section}:{nameof(AkkaOptions.Port)} must be from 0 (any free port) to 65535 (found {options.Port}).");
+        }
+        if (options.DownUnreachableAfter < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{AkkaOptions.Section}:{nameof(AkkaOptions.DownUnreachableAfter)} must be at least 00:00:01 (found {options.DownUnreachableAfter}).");
         }
         for (var i = 0; i < options.SeedNodes.Length; i++)
         {

@@ -20,4 +20,7 @@ public interface IInferenceGateway
 
     /// <summary>Every model in the registry with its serving state.</summary>
     Task<IReadOnlyList<ModelStatus>> ListModelsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every replica of the model across the cluster, each asked for its state; null if the registry does not know the model.</summary>
+    Task<IReadOnlyList<ReplicaInfo>?> ListReplicasAsync(string model, CancellationToken cancellationToken);
 }

@@ -40,6 +40,9 @@ public sealed record ModelStatus(
 
     /// <summary>The replica's Kafka serving stream; null when the node serves without Kafka or no replica answered.</summary>
     public KafkaStreamStatus? KafkaStream { get; init; }
+
+    /// <summary>The replica that answered for the model (<c>&lt;model&gt;#&lt;n&gt;</c>): this node's own when it has one.</summary>
+    public string? Replica { get; init; }
 }
 
 /// <summary>
@@ -50,6 +53,12 @@ public sealed record KafkaStreamStatus(bool Running, int Restarts, int Consecuti
 {
     /// <summary>It failed again soon after being restarted: it keeps failing, and the model is not ready.</summary>
     public bool FailingRepeatedly => ConsecutiveFailures >= 2;
+
+    /// <summary>The request topic's partitions this replica consumes now (the group divides them among the replicas).</summary>
+    public IReadOnlyList<int> Partitions { get; init; } = [];
+
+    /// <summary>Records behind on those partitions, as last measured; null before the first measurement.</summary>
+    public long? Lag { get; init; }
 }
 
 /// <summary>A canary version and the share of request ids (0..1) it serves.</summary>
@@ -63,4 +72,16 @@ public sealed record VersionStats(int Version, long Served, long Failed, double 
 {
     public long Total => Served + Failed;
     public double ErrorRate => Total == 0 ? 0 : (double)Failed / Total;
+}
+
+/// <summary>
+/// One replica of a model as an operator sees it: where it runs, whether that is this node, and
+/// what it said when asked (<paramref name="State"/> null: it did not answer in time, or its node
+/// is unreachable).
+/// </summary>
+public sealed record ReplicaInfo(string Replica, int Index, string Node, bool Local, bool Reachable, ReplicaState? State)
+{
+    public int? ServingVersion { get; init; }
+    public string? Reason { get; init; }
+    public KafkaStreamStatus? KafkaStream { get; init; }
 }

@@ -26,4 +26,7 @@ public static class AdminErrorCodes
 
     /// <summary>The model name breaks the rule of <see cref="Registry.ModelName"/>.</summary>
     public const string InvalidModelName = "invalid_model_name";
+
+    /// <summary>A replica count out of range (see <see cref="Registry.ModelScale"/>).</summary>
+    public const string InvalidScale = "invalid_scale";
 }

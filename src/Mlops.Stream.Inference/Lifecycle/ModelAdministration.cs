@@ -12,6 +12,9 @@ public abstract record AdminResult
 
     public sealed record NotFound(string Message) : AdminResult;
 
+    /// <summary>The model's replica count is now <paramref name="Scale"/> (null: one per node).</summary>
+    public sealed record Scaled(string Model, ModelScale? Scale, bool Changed) : AdminResult;
+
     /// <summary>
     /// The request contradicts the model's state (e.g. rollback with nothing to roll back to, a
     /// version whose signature differs from production's); <paramref name="Code"/> is one of <see cref="AdminErrorCodes"/>.
@@ -164,6 +167,25 @@ public sealed class ModelAdministration(
                 : (aliases, $"Model '{model}' has no version to deploy; promote one.");
         });
 
+    /// <summary>
+    /// Sets how many replicas of the model the cluster runs, or with null goes back to the default
+    /// (one per node). Kept in the registry, so every node's replica keeper applies it.
+    /// </summary>
+    public async Task<AdminResult> ScaleAsync(string model, int? replicas, string actor, CancellationToken ct)
+    {
+        const string action = "scale";
+        if ((await registry.ListVersionsAsync(model, ct).ConfigureAwait(false)).Count == 0)
+            return await Audited(actor, action, model, null, new AdminResult.NotFound($"Model '{model}' is not in the registry.")).ConfigureAwait(false);
+        if (replicas is { } count && ModelScale.Problem(count) is { } problem)
+            return await Audited(actor, action, model, null, new AdminResult.Invalid($"Model '{model}': {problem}.", AdminErrorCodes.InvalidScale))
+                .ConfigureAwait(false);
+        var wanted = replicas is { } n ? new ModelScale(n) : null;
+        var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
+        if (current != wanted) await registry.SetScaleAsync(model, wanted, ct).ConfigureAwait(false);
+        return await Audited(actor, action, model, null, new AdminResult.Scaled(model, wanted, current != wanted),
+            wanted is null ? "replicas: one per node" : $"replicas: {wanted.Replicas}").ConfigureAwait(false);
+    }
+
     public IReadOnlyList<AuditEvent> Audit(int limit) => audit.Recent(limit);
 
     /// <param name="verify">
@@ -217,6 +239,7 @@ public sealed class ModelAdministration(
         var (outcome, message) = result switch
         {
             AdminResult.Done done => (done.Changed ? "ok" : "unchanged", detail),
+            AdminResult.Scaled scaled => (scaled.Changed ? "ok" : "unchanged", detail),
             AdminResult.NotFound n => ("not_found", n.Message),
             AdminResult.Conflict c => ("conflict", c.Message),
             AdminResult.Invalid i => ("invalid", i.Message),

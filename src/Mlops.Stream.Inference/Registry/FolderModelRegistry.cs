@@ -12,7 +12,7 @@ namespace Mlops.Stream.Inference.Registry;
 /// <summary>
 /// The embedded registry: a folder laid out as
 /// <c>&lt;root&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx</c> + <c>manifest.json</c> and
-/// <c>&lt;root&gt;/&lt;model&gt;/aliases.json</c>. A version folder is written completely under a
+/// <c>&lt;root&gt;/&lt;model&gt;/aliases.json</c> (and <c>scale.json</c> once a replica count is set). A version folder is written completely under a
 /// hidden temporary name and then renamed into place, and aliases.json is replaced by rename, so
 /// readers (other processes included) never see a half-written version or alias file. Within one
 /// process, writes are serialized by a lock; across processes a version number taken by another
@@ -23,6 +23,7 @@ public sealed class FolderModelRegistry : IModelRegistry
     public const string ModelFileName = "model.onnx";
     public const string ManifestFileName = "manifest.json";
     public const string AliasesFileName = "aliases.json";
+    public const string ScaleFileName = "scale.json";
 
     private const int MaxNameLength = 128;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -37,7 +38,9 @@ public sealed class FolderModelRegistry : IModelRegistry
 
     public string Root { get; }
 
-    public IDisposable WatchAliases(Action changed) => AliasesWatcher.Start(Root, AliasesFileName, changed, _logger);
+    public IDisposable WatchAliases(Action changed) => new CompositeWatch(
+        AliasesWatcher.Start(Root, AliasesFileName, changed, _logger),
+        AliasesWatcher.Start(Root, ScaleFileName, changed, _logger));
 
     public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default)
     {
@@ -138,6 +141,57 @@ public sealed class FolderModelRegistry : IModelRegistry
         {
             _writeLock.Release();
         }
+    }
+
+    public async Task<ModelScale?> GetScaleAsync(string model, CancellationToken cancellationToken = default)
+    {
+        var path = Path.Combine(ModelDirectory(model), ScaleFileName);
+        byte[] bytes;
+        try
+        {
+            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        try
+        {
+            var scale = JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.ModelScale) ?? throw new JsonException("the file holds null");
+            return ModelScale.Problem(scale.Replicas) is { } problem ? throw new JsonException(problem) : scale;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Corrupt, $"{path}: not a valid scale file: {e.Message}", e);
+        }
+    }
+
+    public async Task SetScaleAsync(string model, ModelScale? scale, CancellationToken cancellationToken = default)
+    {
+        if (scale is not null && ModelScale.Problem(scale.Replicas) is { } problem)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, problem);
+        }
+
+        var modelDirectory = ModelDirectory(model);
+        if (!Directory.Exists(modelDirectory) || VersionsIn(modelDirectory).Count == 0)
+        {
+            throw new ModelRegistryException(ModelRegistryError.NotFound, $"model '{model}' has no versions");
+        }
+
+        var path = Path.Combine(modelDirectory, ScaleFileName);
+        if (scale is null)
+        {
+            File.Delete(path);
+        }
+        else
+        {
+            await AtomicFile.WriteAsync(path, JsonSerializer.SerializeToUtf8Bytes(scale, RegistryJsonContext.Default.ModelScale), cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        _logger.LogInformation("Model {Model} scale set to {Scale}", model, scale?.ToString() ?? "one replica per node");
     }
 
     public async Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, CancellationToken cancellationToken = default)
@@ -348,4 +402,12 @@ public sealed class FolderModelRegistry : IModelRegistry
         && name.Length <= MaxNameLength
         && char.IsAsciiLetterOrDigit(name[0])
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    private sealed class CompositeWatch(params IDisposable[] watches) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var watch in watches) watch.Dispose();
+        }
+    }
 }

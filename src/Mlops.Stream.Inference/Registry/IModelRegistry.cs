@@ -35,6 +35,12 @@ public interface IModelRegistry
     /// </summary>
     Task<ModelAliases> UpdateAliasesAsync(string model, Func<ModelAliases, ModelAliases> update, CancellationToken cancellationToken = default);
 
+    /// <summary>The replica count an operator set for <paramref name="model"/>; null when none was set (one replica per node).</summary>
+    Task<ModelScale?> GetScaleAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the model's replica count, or with null goes back to one replica per node. The model must have a version.</summary>
+    Task SetScaleAsync(string model, ModelScale? scale, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Stores a new immutable version after checking that the model's name follows
     /// <see cref="ModelName"/>, that ONNX Runtime loads the model and that its signature equals the
@@ -75,7 +81,7 @@ public interface IModelRegistry
     Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Calls <paramref name="changed"/> (on any thread) soon after any model's aliases change, until
+    /// Calls <paramref name="changed"/> (on any thread) soon after any model's aliases or scale change, until
     /// the result is disposed. A hint, not a guarantee: callers still read the aliases now and then.
     /// </summary>
     IDisposable WatchAliases(Action changed);

@@ -140,6 +140,8 @@ public sealed class DemoModelTests
         public Task<ModelManifest> RegisterVersionAsync(ModelRegistration registration, ModelUpload upload, CancellationToken cancellationToken = default) => inner.RegisterVersionAsync(registration, upload, cancellationToken);
         public Task<ModelArtifacts> OpenVersionAsync(string model, int version, CancellationToken cancellationToken = default) => inner.OpenVersionAsync(model, version, cancellationToken);
         public Task<ModelManifest> VerifyVersionAsync(string model, int version, CancellationToken cancellationToken = default) => inner.VerifyVersionAsync(model, version, cancellationToken);
+        public Task<ModelScale?> GetScaleAsync(string model, CancellationToken cancellationToken = default) => inner.GetScaleAsync(model, cancellationToken);
+        public Task SetScaleAsync(string model, ModelScale? scale, CancellationToken cancellationToken = default) => inner.SetScaleAsync(model, scale, cancellationToken);
         public IDisposable WatchAliases(Action changed) => inner.WatchAliases(changed);
     }
 

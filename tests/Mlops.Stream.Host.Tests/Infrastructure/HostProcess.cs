@@ -101,6 +101,13 @@ public sealed partial class HostProcess : IDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the process at once (SIGKILL, as <c>kill -9</c>): no shutdown, no goodbye to the cluster or Kafka.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: false);
+        _process.WaitForExit(Timeout);
+    }
+
     public void Dispose()
     {
         try

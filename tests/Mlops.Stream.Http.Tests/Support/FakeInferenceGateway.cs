@@ -34,4 +34,10 @@ public sealed class FakeInferenceGateway : IInferenceGateway
 
     public Task<IReadOnlyList<ModelStatus>> ListModelsAsync(CancellationToken cancellationToken) =>
         Task.FromResult(Models);
+
+    /// <summary>Replicas to list per model; a known model without an entry has none.</summary>
+    public Dictionary<string, IReadOnlyList<ReplicaInfo>> Replicas { get; } = new(StringComparer.Ordinal);
+
+    public Task<IReadOnlyList<ReplicaInfo>?> ListReplicasAsync(string model, CancellationToken cancellationToken) =>
+        Task.FromResult(Models.Any(m => m.Name == model) ? Replicas.GetValueOrDefault(model) ?? [] : (IReadOnlyList<ReplicaInfo>?)null);
 }

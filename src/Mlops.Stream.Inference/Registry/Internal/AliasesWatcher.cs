@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Mlops.Stream.Inference.Registry.Internal;
 
 /// <summary>
-/// File events for the folder registry's alias files: any <c>aliases.json</c> under the root that
+/// File events for one kind of the folder registry's small state files (<c>aliases.json</c>, <c>scale.json</c>): any such file under the root that
 /// is created, changed or renamed into place (atomic writes arrive as a rename). File events are
 /// fast but not guaranteed, so callers still check now and then.
 /// </summary>

@@ -10,4 +10,5 @@ namespace Mlops.Stream.Inference.Registry.Internal;
     RespectRequiredConstructorParameters = true)]
 [JsonSerializable(typeof(ModelManifest))]
 [JsonSerializable(typeof(ModelAliases))]
+[JsonSerializable(typeof(ModelScale))]
 internal sealed partial class RegistryJsonContext : JsonSerializerContext;
