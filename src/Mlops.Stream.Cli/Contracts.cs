@@ -64,6 +64,20 @@ internal sealed record PromoteBody(
 
 internal sealed record CanaryBody([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
 
+/// <summary>One replica from <c>GET /api/v1/models/{model}/replicas</c>.</summary>
+internal sealed class ReplicaDto
+{
+    [JsonPropertyName("replica")] public string Replica { get; init; } = "";
+    [JsonPropertyName("node")] public string Node { get; init; } = "";
+    [JsonPropertyName("local")] public bool Local { get; init; }
+    [JsonPropertyName("reachable")] public bool Reachable { get; init; }
+    [JsonPropertyName("state")] public string State { get; init; } = "";
+    [JsonPropertyName("serving_version")] public int? ServingVersion { get; init; }
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    [JsonPropertyName("partitions")] public IReadOnlyList<int> Partitions { get; init; } = [];
+    [JsonPropertyName("lag")] public long? Lag { get; init; }
+}
+
 /// <summary><c>{"replicas": N}</c>, or null for one replica per node.</summary>
 internal sealed record ScaleBody([property: JsonPropertyName("replicas"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Replicas);
 
@@ -83,5 +97,6 @@ internal sealed class ScaleDto
 [JsonSerializable(typeof(PromoteBody))]
 [JsonSerializable(typeof(CanaryBody))]
 [JsonSerializable(typeof(ScaleBody))]
+[JsonSerializable(typeof(IReadOnlyList<ReplicaDto>))]
 [JsonSerializable(typeof(ScaleDto))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

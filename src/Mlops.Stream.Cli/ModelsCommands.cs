@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Mlops.Stream.Cli;
 
 /// <summary>
-/// <c>mlops models ...</c>: list, status, register, promote, canary, rollback, undeploy, deploy, scale,
+/// <c>mlops models ...</c>: list, status, register, promote, canary, rollback, undeploy, deploy, scale, replicas,
 /// one admin API call each. Changes print what they did and the model's aliases afterwards;
 /// with <c>--output json</c> they print the server's answer (<c>{"model","changed","version","aliases"}</c>).
 /// </summary>
@@ -27,6 +27,7 @@ internal static class ModelsCommands
         models.Subcommands.Add(Undeploy(runner));
         models.Subcommands.Add(Deploy(runner));
         models.Subcommands.Add(Scale(runner));
+        models.Subcommands.Add(Replicas(runner));
         return models;
     }
 
@@ -212,6 +213,27 @@ internal static class ModelsCommands
     }
 
     private const int MaxReplicas = 64;
+
+    private static Command Replicas(CommandRunner runner)
+    {
+        var model = ModelArgument();
+        var command = new Command("replicas",
+            "Every replica of a model across the cluster: its node, state, serving version, the request partitions it consumes and their lag " +
+            "(GET /api/v1/models/<model>/replicas)") { model };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var answer = await context.Client.GetAsync($"{ModelPath(context, model)}/replicas", CliJsonContext.Default.IReadOnlyListReplicaDto, ct);
+            if (WroteJson(context, answer.Json)) return;
+            var table = new Table("REPLICA", "NODE", "STATE", "SERVING", "PARTITIONS", "LAG", "REASON");
+            foreach (var r in answer.Value)
+            {
+                var node = r.Node + (r.Local ? " (this node)" : "") + (r.Reachable ? "" : " (unreachable)");
+                table.Add(r.Replica, node, r.State, r.ServingVersion, Versions(r.Partitions), r.Lag, r.Reason);
+            }
+            table.WriteTo(context.Out);
+        });
+        return command;
+    }
 
     private static Command Scale(CommandRunner runner)
     {

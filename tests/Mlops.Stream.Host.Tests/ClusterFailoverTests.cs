@@ -73,6 +73,32 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
                 Assert.Equal(before + 20, await ServedByLocalReplica(http[i]));
             }
 
+            // Every replica answers for itself across nodes: node 0 sees all three serving, with their partitions.
+            await Eventually.HoldsAsync(async () =>
+            {
+                var replicas = await http[0].GetFromJsonAsync<JsonElement>($"/api/v1/models/{Model}/replicas");
+                return replicas.GetArrayLength() == 3 && replicas.EnumerateArray().All(r => r.GetProperty("state").GetString() == "ready"
+                    && r.GetProperty("partitions").GetArrayLength() > 0);
+            }, "node 0 lists three serving replicas with their partitions", Timeout);
+
+            // Scaled to two replicas: one is retired, and the node left without one serves HTTP through a replica elsewhere.
+            using (var scale = await http[0].PostAsJsonAsync($"/api/v1/models/{Model}/scale", new { replicas = 2 }))
+                Assert.True(scale.IsSuccessStatusCode, await scale.Content.ReadAsStringAsync());
+            var withoutReplica = await Eventually.ReadsAsync(async () =>
+            {
+                var perNode = await ReplicasPerNode(http[0]);
+                return perNode.Values.Sum() == 2 ? Array.FindIndex(addresses, a => perNode.GetValueOrDefault(a) == 0) : -1;
+            }, index => index >= 0, "one replica is retired", Timeout);
+            for (var r = 0; r < 20; r++)
+            {
+                using var response = await http[withoutReplica].PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"remote-{r}")));
+                Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            }
+            using (var scale = await http[0].PostAsJsonAsync($"/api/v1/models/{Model}/scale", new { replicas = (int?)null }))
+                Assert.True(scale.IsSuccessStatusCode, await scale.Content.ReadAsStringAsync());
+            await Eventually.HoldsAsync(async () => (await Task.WhenAll(http.Select(LocalPartitions))).All(p => p.Length is 2 or 3),
+                "back to one replica per node, each consuming its share", Timeout);
+
             // Steady load: Kafka requests, HTTP clients on every node, readiness probes on the survivor.
             using var stopAll = new CancellationTokenSource();
             var stopNode = Enumerable.Range(0, 3).Select(_ => CancellationTokenSource.CreateLinkedTokenSource(stopAll.Token)).ToArray();
@@ -100,8 +126,20 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             await clients[1];
             var killedAt = Stopwatch.StartNew();
             nodes[1].Kill();
-            await Eventually.ReadsAsync(() => LocalPartitionsOfAll(http[0]), p => p.Order().SequenceEqual(Enumerable.Range(0, 8)),
+            var timeline = new List<string>();
+            await Eventually.ReadsAsync(async () =>
+            {
+                var replicas = await http[0].GetFromJsonAsync<JsonElement>($"/api/v1/models/{Model}/replicas");
+                var line = string.Join(" ", replicas.EnumerateArray().Select(r =>
+                    $"{r.GetProperty("replica").GetString()}{(r.GetProperty("local").GetBoolean() ? "(here)" : "")}" +
+                    $"{(r.GetProperty("reachable").GetBoolean() ? "" : "(unreachable)")}:{r.GetProperty("state").GetString()}" +
+                    $"[{string.Join(",", r.GetProperty("partitions").EnumerateArray().Select(p => p.GetInt32()))}]"));
+                if (timeline.Count == 0 || !timeline[^1].EndsWith(line, StringComparison.Ordinal))
+                    timeline.Add($"+{killedAt.Elapsed.TotalSeconds:F1} s {line}");
+                return await LocalPartitionsOfAll(http[0]);
+            }, p => p.Order().SequenceEqual(Enumerable.Range(0, 8)),
                 "node 0 consumes every partition after the kill", Timeout, p => string.Join(",", p));
+            foreach (var line in timeline) output.WriteLine(line);
             output.WriteLine($"all partitions consumed on node 0 {killedAt.Elapsed.TotalSeconds:F1} s after the kill");
             var sentAtTakeOver = kafkaSent;
             await Eventually.HoldsAsync(() => kafkaSent > sentAtTakeOver + 500, "the load runs on after the kill", Timeout);

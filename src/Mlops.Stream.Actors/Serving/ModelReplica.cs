@@ -173,7 +173,9 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         if (_pipeline?.Metrics is not { } consumer) return status;
         return status with
         {
-            Partitions = [.. consumer.AssignedPartitions.Select(p => p.Partition.Value).Order()],
+            // An array, not a collection expression: the status crosses nodes, and Akka's JSON serializer
+            // cannot rebuild the compiler's hidden read-only list type.
+            Partitions = consumer.AssignedPartitions.Select(p => p.Partition.Value).Order().ToArray(),
             Lag = consumer.Lag.Count == 0 ? null : consumer.Lag.Values.Sum(),
         };
     }

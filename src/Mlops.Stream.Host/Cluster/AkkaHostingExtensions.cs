@@ -97,7 +97,7 @@ public static class AkkaHostingExtensions
     /// <see cref="Actors.Placement.NodeLiveness"/>); the split-brain resolver downs it after
     /// <see cref="AkkaOptions.DownUnreachableAfter"/> more, and its replicas then restart on the
     /// survivors (the replica keeper sends to them on the member change). Kafka reassigns its
-    /// partitions independently, after the consumers' <c>session.timeout.ms</c> (10 s).
+    /// partitions independently, after the consumers' <c>session.timeout.ms</c> (6 s, see <see cref="Kafka.KafkaClientConfigs"/>).
     /// </summary>
     private static string FailoverSettings(AkkaOptions options) => $$"""
         akka.cluster {
