@@ -250,7 +250,8 @@ internal static class ModelsCommands
             "(GET or POST /api/v1/models/<model>/scale)") { model, replicas, perNode };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(replicas) is not null && result.GetValue(perNode)) result.AddError("give --replicas or --per-node, not both");
+            // Whether --replicas was given, not its value: reading a value its parser refused (0, 65) throws.
+            if (result.GetResult(replicas) is { Implicit: false } && result.GetValue(perNode)) result.AddError("give --replicas or --per-node, not both");
         });
         runner.SetAction(command, async (context, ct) =>
         {

@@ -126,6 +126,7 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
         app.MapGet("/api/v1/audit", (HttpContext http) => Json(http, 200, AuditJson));
         app.MapFakeClusterRoutes();
         MapKafkaRoutes(app);
+        MapScaleRoutes(app);
 
         await app.StartAsync();
         _app = app;

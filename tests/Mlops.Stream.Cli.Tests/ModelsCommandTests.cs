@@ -246,6 +246,108 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_scale_without_options_reads_the_scale_and_prints_it()
+    {
+        var fixedRun = await Mlops("models", "scale", "fraud-demo");
+        var perNodeRun = await Mlops("models", "scale", "scale-default");
+
+        Assert.Equal((ExitCodes.Ok, ""), (fixedRun.ExitCode, fixedRun.Stderr));
+        var request = api.Last("/api/v1/models/fraud-demo/scale");
+        Assert.Equal(("GET", ""), (request.Method, request.Body));
+        Assert.Equal(["fraud-demo runs 3 replica(s)."], fixedRun.StdoutLines);
+        Assert.Equal(ExitCodes.Ok, perNodeRun.ExitCode);
+        Assert.Equal("GET", api.Last("/api/v1/models/scale-default/scale").Method);
+        Assert.Equal(["scale-default runs one replica per node."], perNodeRun.StdoutLines);
+    }
+
+    [Fact]
+    public async Task Models_scale_with_replicas_posts_the_count_and_prints_the_new_scale()
+    {
+        var run = await Mlops("models", "scale", "scale-set", "--replicas", "5");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var request = api.Last("/api/v1/models/scale-set/scale");
+        Assert.Equal("POST", request.Method);
+        Assert.StartsWith("application/json", request.ContentType);
+        Assert.Equal("""{"replicas":5}""", request.Body);
+        Assert.Equal(["Scaled scale-set to 5 replica(s)."], run.StdoutLines);
+    }
+
+    [Fact]
+    public async Task Models_scale_to_what_already_runs_says_nothing_changed_and_succeeds()
+    {
+        var run = await Mlops("models", "scale", "steady", "-r", "2");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("""{"replicas":2}""", api.Last("/api/v1/models/steady/scale").Body);
+        Assert.Equal(["steady already runs 2 replica(s); nothing changed."], run.StdoutLines);
+    }
+
+    [Fact]
+    public async Task Models_scale_per_node_posts_null_replicas_and_prints_one_per_node()
+    {
+        var run = await Mlops("models", "scale", "scale-per-node", "--per-node");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var request = api.Last("/api/v1/models/scale-per-node/scale");
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("""{"replicas":null}""", request.Body);
+        Assert.Equal(["Scaled scale-per-node to one replica per node."], run.StdoutLines);
+    }
+
+    [Fact]
+    public async Task Models_scale_as_json_prints_the_servers_answer()
+    {
+        var read = await Mlops("models", "scale", "fraud-demo", "--output", "json");
+        var set = await Mlops("models", "scale", "scale-json", "--replicas", "4", "-o", "json");
+
+        Assert.Equal(ExitCodes.Ok, read.ExitCode);
+        Assert.Equal("""{"model":"fraud-demo","mode":"fixed","replicas":3}""", read.Stdout.Trim());
+        Assert.Equal(ExitCodes.Ok, set.ExitCode);
+        Assert.Equal("""{"model":"scale-json","mode":"fixed","replicas":4,"changed":true}""", set.Stdout.Trim());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("65")]
+    [InlineData("-1")]
+    [InlineData("three")]
+    public async Task Models_scale_with_a_count_out_of_range_is_a_usage_error_before_any_request(string replicas)
+    {
+        var run = await Mlops("models", "scale", "usage-scale", "--replicas", replicas);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        Assert.StartsWith("mlops: ", run.Stderr);
+        Assert.Contains($"--replicas must be an integer from 1 to 64 (got '{replicas}')", run.Stderr);
+        Assert.DoesNotContain(api.Requests, r => r.Path.Contains("usage-scale"));
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("0")]
+    public async Task Models_scale_with_both_replicas_and_per_node_is_a_usage_error_before_any_request(string replicas)
+    {
+        var run = await Mlops("models", "scale", "usage-scale-both", "--replicas", replicas, "--per-node");
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        Assert.Contains("give --replicas or --per-node, not both", run.Stderr);
+        Assert.StartsWith("mlops: ", run.Stderr);
+        Assert.DoesNotContain(api.Requests, r => r.Path.Contains("usage-scale-both"));
+    }
+
+    [Fact]
+    public async Task Models_scale_of_an_unknown_model_is_refused_with_the_servers_message()
+    {
+        var run = await Mlops("models", "scale", "ghost", "--replicas", "2");
+
+        Assert.Equal(ExitCodes.Refused, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        Assert.Contains("Model 'ghost' is not in the registry. (model_not_found, HTTP 404)", run.Stderr);
+    }
+
+    [Fact]
     public async Task Audit_prints_the_changes_newest_first_and_passes_the_limit()
     {
         var run = await Mlops("audit", "--limit", "5");

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Mlops.Stream.Http.Tests.Support;
+using Mlops.Stream.Inference.Gateway;
 
 namespace Mlops.Stream.Http.Tests;
 
@@ -69,6 +70,64 @@ public sealed class ModelsApiTests : IAsyncLifetime
         Assert.Equal("loading", document.RootElement.GetProperty("state").GetString());
 
         using var missing = await _app.Http.GetAsync("/api/v1/models/nope");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpErrorCodes.ModelNotFound, (await V2.ReadErrorAsync(missing)).Code);
+    }
+
+    [Fact]
+    public async Task Replicas_lists_each_replica_with_where_it_runs_and_how_it_serves()
+    {
+        _app.Gateway.Replicas["fraud"] =
+        [
+            new ReplicaInfo("fraud#0", 0, "akka.tcp://mlops@10.0.0.1:4053", Local: true, Reachable: true, ReplicaState.Ready)
+            {
+                ServingVersion = 2,
+                KafkaStream = new KafkaStreamStatus(true, 0, 0, null, null) { Partitions = [0, 2], Lag = 17 },
+            },
+            new ReplicaInfo("fraud#1", 1, "akka.tcp://mlops@10.0.0.2:4053", Local: false, Reachable: false, State: null),
+            new ReplicaInfo("fraud#2", 2, "akka.tcp://mlops@10.0.0.3:4053", Local: false, Reachable: true, ReplicaState.Failed)
+            {
+                Reason = "sha256 mismatch for version 2",
+            },
+        ];
+
+        using var response = await _app.Http.GetAsync("/api/v1/models/fraud/replicas");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var replicas = document.RootElement.EnumerateArray().ToList();
+        Assert.Equal(3, replicas.Count);
+        Assert.Equal(
+            ["replica", "index", "node", "local", "reachable", "state", "serving_version", "reason", "partitions", "lag"],
+            replicas[0].EnumerateObject().Select(p => p.Name));
+
+        var local = replicas[0];
+        Assert.Equal(("fraud#0", 0, "akka.tcp://mlops@10.0.0.1:4053", true, true, "ready", 2),
+            (local.GetProperty("replica").GetString(), local.GetProperty("index").GetInt32(), local.GetProperty("node").GetString(),
+             local.GetProperty("local").GetBoolean(), local.GetProperty("reachable").GetBoolean(), local.GetProperty("state").GetString(),
+             local.GetProperty("serving_version").GetInt32()));
+        Assert.Equal([0, 2], local.GetProperty("partitions").EnumerateArray().Select(p => p.GetInt32()));
+        Assert.Equal(17, local.GetProperty("lag").GetInt64());
+
+        // A replica that did not answer (or whose node is unreachable): state "unknown", nothing else known.
+        var silent = replicas[1];
+        Assert.Equal(("fraud#1", 1, false, false, "unknown"),
+            (silent.GetProperty("replica").GetString(), silent.GetProperty("index").GetInt32(), silent.GetProperty("local").GetBoolean(),
+             silent.GetProperty("reachable").GetBoolean(), silent.GetProperty("state").GetString()));
+        Assert.Equal(JsonValueKind.Null, silent.GetProperty("serving_version").ValueKind);
+        Assert.Equal(0, silent.GetProperty("partitions").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, silent.GetProperty("lag").ValueKind);
+
+        Assert.Equal(("failed", "sha256 mismatch for version 2"),
+            (replicas[2].GetProperty("state").GetString(), replicas[2].GetProperty("reason").GetString()));
+    }
+
+    [Fact]
+    public async Task Replicas_of_a_known_model_with_none_running_is_an_empty_list_and_of_an_unknown_model_is_404()
+    {
+        Assert.Equal("[]", await _app.Http.GetStringAsync("/api/v1/models/draft/replicas"));
+
+        using var missing = await _app.Http.GetAsync("/api/v1/models/nope/replicas");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(HttpErrorCodes.ModelNotFound, (await V2.ReadErrorAsync(missing)).Code);
     }

@@ -176,6 +176,60 @@ public sealed class ModelAdministrationTests : IDisposable
     }
 
     [Fact]
+    public async Task Scale_sets_changes_and_clears_the_replica_count_idempotently_and_audits_each_call()
+    {
+        await RegisterTwoVersions();
+
+        var set = Assert.IsType<AdminResult.Scaled>(await _admin.ScaleAsync(Model, 3, "alice", default));
+        var again = Assert.IsType<AdminResult.Scaled>(await _admin.ScaleAsync(Model, 3, "bob", default));
+        Assert.Equal((Model, new ModelScale(3), true), (set.Model, set.Scale, set.Changed));
+        Assert.Equal((new ModelScale(3), false), (again.Scale, again.Changed));
+        Assert.Equal(new ModelScale(3), await _registry.GetScaleAsync(Model));
+
+        var cleared = Assert.IsType<AdminResult.Scaled>(await _admin.ScaleAsync(Model, null, "carol", default));
+        var clearedAgain = Assert.IsType<AdminResult.Scaled>(await _admin.ScaleAsync(Model, null, "carol", default));
+        Assert.Equal((null, true), (cleared.Scale, cleared.Changed));
+        Assert.False(clearedAgain.Changed);
+        Assert.Null(await _registry.GetScaleAsync(Model));
+
+        var audit = _admin.Audit(4);
+        Assert.All(audit, a => Assert.Equal(("scale", Model, (int?)null), (a.Action, a.Model, a.Version)));
+        Assert.Equal(["unchanged", "ok", "unchanged", "ok"], audit.Select(a => a.Result));
+        Assert.Equal(["carol", "carol", "bob", "alice"], audit.Select(a => a.Actor));
+        Assert.Equal(["replicas: one per node", "replicas: one per node", "replicas: 3", "replicas: 3"], audit.Select(a => a.Detail));
+        // Scaling leaves the aliases alone.
+        Assert.Same(ModelAliases.Empty, await _registry.GetAliasesAsync(Model));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65)]
+    public async Task Scale_refuses_a_count_out_of_range_and_keeps_the_current_one(int replicas)
+    {
+        await RegisterTwoVersions();
+        await _admin.ScaleAsync(Model, 2, "alice", default);
+
+        var refused = Assert.IsType<AdminResult.Invalid>(await _admin.ScaleAsync(Model, replicas, "bob", default));
+
+        Assert.Equal(AdminErrorCodes.InvalidScale, refused.Code);
+        Assert.Contains($"replicas must be from 1 to 64, was {replicas}", refused.Message);
+        Assert.Equal(new ModelScale(2), await _registry.GetScaleAsync(Model));
+        Assert.Equal(("scale", "bob", "invalid"), (_admin.Audit(1)[0].Action, _admin.Audit(1)[0].Actor, _admin.Audit(1)[0].Result));
+    }
+
+    [Fact]
+    public async Task Scale_of_a_model_not_in_the_registry_is_not_found_and_audited()
+    {
+        var missing = Assert.IsType<AdminResult.NotFound>(await _admin.ScaleAsync("nobody", 2, "alice", default));
+        // Not found comes before the count's check: there is nothing to scale.
+        Assert.IsType<AdminResult.NotFound>(await _admin.ScaleAsync("nobody", 0, "alice", default));
+
+        Assert.Contains("'nobody' is not in the registry", missing.Message);
+        Assert.All(_admin.Audit(2), a => Assert.Equal(("scale", "nobody", "not_found"), (a.Action, a.Model, a.Result)));
+        Assert.Empty(await _registry.ListModelsAsync());
+    }
+
+    [Fact]
     public async Task Restoring_production_after_a_refusal_moves_the_alias_back_only_while_it_still_names_the_refused_version()
     {
         await RegisterTwoVersions();

@@ -268,6 +268,111 @@ public sealed class FolderModelRegistryTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_root.Path));
     }
 
+    private string ScalePath(string model) => Path.Combine(_root.Path, model, FolderModelRegistry.ScaleFileName);
+
+    [Fact]
+    public async Task A_scale_is_absent_until_set_is_stored_in_scale_json_and_null_clears_it()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        Assert.Null(await _registry.GetScaleAsync("fraud"));
+        Assert.False(File.Exists(ScalePath("fraud")));
+
+        await _registry.SetScaleAsync("fraud", new ModelScale(3));
+
+        Assert.Equal(new ModelScale(3), await _registry.GetScaleAsync("fraud"));
+        Assert.Equal(3, (int?)JsonNode.Parse(await File.ReadAllTextAsync(ScalePath("fraud")))!["replicas"]);
+        Assert.Same(ModelAliases.Empty, await _registry.GetAliasesAsync("fraud"));   // a scale is not an alias
+
+        await _registry.SetScaleAsync("fraud", new ModelScale(5));
+        Assert.Equal(5, (await _registry.GetScaleAsync("fraud"))!.Replicas);
+
+        await _registry.SetScaleAsync("fraud", null);
+        Assert.Null(await _registry.GetScaleAsync("fraud"));
+        Assert.False(File.Exists(ScalePath("fraud")));
+        await _registry.SetScaleAsync("fraud", null);   // clearing again is fine
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root.Path, "fraud"), "*.tmp"));
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(64, true)]
+    [InlineData(0, false)]
+    [InlineData(65, false)]
+    [InlineData(-1, false)]
+    public async Task A_replica_count_must_be_from_1_to_64(int replicas, bool accepted)
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        await _registry.SetScaleAsync("fraud", new ModelScale(2));
+
+        if (accepted)
+        {
+            await _registry.SetScaleAsync("fraud", new ModelScale(replicas));
+            Assert.Equal(replicas, (await _registry.GetScaleAsync("fraud"))!.Replicas);
+            return;
+        }
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.SetScaleAsync("fraud", new ModelScale(replicas)));
+        Assert.Equal(ModelRegistryError.Invalid, error.Error);
+        Assert.Contains($"replicas must be from 1 to 64, was {replicas}", error.Message);
+        Assert.Equal(2, (await _registry.GetScaleAsync("fraud"))!.Replicas);   // unchanged
+    }
+
+    [Fact]
+    public async Task Scaling_a_model_the_registry_does_not_have_is_refused_and_writes_nothing()
+    {
+        var unknown = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.SetScaleAsync("ghost", new ModelScale(2)));
+        var cleared = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.SetScaleAsync("ghost", null));
+        var badName = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.SetScaleAsync("../fraud", new ModelScale(2)));
+
+        Assert.Equal(ModelRegistryError.NotFound, unknown.Error);
+        Assert.Contains("'ghost'", unknown.Message);
+        Assert.Equal(ModelRegistryError.NotFound, cleared.Error);
+        Assert.Equal(ModelRegistryError.Invalid, badName.Error);
+        Assert.Null(await _registry.GetScaleAsync("ghost"));
+        Assert.False(Directory.Exists(Path.Combine(_root.Path, "ghost")));
+    }
+
+    [Theory]
+    [InlineData("{\"replicas\": ")]
+    [InlineData("null")]
+    [InlineData("{\"replicas\": 0}")]
+    [InlineData("{\"replicas\": 1000}")]
+    [InlineData("{\"replicas\": \"three\"}")]
+    public async Task A_corrupt_scale_file_gives_an_error_naming_the_file(string content)
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        await File.WriteAllTextAsync(ScalePath("fraud"), content);
+
+        var error = await Assert.ThrowsAsync<ModelRegistryException>(() => _registry.GetScaleAsync("fraud"));
+
+        Assert.Equal(ModelRegistryError.Corrupt, error.Error);
+        Assert.Contains(ScalePath("fraud"), error.Message);
+        Assert.Contains("not a valid scale file", error.Message);
+
+        // Setting a scale replaces the corrupt file.
+        await _registry.SetScaleAsync("fraud", new ModelScale(2));
+        Assert.Equal(2, (await _registry.GetScaleAsync("fraud"))!.Replicas);
+    }
+
+    [Fact]
+    public async Task Watchers_are_told_when_a_scale_is_set_changed_or_cleared()
+    {
+        await _registry.RegisterVersionAsync(Registration());
+        var calls = 0;
+        using var watch = _registry.WatchAliases(() => Interlocked.Increment(ref calls));
+
+        await _registry.SetScaleAsync("fraud", new ModelScale(3));
+        await Eventually.HoldsAsync(() => Volatile.Read(ref calls) > 0, "the watcher is told the scale was set", TimeSpan.FromSeconds(10));
+
+        Interlocked.Exchange(ref calls, 0);
+        await _registry.SetScaleAsync("fraud", new ModelScale(4));
+        await Eventually.HoldsAsync(() => Volatile.Read(ref calls) > 0, "the watcher is told the scale changed", TimeSpan.FromSeconds(10));
+
+        Interlocked.Exchange(ref calls, 0);
+        await _registry.SetScaleAsync("fraud", null);
+        await Eventually.HoldsAsync(() => Volatile.Read(ref calls) > 0, "the watcher is told the scale was cleared", TimeSpan.FromSeconds(10));
+    }
+
     [Theory]
     [InlineData("fraud.dlq")]
     [InlineData("-fraud")]

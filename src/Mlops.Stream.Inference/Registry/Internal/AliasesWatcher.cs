@@ -4,7 +4,8 @@ namespace Mlops.Stream.Inference.Registry.Internal;
 
 /// <summary>
 /// File events for one kind of the folder registry's small state files (<c>aliases.json</c>, <c>scale.json</c>): any such file under the root that
-/// is created, changed or renamed into place (atomic writes arrive as a rename). File events are
+/// is created, changed, renamed into place (atomic writes arrive as a rename) or deleted (a cleared
+/// scale). File events are
 /// fast but not guaranteed, so callers still check now and then.
 /// </summary>
 internal static class AliasesWatcher
@@ -18,6 +19,7 @@ internal static class AliasesWatcher
             watcher.Changed += (_, _) => changed();
             watcher.Created += (_, _) => changed();
             watcher.Renamed += (_, _) => changed();
+            watcher.Deleted += (_, _) => changed();
             watcher.EnableRaisingEvents = true;
             return watcher;
         }
