@@ -6,9 +6,11 @@ using Mlops.Stream.Inference.Gateway;
 namespace Mlops.Stream.Host.Models;
 
 /// <summary>
-/// Readiness: every production model is loaded, warmed and serving (asked of its replica through
-/// sharding). A model loading, failed, or between versions without one serving makes the node
-/// not ready, so a load balancer keeps traffic away until it can answer.
+/// Readiness: every production model has a replica this node can reach that is loaded, warmed and
+/// serving: its own replica, or one on another live node (see <see cref="Actors.Serving.ShardedInferenceGateway"/>).
+/// A model with no such replica (loading, failed, between versions, all its nodes lost) makes the
+/// node not ready, so a load balancer keeps traffic away until it can answer; losing one node of
+/// several does not make the others unready.
 /// </summary>
 public sealed class ModelsReadyCheck(IInferenceGateway gateway) : IHealthCheck
 {
