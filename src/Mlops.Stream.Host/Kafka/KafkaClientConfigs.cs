@@ -74,6 +74,11 @@ public sealed class KafkaClientConfigs(KafkaEndpoint kafka, IOptions<KafkaOption
     public static IReadOnlyDictionary<string, string> ConsumerProperties(KafkaEndpoint kafka, KafkaOptions options)
     {
         var properties = new Dictionary<string, string>(options.ForConsumers());
+        // Incremental rebalancing: when a replica joins or leaves, only the partitions that move are
+        // revoked; the others keep flowing. With the eager default every rebalance revokes every
+        // partition of every replica, and brokers may refuse the commits made while it runs (the
+        // embedded one does), so each one re-delivered what had completed since the last commit.
+        properties.TryAdd("partition.assignment.strategy", "cooperative-sticky");
         properties.TryAdd("session.timeout.ms", "6000");
         properties.TryAdd("heartbeat.interval.ms", "2000");
         if (options.FetchWaitFor(kafka.Mode == KafkaMode.Embedded) is { } wait)
