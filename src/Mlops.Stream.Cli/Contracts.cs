@@ -79,7 +79,18 @@ internal sealed class ReplicaDto
 }
 
 /// <summary><c>{"replicas": N}</c>, or null for one replica per node.</summary>
-internal sealed record ScaleBody([property: JsonPropertyName("replicas"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Replicas);
+internal sealed record ScaleBody(
+    [property: JsonPropertyName("replicas"), JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? Replicas,
+    [property: JsonPropertyName("min"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Min = null,
+    [property: JsonPropertyName("max"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Max = null);
+
+internal sealed class ScaleDecisionDto
+{
+    [JsonPropertyName("at")] public DateTimeOffset At { get; init; }
+    [JsonPropertyName("from")] public int From { get; init; }
+    [JsonPropertyName("to")] public int To { get; init; }
+    [JsonPropertyName("reason")] public string Reason { get; init; } = "";
+}
 
 internal sealed class ScaleDto
 {
@@ -87,6 +98,9 @@ internal sealed class ScaleDto
     [JsonPropertyName("mode")] public string Mode { get; init; } = "";
     [JsonPropertyName("replicas")] public int? Replicas { get; init; }
     [JsonPropertyName("changed")] public bool? Changed { get; init; }
+    [JsonPropertyName("min")] public int? Min { get; init; }
+    [JsonPropertyName("max")] public int? Max { get; init; }
+    [JsonPropertyName("last_decision")] public ScaleDecisionDto? LastDecision { get; init; }
 }
 
 [JsonSerializable(typeof(IReadOnlyList<ModelSummaryDto>))]

@@ -245,31 +245,52 @@ internal static class ModelsCommands
             CustomParser = Parsers.IntBetween("--replicas", 1, MaxReplicas),
         };
         var perNode = new Option<bool>("--per-node") { Description = "Go back to the default: one replica per node that is up" };
+        var min = new Option<int?>("--min")
+        {
+            Description = "Autoscale: the fewest replicas (with --max); the backlog per replica (lag + queue) moves the count between them",
+            HelpName = "N",
+            CustomParser = Parsers.IntBetween("--min", 1, MaxReplicas),
+        };
+        var max = new Option<int?>("--max")
+        {
+            Description = "Autoscale: the most replicas (with --min); never more than the request topic's partitions",
+            HelpName = "N",
+            CustomParser = Parsers.IntBetween("--max", 1, MaxReplicas),
+        };
         var command = new Command("scale",
-            "Show or set how many replicas of a model the cluster runs; without options, show it " +
-            "(GET or POST /api/v1/models/<model>/scale)") { model, replicas, perNode };
+            "Show or set how many replicas of a model the cluster runs: a fixed count, autoscaling between --min and --max, or one per " +
+            "node; without options, show it (GET or POST /api/v1/models/<model>/scale)") { model, replicas, perNode, min, max };
         command.Validators.Add(result =>
         {
-            // Whether --replicas was given, not its value: reading a value its parser refused (0, 65) throws.
-            if (result.GetResult(replicas) is { Implicit: false } && result.GetValue(perNode)) result.AddError("give --replicas or --per-node, not both");
+            // Whether an option was given, not its value: reading a value its parser refused (0, 65) throws.
+            bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+            if (Given(perNode) && (Given(replicas) || Given(min) || Given(max))) result.AddError("--per-node goes alone");
+            if (Given(min) != Given(max)) result.AddError("give --min and --max together");
         });
         runner.SetAction(command, async (context, ct) =>
         {
-            var count = context.Parse.GetValue(replicas);
-            var change = count is not null || context.Parse.GetValue(perNode);
+            var (count, low, high) = (context.Parse.GetValue(replicas), context.Parse.GetValue(min), context.Parse.GetValue(max));
+            var change = count is not null || low is not null || context.Parse.GetValue(perNode);
             var answer = change
                 ? await context.Client.PostAsync($"{ModelPath(context, model)}/scale",
-                    AdminClient.Json(new ScaleBody(count), CliJsonContext.Default.ScaleBody), CliJsonContext.Default.ScaleDto, ct)
+                    AdminClient.Json(new ScaleBody(count, low, high), CliJsonContext.Default.ScaleBody), CliJsonContext.Default.ScaleDto, ct)
                 : await context.Client.GetAsync($"{ModelPath(context, model)}/scale", CliJsonContext.Default.ScaleDto, ct);
             if (WroteJson(context, answer.Json)) return;
             var scale = answer.Value;
-            var what = scale.Replicas is { } n ? $"{n} replica(s)" : "one replica per node";
+            var what = scale switch
+            {
+                { Min: { } lo, Max: { } hi } => $"{scale.Replicas} replica(s), autoscaled from {lo} to {hi}",
+                { Replicas: { } n } => $"{n} replica(s)",
+                _ => "one replica per node",
+            };
             context.Out.WriteLine(scale.Changed switch
             {
                 true => $"Scaled {scale.Model} to {what}.",
                 false => $"{scale.Model} already runs {what}; nothing changed.",
                 null => $"{scale.Model} runs {what}.",
             });
+            if (scale.LastDecision is { } d)
+                context.Out.WriteLine($"Last autoscaling: {d.From} -> {d.To} at {d.At:u}: {d.Reason}.");
         });
         return command;
     }

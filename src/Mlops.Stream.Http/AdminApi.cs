@@ -38,12 +38,21 @@ public sealed record AliasResponse(
 /// <summary><c>force</c>: the operator accepts that the version's inputs or outputs differ from the serving version's.</summary>
 public sealed record PromoteRequest([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("force")] bool Force = false);
 
-/// <summary><c>{"replicas": 3}</c> runs three replicas of the model; <c>{"replicas": null}</c> goes back to one per node.</summary>
-public sealed record ScaleRequest([property: JsonPropertyName("replicas")] int? Replicas);
+/// <summary>
+/// <c>{"replicas": 3}</c> runs three replicas of the model; <c>{"min": 1, "max": 3}</c> lets the
+/// autoscaler choose between them (from <c>replicas</c> when given); <c>{}</c> or
+/// <c>{"replicas": null}</c> goes back to one per node.
+/// </summary>
+public sealed record ScaleRequest(
+    [property: JsonPropertyName("replicas")] int? Replicas,
+    [property: JsonPropertyName("min")] int? Min = null,
+    [property: JsonPropertyName("max")] int? Max = null);
 
 /// <summary>
-/// A model's scale: <c>replicas</c> set by an operator (<c>mode</c> <c>fixed</c>), or null with
-/// <c>mode</c> <c>per_node</c> (one replica per node that is up). <c>changed</c> on a change only.
+/// A model's scale: <c>mode</c> <c>fixed</c> (<c>replicas</c> set by an operator), <c>autoscale</c>
+/// (<c>replicas</c> chosen by the autoscaler between <c>min</c> and <c>max</c>, with its
+/// <c>last_decision</c>), or <c>per_node</c> (one replica per node that is up; <c>replicas</c> null).
+/// <c>changed</c> on a change only.
 /// </summary>
 public sealed record ScaleResponse(
     [property: JsonPropertyName("model")] string Model,
@@ -53,8 +62,29 @@ public sealed record ScaleResponse(
     [JsonPropertyName("changed"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? Changed { get; init; }
 
-    public static ScaleResponse Of(string model, ModelScale? scale) => new(model, scale is null ? "per_node" : "fixed", scale?.Replicas);
+    [JsonPropertyName("min"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Min { get; init; }
+
+    [JsonPropertyName("max"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Max { get; init; }
+
+    [JsonPropertyName("last_decision"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ScaleDecisionResponse? LastDecision { get; init; }
+
+    public static ScaleResponse Of(string model, ModelScale? scale) =>
+        new(model, scale switch { null => "per_node", { Autoscaled: true } => "autoscale", _ => "fixed" }, scale?.Replicas)
+        {
+            Min = scale?.Min,
+            Max = scale?.Max,
+            LastDecision = scale?.LastDecision is { } d ? new ScaleDecisionResponse(d.At, d.From, d.To, d.Reason) : null,
+        };
 }
+
+public sealed record ScaleDecisionResponse(
+    [property: JsonPropertyName("at")] DateTimeOffset At,
+    [property: JsonPropertyName("from")] int From,
+    [property: JsonPropertyName("to")] int To,
+    [property: JsonPropertyName("reason")] string Reason);
 
 public sealed record CanaryRequest([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);
 
@@ -88,7 +118,7 @@ public static class AdminApi
         models.MapPost("/undeploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.UndeployAsync(model, Actor(http), ct)));
         models.MapPost("/scale", (string model, ScaleRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.ScaleAsync(model, body.Replicas, Actor(http), ct)));
+            Answer(admin.ScaleAsync(model, body.Replicas, body.Min, body.Max, Actor(http), ct)));
         models.MapGet("/scale", GetScaleAsync);
         endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin");
         return endpoints;

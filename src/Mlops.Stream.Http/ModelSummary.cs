@@ -67,10 +67,16 @@ public sealed record ReplicaSummary(
 {
     public const string UnknownState = "unknown";
 
+    /// <summary>Requests waiting in the replica's batcher queues; null when it did not answer.</summary>
+    [JsonPropertyName("queue_depth")] public int? QueueDepth { get; init; }
+
     public static ReplicaSummary From(ReplicaInfo replica) => new(
         replica.Replica, replica.Index, replica.Node, replica.Local, replica.Reachable,
         replica.State is { } state ? ModelStates.ToWireName(state) : UnknownState,
-        replica.ServingVersion, replica.Reason, replica.KafkaStream?.Partitions ?? [], replica.KafkaStream?.Lag);
+        replica.ServingVersion, replica.Reason, replica.KafkaStream?.Partitions ?? [], replica.KafkaStream?.Lag)
+    {
+        QueueDepth = replica.QueueDepth,
+    };
 }
 
 public sealed record CanarySummary([property: JsonPropertyName("version")] int Version, [property: JsonPropertyName("weight")] double Weight);

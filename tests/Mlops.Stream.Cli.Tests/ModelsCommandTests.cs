@@ -332,7 +332,7 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
         Assert.Equal("", run.Stdout);
-        Assert.Contains("give --replicas or --per-node, not both", run.Stderr);
+        Assert.Contains("--per-node goes alone", run.Stderr);
         Assert.StartsWith("mlops: ", run.Stderr);
         Assert.DoesNotContain(api.Requests, r => r.Path.Contains("usage-scale-both"));
     }

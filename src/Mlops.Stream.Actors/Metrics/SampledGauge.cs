@@ -5,7 +5,8 @@ namespace Mlops.Stream.Actors.Metrics;
 /// <summary>
 /// A labelled gauge whose series are all set again at every scrape (queue depth, lag): a series
 /// not set in the latest round (a replica that stopped, a partition revoked) is removed instead of
-/// being exported with its last value forever.
+/// being exported with its last value forever. Series set twice in one round add up (two replicas
+/// of one model on a node report one sum).
 /// </summary>
 public sealed class SampledGauge(Gauge gauge)
 {
@@ -21,8 +22,10 @@ public sealed class SampledGauge(Gauge gauge)
 
     public void Set(double value, params string[] labels)
     {
-        lock (_gate) _current[string.Join('\u0001', labels)] = labels;
-        gauge.WithLabels(labels).Set(value);
+        bool again;
+        lock (_gate) again = !_current.TryAdd(string.Join('\u0001', labels), labels);
+        if (again) gauge.WithLabels(labels).Inc(value);
+        else gauge.WithLabels(labels).Set(value);
     }
 
     public void EndRound()

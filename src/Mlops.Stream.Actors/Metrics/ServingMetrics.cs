@@ -38,6 +38,8 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     private readonly SampledGauge _inFlight;
     private readonly SampledGauge _kafkaInFlight;
     private readonly SampledGauge _consumerLag;
+    private readonly SampledGauge _assignedPartitions;
+    private readonly Counter _redelivered;
     private readonly SampledGauge _pausedPartitions;
     private readonly ConcurrentDictionary<ReplicaGauges, byte> _replicas = new();
 
@@ -88,6 +90,11 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
             "model", "topic", "partition"));
         _pausedPartitions = new SampledGauge(factory.CreateGauge("mlops_consumer_paused_partitions",
             "Request topic partitions paused because downstream is slower than the topic (backpressure).", "model"));
+        _assignedPartitions = new SampledGauge(factory.CreateGauge("mlops_kafka_assigned_partitions",
+            "Request topic partitions a replica consumes now (the serving group divides them among the model's replicas).", "model", "replica"));
+        _redelivered = factory.CreateCounter("mlops_kafka_redelivered_records_total",
+            "Request records a replica had taken but not committed when its partitions moved (rebalance, leave, shutdown): the next " +
+            "owner processes them again, so their predictions may be duplicated. A node killed outright cannot count its own.", "model");
         registry.AddBeforeCollectCallback(SampleReplicas);
     }
 
@@ -148,13 +155,14 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
         _rollbacks.WithLabels(replica.Model, "operator");
         _rollbacks.WithLabels(replica.Model, "canary_guard");
         _streamRestarts.WithLabels(replica.Model);
+        _redelivered.WithLabels(replica.Model);
         _replicas[replica] = 0;
         return new Untrack(() => _replicas.TryRemove(replica, out _));
     }
 
     private void SampleReplicas()
     {
-        SampledGauge[] gauges = [_queueDepth, _inFlight, _kafkaInFlight, _consumerLag, _pausedPartitions];
+        SampledGauge[] gauges = [_queueDepth, _inFlight, _kafkaInFlight, _consumerLag, _pausedPartitions, _assignedPartitions];
         foreach (var gauge in gauges) gauge.BeginRound();
         foreach (var replica in _replicas.Keys)
         {
@@ -175,11 +183,28 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
                 var metrics = consumer.Metrics;
                 _kafkaInFlight.Set(metrics.InFlight, model);
                 _pausedPartitions.Set(metrics.PausedPartitions.Count, model);
+                _assignedPartitions.Set(metrics.AssignedPartitions.Count, model, replica.Replica);
+                CountRedelivered(replica, metrics.RevokedUncommitted);
                 foreach (var (partition, lag) in metrics.Lag)
                     _consumerLag.Set(lag, model, partition.Topic, partition.Partition.Value.ToString(CultureInfo.InvariantCulture));
             }
         }
         foreach (var gauge in gauges) gauge.EndRound();
+    }
+
+    /// <summary>
+    /// Counts what the replica's consumer has handed on uncommitted since last counted: at every
+    /// scrape, and by the replica when its stream ends (the last revocation happens as it closes).
+    /// </summary>
+    public void SettleRedelivered(ReplicaGauges replica)
+    {
+        if (replica.Consumer is { } consumer) CountRedelivered(replica, consumer.Metrics.RevokedUncommitted);
+    }
+
+    private void CountRedelivered(ReplicaGauges replica, long total)
+    {
+        var added = replica.SettleRedelivered(total);
+        if (added > 0) _redelivered.WithLabels(replica.Model).Inc(added);
     }
 
     private static string VersionLabel(int? version) => version?.ToString(CultureInfo.InvariantCulture) ?? "";
@@ -199,14 +224,38 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
 /// What a replica exposes for sampling: its router (batchers of production and canary) and its
 /// Kafka consumer. Written by the replica actor, read at scrape time on another thread.
 /// </summary>
-public sealed class ReplicaGauges(string model)
+public sealed class ReplicaGauges(string model, string replica = "")
 {
     private volatile ReplicaRouter? _router;
     private volatile IConsumerControl? _consumer;
+    private long _redeliveredCounted;
 
     public string Model { get; } = model;
 
+    /// <summary>The replica's entity id (<c>&lt;model&gt;#&lt;n&gt;</c>).</summary>
+    public string Replica { get; } = replica;
+
     public ReplicaRouter? Router { get => _router; set => _router = value; }
 
-    public IConsumerControl? Consumer { get => _consumer; set => _consumer = value; }
+    /// <summary>The running stream's consumer; a new stream (restart) starts its own count of redelivered records.</summary>
+    public IConsumerControl? Consumer
+    {
+        get => _consumer;
+        set
+        {
+            _consumer = value;
+            Interlocked.Exchange(ref _redeliveredCounted, 0);
+        }
+    }
+
+    /// <summary>How much of the consumer's cumulative <paramref name="total"/> was not counted yet; marks it counted. Thread-safe.</summary>
+    internal long SettleRedelivered(long total)
+    {
+        while (true)
+        {
+            var counted = Interlocked.Read(ref _redeliveredCounted);
+            if (total <= counted) return 0;
+            if (Interlocked.CompareExchange(ref _redeliveredCounted, total, counted) == counted) return total - counted;
+        }
+    }
 }

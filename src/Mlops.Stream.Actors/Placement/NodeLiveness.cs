@@ -36,6 +36,21 @@ public sealed class NodeLiveness : INodeLiveness
         return liveness;
     }
 
+    /// <summary>
+    /// Whether this node is the oldest member that is up: the one node that makes cluster-wide
+    /// decisions (autoscaling), as Akka's cluster singletons are placed. During a change of oldest two
+    /// nodes may both think so for a moment; decisions are written to the registry, so the worst case
+    /// is one decision made twice.
+    /// </summary>
+    public bool IsOldest
+    {
+        get
+        {
+            var oldest = _cluster.State.Members.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
+            return oldest is not null && oldest.Address == _cluster.SelfAddress;
+        }
+    }
+
     /// <summary>Up (or weakly up), reachable from here, and not on its way out.</summary>
     public bool IsLive(Address node)
     {

@@ -49,7 +49,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _context = context;
         _loader = new VersionLoader(_model, context);
         _journal = new ReplicaJournal(entityId, _model, context.Audit);
-        _gauges = new ReplicaGauges(_model);
+        _gauges = new ReplicaGauges(_model, entityId);
         Become(Loading);
     }
 
@@ -70,13 +70,15 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         // free the ONNX sessions. Nothing here may block the actor's thread.
         _untrackGauges?.Dispose();
         _unregister?.Dispose();
-        var (pipeline, serving) = (_pipeline, _serving);
+        var (pipeline, serving, metrics, gauges) = (_pipeline, _serving, _context.Metrics, _gauges);
         _ = Task.Run(async () =>
         {
             if (pipeline is not null)
             {
                 try { await pipeline.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30)); }
                 catch (Exception) { /* logged by the stream; redelivery covers what was not committed */ }
+                // The consumer's last revocation happened as it closed: count what it handed on.
+                metrics.SettleRedelivered(gauges);
             }
             if (serving is not null) await serving.StopAsync();
         });
@@ -164,8 +166,13 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             LastCanaryRollback = _serving?.Canary.LastRollback,
             LastGuardCheck = _serving?.Canary.LastGuardCheck,
             KafkaStream = _serving?.Topics is null ? null : StreamStatus(),
+            QueueDepth = QueueDepth(),
         };
     }
+
+    private int QueueDepth() => _serving is not { Router: var router }
+        ? 0
+        : router.Production.GetCounters().QueueDepth + (router.CanaryBatcher?.GetCounters().QueueDepth ?? 0);
 
     private KafkaStreamStatus StreamStatus()
     {
@@ -221,6 +228,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void OnPipelineEnded(PipelineEnded ended)
     {
         _pipeline = null;
+        _context.Metrics.SettleRedelivered(_gauges);
         _gauges.Consumer = null;
         var failure = ServingPipeline.DescribeFailure(ended.Cause);
         _stream.Ended(failure, DateTimeOffset.UtcNow, _context.StreamStableAfter);

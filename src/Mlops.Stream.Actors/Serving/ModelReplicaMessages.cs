@@ -87,6 +87,9 @@ public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? Ser
     /// <summary>The Kafka serving stream's health; null when the replica has no Kafka stream.</summary>
     public KafkaStreamStatus? KafkaStream { get; init; }
 
+    /// <summary>Requests waiting in the replica's batcher queues (production and canary), not yet in a batch.</summary>
+    public int QueueDepth { get; init; }
+
     /// <summary>ONNX sessions this replica has released after swaps (exposed so tests and operators see old versions go away).</summary>
     public int DisposedSessions { get; init; }
 }

@@ -70,7 +70,11 @@ public sealed class ShardedInferenceGateway(
             var answer = await AskAsync<ReplicaStatus>(target, new GetReplicaStatus(target.EntityId), StatusTimeout, deadline.Token, cancellationToken)
                 .ConfigureAwait(false);
             return answer is Answer<ReplicaStatus>.Replied { Reply: var status }
-                ? info with { State = status.State, ServingVersion = status.ServingVersion, Reason = status.Reason, KafkaStream = status.KafkaStream }
+                ? info with
+                {
+                    State = status.State, ServingVersion = status.ServingVersion, Reason = status.Reason, KafkaStream = status.KafkaStream,
+                    QueueDepth = status.QueueDepth,
+                }
                 : info;
         })).ConfigureAwait(false);
     }

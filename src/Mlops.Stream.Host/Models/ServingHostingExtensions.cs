@@ -77,6 +77,7 @@ public static class ServingHostingExtensions
             sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout,
             sp.GetRequiredService<ReplicaDirectory>()));
         services.AddHostedService<ReplicaKeeper>();
+        services.AddHostedService<Autoscaling.Autoscaler>();
         services.AddHealthChecks().AddCheck<ModelsReadyCheck>("models", tags: [HealthTags.Ready]);
         services.AddSingleton<IAuditLog>(sp =>
         {

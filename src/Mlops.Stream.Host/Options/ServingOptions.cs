@@ -26,6 +26,9 @@ public sealed class ServingOptions
     /// <summary>Automatic canary rollback (section <c>Inference:CanaryGuard</c>).</summary>
     public CanaryGuardOptions CanaryGuard { get; set; } = new();
 
+    /// <summary>How models scaled with min and max grow and shrink (section <c>Inference:Autoscale</c>).</summary>
+    public AutoscaleOptions Autoscale { get; set; } = new();
+
     internal OnnxModelOptions ToOnnxOptions() => new()
     {
         Device = Enum.Parse<ExecutionDevice>(Device, ignoreCase: true),
@@ -43,6 +46,25 @@ public sealed class CanaryGuardOptions
     public int MinRequests { get; set; } = 200;
 
     internal Mlops.Stream.Actors.Serving.CanaryGuard? ToGuard() => Enabled ? new(MaxErrorRate, MaxP99, MinRequests) : null;
+}
+
+/// <summary>
+/// Autoscaling of models scaled with <c>--min/--max</c>: the backlog per replica (consumer lag plus
+/// batcher queue depth, divided by the replicas) above <see cref="ScaleUpBacklog"/> for
+/// <see cref="ScaleUpAfter"/> adds a replica; at or below <see cref="ScaleDownBacklog"/> for
+/// <see cref="ScaleDownAfter"/> (the cool-down) removes one. One step at a time, never outside min
+/// and max, never above the request topic's partitions. The defaults follow KEDA's Kafka scaler
+/// (lag threshold, 5-minute cool-down).
+/// </summary>
+public sealed class AutoscaleOptions
+{
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(5);
+    public long ScaleUpBacklog { get; set; } = 1000;
+    public TimeSpan ScaleUpAfter { get; set; } = TimeSpan.FromSeconds(30);
+    public long ScaleDownBacklog { get; set; } = 100;
+    public TimeSpan ScaleDownAfter { get; set; } = TimeSpan.FromMinutes(5);
+
+    internal Models.Autoscaling.AutoscalePolicySettings ToSettings() => new(ScaleUpBacklog, ScaleUpAfter, ScaleDownBacklog, ScaleDownAfter);
 }
 
 public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
@@ -63,6 +85,14 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
             failures.Add($"{ServingOptions.Section}:CanaryGuard:{nameof(CanaryGuardOptions.MaxP99)} must be positive (found {guard.MaxP99}).");
         if (guard.MinRequests < 1)
             failures.Add($"{ServingOptions.Section}:CanaryGuard:{nameof(CanaryGuardOptions.MinRequests)} must be at least 1 (found {guard.MinRequests}).");
+        var scale = options.Autoscale;
+        if (scale.Interval <= TimeSpan.Zero)
+            failures.Add($"{ServingOptions.Section}:Autoscale:{nameof(AutoscaleOptions.Interval)} must be positive (found {scale.Interval}).");
+        if (scale.ScaleDownBacklog < 0 || scale.ScaleUpBacklog <= scale.ScaleDownBacklog)
+            failures.Add($"{ServingOptions.Section}:Autoscale:{nameof(AutoscaleOptions.ScaleUpBacklog)} must be above " +
+                         $"{nameof(AutoscaleOptions.ScaleDownBacklog)}, and that at least 0 (found {scale.ScaleUpBacklog} and {scale.ScaleDownBacklog}).");
+        if (scale.ScaleUpAfter < TimeSpan.Zero || scale.ScaleDownAfter < TimeSpan.Zero)
+            failures.Add($"{ServingOptions.Section}:Autoscale: {nameof(AutoscaleOptions.ScaleUpAfter)} and {nameof(AutoscaleOptions.ScaleDownAfter)} must not be negative.");
         if (options.KafkaInFlight < 1)
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.KafkaInFlight)} must be at least 1 (found {options.KafkaInFlight}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -84,4 +84,7 @@ public sealed record ReplicaInfo(string Replica, int Index, string Node, bool Lo
     public int? ServingVersion { get; init; }
     public string? Reason { get; init; }
     public KafkaStreamStatus? KafkaStream { get; init; }
+
+    /// <summary>Requests waiting in the replica's batcher queues.</summary>
+    public int? QueueDepth { get; init; }
 }

@@ -171,20 +171,66 @@ public sealed class ModelAdministration(
     /// Sets how many replicas of the model the cluster runs, or with null goes back to the default
     /// (one per node). Kept in the registry, so every node's replica keeper applies it.
     /// </summary>
-    public async Task<AdminResult> ScaleAsync(string model, int? replicas, string actor, CancellationToken ct)
+    public Task<AdminResult> ScaleAsync(string model, int? replicas, string actor, CancellationToken ct) =>
+        ScaleAsync(model, replicas, null, null, actor, ct);
+
+    /// <summary>
+    /// Sets the model's scale: a fixed count (<paramref name="replicas"/>), autoscaling between
+    /// <paramref name="min"/> and <paramref name="max"/> (starting from <paramref name="replicas"/>, else
+    /// the current count clamped into the range), or with nothing given one replica per node.
+    /// </summary>
+    public async Task<AdminResult> ScaleAsync(string model, int? replicas, int? min, int? max, string actor, CancellationToken ct)
     {
         const string action = "scale";
         if ((await registry.ListVersionsAsync(model, ct).ConfigureAwait(false)).Count == 0)
             return await Audited(actor, action, model, null, new AdminResult.NotFound($"Model '{model}' is not in the registry.")).ConfigureAwait(false);
-        if (replicas is { } count && ModelScale.Problem(count) is { } problem)
+        var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
+        ModelScale? wanted;
+        if (min is not null || max is not null)
+        {
+            if (min is not { } low || max is not { } high)
+                return await Audited(actor, action, model, null, new AdminResult.Invalid($"Model '{model}': give both min and max.", AdminErrorCodes.InvalidScale))
+                    .ConfigureAwait(false);
+            // Without a count, keep today's count where the range allows (a range that is not one is refused below).
+            var start = replicas ?? (low <= high ? Math.Clamp(current?.Replicas ?? low, low, high) : low);
+            wanted = new ModelScale(start) { Min = low, Max = high };
+        }
+        else
+        {
+            wanted = replicas is { } n ? new ModelScale(n) : null;
+        }
+        if (wanted?.Problem() is { } problem)
             return await Audited(actor, action, model, null, new AdminResult.Invalid($"Model '{model}': {problem}.", AdminErrorCodes.InvalidScale))
                 .ConfigureAwait(false);
-        var wanted = replicas is { } n ? new ModelScale(n) : null;
-        var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
-        if (current != wanted) await registry.SetScaleAsync(model, wanted, ct).ConfigureAwait(false);
-        return await Audited(actor, action, model, null, new AdminResult.Scaled(model, wanted, current != wanted),
-            wanted is null ? "replicas: one per node" : $"replicas: {wanted.Replicas}").ConfigureAwait(false);
+        var changed = wanted is null ? current is not null : !wanted.SameSetting(current);
+        if (changed) await registry.SetScaleAsync(model, wanted, ct).ConfigureAwait(false);
+        return await Audited(actor, action, model, null, new AdminResult.Scaled(model, changed ? wanted : current, changed), Describe(wanted))
+            .ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The autoscaler's step: the replica count of an autoscaled model moves to <paramref name="replicas"/>
+    /// (kept within its min and max), recorded as its last decision and audited as <c>autoscale</c> by
+    /// <c>autoscaler</c>. Nothing happens when the model is not autoscaled (any more) or already there.
+    /// </summary>
+    public async Task<AdminResult> AutoscaleAsync(string model, int replicas, string reason, CancellationToken ct)
+    {
+        var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
+        if (current is not { Autoscaled: true, Min: { } min, Max: { } max }) return new AdminResult.Scaled(model, current, false);
+        var to = Math.Clamp(replicas, min, max);
+        if (to == current.Replicas) return new AdminResult.Scaled(model, current, false);
+        var updated = current with { Replicas = to, LastDecision = new ScaleDecision(_clock.GetUtcNow(), current.Replicas, to, reason) };
+        await registry.SetScaleAsync(model, updated, ct).ConfigureAwait(false);
+        return await Audited("autoscaler", "autoscale", model, null, new AdminResult.Scaled(model, updated, true),
+            $"replicas {current.Replicas} -> {to}: {reason}").ConfigureAwait(false);
+    }
+
+    private static string Describe(ModelScale? scale) => scale switch
+    {
+        null => "replicas: one per node",
+        { Autoscaled: true } => $"replicas: autoscaled from {scale.Min} to {scale.Max}, now {scale.Replicas}",
+        _ => $"replicas: {scale.Replicas}",
+    };
 
     public IReadOnlyList<AuditEvent> Audit(int limit) => audit.Recent(limit);
 

@@ -159,7 +159,7 @@ public sealed class FolderModelRegistry : IModelRegistry
         try
         {
             var scale = JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.ModelScale) ?? throw new JsonException("the file holds null");
-            return ModelScale.Problem(scale.Replicas) is { } problem ? throw new JsonException(problem) : scale;
+            return scale.Problem() is { } problem ? throw new JsonException(problem) : scale;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -169,7 +169,7 @@ public sealed class FolderModelRegistry : IModelRegistry
 
     public async Task SetScaleAsync(string model, ModelScale? scale, CancellationToken cancellationToken = default)
     {
-        if (scale is not null && ModelScale.Problem(scale.Replicas) is { } problem)
+        if (scale?.Problem() is { } problem)
         {
             throw new ModelRegistryException(ModelRegistryError.Invalid, problem);
         }

@@ -29,6 +29,38 @@ public sealed class SampledGaugeTests
         Assert.DoesNotContain("partition=\"1\"", second);
     }
 
+    [Fact]
+    public async Task Two_replicas_of_one_model_on_a_node_report_one_summed_series_and_a_new_round_starts_from_zero()
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var gauge = new SampledGauge(Prometheus.Metrics.WithCustomRegistry(registry).CreateGauge("in_flight", "help", "model"));
+
+        gauge.BeginRound();
+        gauge.Set(3, "m");
+        gauge.Set(4, "m");
+        gauge.EndRound();
+        Assert.Contains("in_flight{model=\"m\"} 7", await Export(registry));
+
+        gauge.BeginRound();
+        gauge.Set(1, "m");
+        gauge.EndRound();
+        Assert.Contains("in_flight{model=\"m\"} 1", await Export(registry));
+    }
+
+    [Fact]
+    public void Redelivered_records_are_counted_once_however_often_the_consumer_total_is_settled()
+    {
+        var replica = new ReplicaGauges("m", "m#0");
+
+        Assert.Equal(5, replica.SettleRedelivered(5));
+        Assert.Equal(0, replica.SettleRedelivered(5));
+        Assert.Equal(3, replica.SettleRedelivered(8));
+        Assert.Equal(0, replica.SettleRedelivered(2));
+        // A restarted stream has a new consumer whose total starts again from 0.
+        replica.Consumer = null;
+        Assert.Equal(2, replica.SettleRedelivered(2));
+    }
+
     private static async Task<string> Export(CollectorRegistry registry)
     {
         using var stream = new MemoryStream();
