@@ -9,7 +9,8 @@ namespace Mlops.Stream.Cli.Tests;
 /// plus <c>"changed"</c> on a POST). On GET, <c>fraud-demo</c> runs <see cref="FraudDemoReplicas"/>
 /// replicas and every other model one per node. A POST sets what its body says; for model
 /// <c>steady</c> nothing changes. <c>ghost</c> is unknown (404); a count out of 1..64 is 400
-/// <c>invalid_scale</c>, as the node answers.
+/// <c>invalid_scale</c>, as the node answers. <c>autoscaled</c> is autoscaled from 1 to 3 with a last
+/// decision; a POST with min and max answers in autoscale mode at min.
 /// </summary>
 public sealed partial class FakeAdminApi
 {
@@ -21,12 +22,19 @@ public sealed partial class FakeAdminApi
         {
             "ghost" => NotFound(http, model),
             "fraud-demo" => Json(http, 200, Scale(model, FraudDemoReplicas, changed: null)),
+            "autoscaled" => Json(http, 200, """
+                {"model":"autoscaled","mode":"autoscale","replicas":2,"min":1,"max":3,
+                 "last_decision":{"at":"2026-12-02T12:00:00+00:00","from":1,"to":2,"reason":"backlog 5000 per replica stayed above 1000 for 30 s"}}
+                """),
             _ => Json(http, 200, Scale(model, null, changed: null)),
         });
         app.MapPost("/api/v1/models/{model}/scale", (string model, HttpContext http) =>
         {
             if (model == "ghost") return NotFound(http, model);
-            var replicas = JsonDocument.Parse((string)http.Items[BodyKey]!).RootElement.GetProperty("replicas");
+            var body = JsonDocument.Parse((string)http.Items[BodyKey]!).RootElement;
+            if (body.TryGetProperty("min", out var min) && body.TryGetProperty("max", out var max))
+                return Json(http, 200, $$"""{"model":"{{model}}","mode":"autoscale","replicas":{{min}},"min":{{min}},"max":{{max}},"changed":true}""");
+            var replicas = body.GetProperty("replicas");
             int? count = replicas.ValueKind == JsonValueKind.Null ? null : replicas.GetInt32();
             if (count is < 1 or > 64)
                 return Json(http, 400, $$"""{"error":"Model '{{model}}': replicas must be from 1 to 64, was {{count}}.","code":"invalid_scale"}""");

@@ -284,6 +284,33 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_scale_with_min_and_max_asks_for_autoscaling_and_status_shows_the_last_decision()
+    {
+        var run = await Mlops("models", "scale", "scale-auto", "--min", "1", "--max", "3");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("""{"replicas":null,"min":1,"max":3}""", api.Last("/api/v1/models/scale-auto/scale").Body);
+        Assert.Equal(["Scaled scale-auto to 1 replica(s), autoscaled from 1 to 3."], run.StdoutLines);
+
+        var shown = await Mlops("models", "scale", "autoscaled");
+        Assert.Equal(ExitCodes.Ok, shown.ExitCode);
+        Assert.Equal(["autoscaled runs 2 replica(s), autoscaled from 1 to 3.",
+            "Last autoscaling: 1 -> 2 at 2026-12-02 12:00:00Z: backlog 5000 per replica stayed above 1000 for 30 s."], shown.StdoutLines);
+    }
+
+    [Theory]
+    [InlineData("--min", "1")]
+    [InlineData("--max", "3")]
+    public async Task Models_scale_with_only_one_end_of_the_range_is_a_usage_error(string option, string value)
+    {
+        var run = await Mlops("models", "scale", "usage-scale-range", option, value);
+
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        Assert.Contains("give --min and --max together", run.Stderr);
+        Assert.DoesNotContain(api.Requests, r => r.Path.Contains("usage-scale-range"));
+    }
+
+    [Fact]
     public async Task Models_scale_per_node_posts_null_replicas_and_prints_one_per_node()
     {
         var run = await Mlops("models", "scale", "scale-per-node", "--per-node");

@@ -53,6 +53,52 @@ public sealed class ScaleApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Min_and_max_hand_the_count_to_the_autoscaler_and_its_steps_are_shown_and_audited()
+    {
+        await Post(Model, new { replicas = 2 });
+        var (status, body) = await Post(Model, new { min = 1, max = 3 });
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        // Today's count is kept where the range allows it.
+        Assert.Equal(("autoscale", 2, 1, 3, true), (body.GetProperty("mode").GetString(), body.GetProperty("replicas").GetInt32(),
+            body.GetProperty("min").GetInt32(), body.GetProperty("max").GetInt32(), body.GetProperty("changed").GetBoolean()));
+        Assert.False(body.TryGetProperty("last_decision", out _));
+
+        var admin = _app.Services.GetRequiredService<ModelAdministration>();
+        // The autoscaler's step is kept within min and max.
+        await admin.AutoscaleAsync(Model, 7, "backlog 5000 per replica stayed above 1000 for 30 s", CancellationToken.None);
+        var (_, scaled) = await Get(Model);
+        Assert.Equal(3, scaled.GetProperty("replicas").GetInt32());
+        var decision = scaled.GetProperty("last_decision");
+        Assert.Equal((2, 3), (decision.GetProperty("from").GetInt32(), decision.GetProperty("to").GetInt32()));
+        Assert.Contains("stayed above 1000", decision.GetProperty("reason").GetString());
+        Assert.Contains(_audit.Recent(10), e => e is { Action: "autoscale", Actor: "autoscaler", Result: "ok" } && e.Detail!.StartsWith("replicas 2 -> 3"));
+
+        // A fixed count ends autoscaling; the autoscaler's next step then changes nothing.
+        await Post(Model, new { replicas = 1 });
+        await admin.AutoscaleAsync(Model, 2, "backlog", CancellationToken.None);
+        var (_, fixedScale) = await Get(Model);
+        Assert.Equal(("fixed", 1), (fixedScale.GetProperty("mode").GetString(), fixedScale.GetProperty("replicas").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("{\"min\":1}")]
+    [InlineData("{\"max\":3}")]
+    [InlineData("{\"min\":3,\"max\":1}")]
+    [InlineData("{\"min\":1,\"max\":3,\"replicas\":5}")]
+    [InlineData("{\"min\":0,\"max\":3}")]
+    public async Task A_range_that_is_not_one_is_refused_with_invalid_scale(string json)
+    {
+        using var response = await _app.Http.PostAsync($"/api/v1/models/{Model}/scale",
+            new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("invalid_scale", body.GetProperty("code").GetString());
+        Assert.Null(await _registry.GetScaleAsync(Model));
+    }
+
+    [Fact]
     public async Task A_model_never_scaled_runs_one_replica_per_node()
     {
         var (status, body) = await Get(Model);
