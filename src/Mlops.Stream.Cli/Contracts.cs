@@ -76,6 +76,7 @@ internal sealed class ReplicaDto
     [JsonPropertyName("reason")] public string? Reason { get; init; }
     [JsonPropertyName("partitions")] public IReadOnlyList<int> Partitions { get; init; } = [];
     [JsonPropertyName("lag")] public long? Lag { get; init; }
+    [JsonPropertyName("queue_depth")] public int? QueueDepth { get; init; }
 }
 
 /// <summary><c>{"replicas": N}</c>, or null for one replica per node.</summary>

@@ -54,7 +54,8 @@ internal static class ModelsCommands
     private static Command Status(CommandRunner runner)
     {
         var model = ModelArgument();
-        var command = new Command("status", "One model's versions, production and serving version, state and reason (GET /api/v1/models/<model>)") { model };
+        var command = new Command("status",
+            "One model's versions, production and serving version, state and reason, then every replica (GET /api/v1/models/<model> and .../replicas)") { model };
         runner.SetAction(command, async (context, ct) =>
         {
             var name = context.Parse.GetRequiredValue(model);
@@ -73,6 +74,18 @@ internal static class ModelsCommands
             foreach (var (key, value) in m.Extra ?? [])
                 table.Add(key, value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText());
             table.WriteTo(context.Out);
+            // Every replica across the cluster; a node from before replicas were listed has no such route.
+            ApiAnswer<IReadOnlyList<ReplicaDto>> replicas;
+            try
+            {
+                replicas = await context.Client.GetAsync($"api/v1/models/{AdminClient.Segment(name)}/replicas", CliJsonContext.Default.IReadOnlyListReplicaDto, ct);
+            }
+            catch (CliException e) when (e.ExitCode == ExitCodes.Refused)
+            {
+                return;
+            }
+            context.Out.WriteLine();
+            WriteReplicas(context, replicas.Value);
         });
         return command;
     }
@@ -218,21 +231,26 @@ internal static class ModelsCommands
     {
         var model = ModelArgument();
         var command = new Command("replicas",
-            "Every replica of a model across the cluster: its node, state, serving version, the request partitions it consumes and their lag " +
+            "Every replica of a model across the cluster: its node, state, serving version, the request partitions it consumes, their lag, and its queue " +
             "(GET /api/v1/models/<model>/replicas)") { model };
         runner.SetAction(command, async (context, ct) =>
         {
             var answer = await context.Client.GetAsync($"{ModelPath(context, model)}/replicas", CliJsonContext.Default.IReadOnlyListReplicaDto, ct);
             if (WroteJson(context, answer.Json)) return;
-            var table = new Table("REPLICA", "NODE", "STATE", "SERVING", "PARTITIONS", "LAG", "REASON");
-            foreach (var r in answer.Value)
-            {
-                var node = r.Node + (r.Local ? " (this node)" : "") + (r.Reachable ? "" : " (unreachable)");
-                table.Add(r.Replica, node, r.State, r.ServingVersion, Versions(r.Partitions), r.Lag, r.Reason);
-            }
-            table.WriteTo(context.Out);
+            WriteReplicas(context, answer.Value);
         });
         return command;
+    }
+
+    private static void WriteReplicas(CommandContext context, IReadOnlyList<ReplicaDto> replicas)
+    {
+        var table = new Table("REPLICA", "NODE", "STATE", "SERVING", "PARTITIONS", "LAG", "QUEUE", "REASON");
+        foreach (var r in replicas)
+        {
+            var node = r.Node + (r.Local ? " (this node)" : "") + (r.Reachable ? "" : " (unreachable)");
+            table.Add(r.Replica, node, r.State, r.ServingVersion, Versions(r.Partitions), r.Lag, r.QueueDepth, r.Reason);
+        }
+        table.WriteTo(context.Out);
     }
 
     private static Command Scale(CommandRunner runner)

@@ -18,6 +18,15 @@ public sealed partial class FakeAdminApi
 
     private static void MapScaleRoutes(WebApplication app)
     {
+        // Replicas of fraud-demo as a three-node cluster lists them; other models have none listed (an older node: 404).
+        app.MapGet("/api/v1/models/{model}/replicas", (string model, HttpContext http) => model == "fraud-demo"
+            ? Json(http, 200, """
+                [{"replica":"fraud-demo#0","index":0,"node":"akka.tcp://mlops@10.0.0.1:4053","local":true,"reachable":true,"state":"ready",
+                  "serving_version":2,"reason":null,"partitions":[0,1,2],"lag":4,"queue_depth":1},
+                 {"replica":"fraud-demo#1","index":1,"node":"akka.tcp://mlops@10.0.0.2:4053","local":false,"reachable":false,"state":"unknown",
+                  "serving_version":null,"reason":null,"partitions":[],"lag":null,"queue_depth":null}]
+                """)
+            : NotFound(http, model));
         app.MapGet("/api/v1/models/{model}/scale", (string model, HttpContext http) => model switch
         {
             "ghost" => NotFound(http, model),

@@ -51,6 +51,20 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_status_lists_every_replica_with_its_node_partitions_lag_and_queue()
+    {
+        var run = await Mlops("models", "status", "fraud-demo");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var lines = run.StdoutLines;
+        var header = lines.ToList().FindIndex(l => l.StartsWith("REPLICA", StringComparison.Ordinal));
+        Assert.True(header > 0, run.Stdout);
+        Assert.Matches(@"^REPLICA\s+NODE\s+STATE\s+SERVING\s+PARTITIONS\s+LAG\s+QUEUE\s+REASON$", lines[header]);
+        Assert.Matches(@"^fraud-demo#0\s+akka.tcp://mlops@10.0.0.1:4053 \(this node\)\s+ready\s+2\s+0,1,2\s+4\s+1\s+-$", lines[header + 1]);
+        Assert.Matches(@"^fraud-demo#1\s+akka.tcp://mlops@10.0.0.2:4053 \(unreachable\)\s+unknown\s+-", lines[header + 2]);
+    }
+
+    [Fact]
     public async Task Models_status_as_json_prints_the_servers_object()
     {
         var run = await Mlops("models", "status", "fraud-demo", "-o", "json");

@@ -150,7 +150,9 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             var predictions = ReadPredictionIds(broker.BootstrapServers, topics.Predictions, kafkaSent);
             var distinct = predictions.ToHashSet();
             var lost = Enumerable.Range(0, kafkaSent).Select(i => $"kafka-{i}").Where(id => !distinct.Contains(id)).ToList();
-            output.WriteLine($"Kafka sent {kafkaSent}, predictions {predictions.Count}, duplicates {predictions.Count - distinct.Count}, lost {lost.Count}");
+            var redelivered = new PrometheusText(await http[0].GetStringAsync("/metrics")).Sum("mlops_kafka_redelivered_records_total");
+            output.WriteLine($"Kafka sent {kafkaSent}, predictions {predictions.Count}, duplicates {predictions.Count - distinct.Count}, lost {lost.Count}; " +
+                             $"redelivered records counted by the survivor: {redelivered}");
             Assert.Empty(lost);
             Assert.Empty(httpFailures);
             Assert.Empty(unready);
