@@ -49,8 +49,8 @@ public sealed class CanaryGuardOptions
 }
 
 /// <summary>
-/// Autoscaling of models scaled with <c>--min/--max</c>: the backlog per replica (consumer lag plus
-/// batcher queue depth, divided by the replicas) above <see cref="ScaleUpBacklog"/> for
+/// Autoscaling of models scaled with <c>--min/--max</c>: the backlog per replica (the serving group's
+/// lag on the request topic plus the batcher queue depths, divided by the replicas) above <see cref="ScaleUpBacklog"/> for
 /// <see cref="ScaleUpAfter"/> adds a replica; at or below <see cref="ScaleDownBacklog"/> for
 /// <see cref="ScaleDownAfter"/> (the cool-down) removes one. One step at a time, never outside min
 /// and max, never above the request topic's partitions. The defaults follow KEDA's Kafka scaler
