@@ -127,20 +127,25 @@ public sealed class LoadCommandTests(FakeAdminApi api) : IClassFixture<FakeAdmin
         return [.. api.Requests.Skip(before).Where(r => r.Path == "/api/v1/models/fraud-demo/requests").Select(r => r.Body)];
     }
 
-    /// <summary>The feature rows of every request, checking each has the model's input name, type and one-row shape.</summary>
+    /// <summary>
+    /// The feature rows of every request in request order (the number that ends its id: batches may be
+    /// posted concurrently and arrive in any order), checking each has the model's input name, type and one-row shape.
+    /// </summary>
     private static List<double[]> Rows(IReadOnlyList<string> bodies)
     {
-        var rows = new List<double[]>();
+        var rows = new List<(long Index, double[] Row)>();
         foreach (var request in bodies.SelectMany(b => JsonDocument.Parse(b).RootElement.EnumerateArray()))
         {
-            Assert.Matches("^load-[0-9a-f]{8}-[0-9]+$", request.GetProperty("id").GetString());
+            var id = request.GetProperty("id").GetString()!;
+            Assert.Matches("^load-[0-9a-f]{8}-[0-9]+$", id);
             var input = Assert.Single(request.GetProperty("inputs").EnumerateArray());
             Assert.Equal("features", input.GetProperty("name").GetString());
             Assert.Equal("FP32", input.GetProperty("datatype").GetString());
             Assert.Equal([1L, 3L], input.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
-            rows.Add([.. input.GetProperty("data").EnumerateArray().Select(v => v.GetDouble())]);
+            rows.Add((long.Parse(id[(id.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture),
+                [.. input.GetProperty("data").EnumerateArray().Select(v => v.GetDouble())]));
         }
         Assert.Equal(10, rows.Count);
-        return rows;
+        return [.. rows.OrderBy(r => r.Index).Select(r => r.Row)];
     }
 }

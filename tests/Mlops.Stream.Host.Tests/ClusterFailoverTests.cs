@@ -82,6 +82,13 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             }, "node 0 lists three serving replicas with their partitions", Timeout);
 
             // Scaled to two replicas: one is retired, and the node left without one serves HTTP through a replica elsewhere.
+            // Operators watching the replicas meanwhile must not bring the retired one back (a status query never starts a replica).
+            using var stopWatching = new CancellationTokenSource();
+            var watching = Task.Run(async () =>
+            {
+                while (!stopWatching.IsCancellationRequested)
+                    (await http[0].GetAsync($"/api/v1/models/{Model}/replicas", CancellationToken.None)).Dispose();
+            });
             using (var scale = await http[0].PostAsJsonAsync($"/api/v1/models/{Model}/scale", new { replicas = 2 }))
                 Assert.True(scale.IsSuccessStatusCode, await scale.Content.ReadAsStringAsync());
             var withoutReplica = await Eventually.ReadsAsync(async () =>
@@ -89,6 +96,14 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
                 var perNode = await ReplicasPerNode(http[0]);
                 return perNode.Values.Sum() == 2 ? Array.FindIndex(addresses, a => perNode.GetValueOrDefault(a) == 0) : -1;
             }, index => index >= 0, "one replica is retired", Timeout);
+            for (var check = 0; check < 10; check++)
+            {
+                var perNode = await ReplicasPerNode(http[0]);
+                Assert.True(perNode.Values.Sum() == 2, $"a retired replica came back: {string.Join(", ", perNode)}");
+                (await http[0].GetAsync($"/api/v1/models/{Model}/replicas")).Dispose();
+            }
+            await stopWatching.CancelAsync();
+            await watching;
             for (var r = 0; r < 20; r++)
             {
                 using var response = await http[withoutReplica].PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"remote-{r}")));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Akka.Actor;
 using Mlops.Stream.Actors.Serving;
 
 namespace Mlops.Stream.Actors.Placement;
@@ -10,9 +11,19 @@ namespace Mlops.Stream.Actors.Placement;
 /// set of replicas stays the same, and only the ids of a lost replica move). Replicas outside the
 /// model's plan (being retired) are not chosen on other nodes, so a request does not wake them again.
 /// </summary>
-public sealed class ReplicaDirectory(LocalReplicas local, IReplicaLocations locations, ReplicaPlan plan, INodeLiveness liveness)
+/// <param name="remoteEntity">
+/// The entity actor of a replica on another node, addressed by its path (never through sharding), for
+/// questions that must not start a replica: a status query sent through sharding to a replica that
+/// is being retired would start it again. Null: such questions go through sharding.
+/// </param>
+public sealed class ReplicaDirectory(
+    LocalReplicas local, IReplicaLocations locations, ReplicaPlan plan, INodeLiveness liveness, Func<Address, string, ICanTell>? remoteEntity = null)
 {
     public INodeLiveness Liveness => liveness;
+
+    /// <summary>Where to ask a replica something without starting it: its actor on this node, or its path on its node; null when neither is known.</summary>
+    public ICanTell? WithoutStarting(ReplicaTarget target) =>
+        target.Local ?? (target.Node is { } node && remoteEntity is not null ? remoteEntity(node, target.EntityId) : null);
 
     public IReadOnlyList<ReplicaTarget> ForInference(string model, string routingKey)
     {

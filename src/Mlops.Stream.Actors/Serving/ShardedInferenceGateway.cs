@@ -125,15 +125,20 @@ public sealed class ShardedInferenceGateway(
         return first;
     }
 
-    /// <summary>Asks one replica; gives up when its node is lost or <paramref name="deadline"/> passes; the caller's own cancellation throws.</summary>
+    /// <summary>
+    /// Asks one replica; gives up when its node is lost or <paramref name="deadline"/> passes; the
+    /// caller's own cancellation throws. Inference goes through sharding (which starts the replica if
+    /// need be); a status query goes to the replica where it is, so asking never starts one.
+    /// </summary>
     private async Task<Answer<T>> AskAsync<T>(ReplicaTarget target, IReplicaMessage message, TimeSpan timeout, CancellationToken deadline,
         CancellationToken caller)
     {
         var lost = target.Node is { } node ? directory.Liveness.LostToken(node) : CancellationToken.None;
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline, lost);
+        var recipient = message is GetReplicaStatus ? directory.WithoutStarting(target) ?? region : target.Local ?? region;
         try
         {
-            var reply = await (target.Local ?? region).Ask<T>(message, timeout, attempt.Token).ConfigureAwait(false);
+            var reply = await recipient.Ask<T>(message, timeout, attempt.Token).ConfigureAwait(false);
             return new Answer<T>.Replied(reply);
         }
         catch (Exception e) when (e is OperationCanceledException or AskTimeoutException)

@@ -67,8 +67,13 @@ public static class ServingHostingExtensions
         services.AddSingleton<ReplicaLocator>();
         services.AddSingleton<IReplicaLocations>(sp => sp.GetRequiredService<ReplicaLocator>());
         services.AddHostedService(sp => sp.GetRequiredService<ReplicaLocator>());
-        services.AddSingleton(sp => new ReplicaDirectory(sp.GetRequiredService<LocalReplicas>(), sp.GetRequiredService<IReplicaLocations>(),
-            sp.GetRequiredService<ReplicaPlan>(), sp.GetRequiredService<NodeLiveness>()));
+        services.AddSingleton(sp =>
+        {
+            var system = sp.GetRequiredService<ActorSystem>();
+            return new ReplicaDirectory(sp.GetRequiredService<LocalReplicas>(), sp.GetRequiredService<IReplicaLocations>(),
+                sp.GetRequiredService<ReplicaPlan>(), sp.GetRequiredService<NodeLiveness>(),
+                (node, entityId) => system.ActorSelection(ReplicaPath(node, entityId)));
+        });
         services.AddSingleton<IInferenceGateway>(sp => new ShardedInferenceGateway(
             sp.GetRequiredService<IRequiredActor<ModelReplica>>().ActorRef,
             sp.GetRequiredService<ServedModels>(),
@@ -91,6 +96,16 @@ public static class ServingHostingExtensions
             topics: new CatalogTopicCheck(sp.GetRequiredService<TopicCatalog>()),
             maxUploadBytes: sp.GetRequiredService<IOptions<RegistryOptions>>().Value.MaxUploadBytes));
         return builder;
+    }
+
+    /// <summary>
+    /// Where sharding runs a replica on <paramref name="node"/>: shard and entity are both named by the
+    /// entity id (one shard per replica), escaped as Akka names them.
+    /// </summary>
+    public static ActorPath ReplicaPath(Address node, string entityId)
+    {
+        var name = Uri.EscapeDataString(entityId);
+        return new RootActorPath(node) / "system" / "sharding" / ReplicaRegionName / name / name;
     }
 
     /// <summary>
