@@ -7,11 +7,12 @@ var scenarios = new Dictionary<string, Func<BenchArgs, Task<BenchResult>>>(Strin
 {
     ["kafka"] = KafkaScenario.RunAsync,
     ["swap"] = SwapScenario.RunAsync,
+    ["scale"] = ScaleScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
-    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S");
+    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S");
     return 2;
 }
 

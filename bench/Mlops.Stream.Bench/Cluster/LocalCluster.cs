@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Kafka.Embedded;
+using Mlops.Stream.Kafka.Topics;
+
+namespace Mlops.Stream.Bench.Cluster;
+
+/// <summary>One replica as <c>GET /api/v1/models/{model}/replicas</c> lists it.</summary>
+public sealed record ReplicaView(string Replica, string Node, string State, bool Reachable, int[] Partitions);
+
+/// <summary>
+/// A real cluster on one machine, set up as the cluster failover test does: an in-process embedded
+/// broker with the model's topics created up front, and node processes on one shared registry
+/// folder (the first node to start creates the demo model in it), the first node being the seed.
+/// Dispose kills every node still running (by process id), stops the broker and deletes the registry.
+/// </summary>
+public sealed partial class LocalCluster : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private readonly List<NodeProcess> _nodes = [];
+    private readonly string _registry;
+
+    private LocalCluster(EmbeddedKafka broker, string registry, string model)
+    {
+        Broker = broker;
+        _registry = registry;
+        Model = model;
+        Topics = ModelTopics.For(TopicCatalog.Default, model);
+    }
+
+    public EmbeddedKafka Broker { get; }
+
+    public string Model { get; }
+
+    public ModelTopics Topics { get; }
+
+    /// <summary>Akka addresses of the nodes, in node order; node 0 is the seed.</summary>
+    public string[] Addresses { get; private set; } = [];
+
+    public NodeProcess[] Nodes { get; private set; } = [];
+
+    public HttpClient[] Http { get; private set; } = [];
+
+    public static async Task<LocalCluster> StartAsync(string model, int nodes)
+    {
+        var broker = EmbeddedKafka.Start();
+        var registry = Path.Combine(Path.GetTempPath(), "mlops-bench-scale-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(registry);
+        var cluster = new LocalCluster(broker, registry, model);
+        try
+        {
+            // The embedded broker has no CreateTopics call: every topic the nodes use exists before they start.
+            foreach (var declaration in TopicCatalog.Default.DeclareForModel(model).Concat(TopicCatalog.Default.DeclareShared()))
+                broker.CreateTopic(declaration.Name, declaration.Partitions);
+            await cluster.StartNodesAsync(nodes);
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    private async Task StartNodesAsync(int count)
+    {
+        var ports = FreePorts(count);
+        Addresses = [.. ports.Select(p => $"akka.tcp://mlops@127.0.0.1:{p}")];
+        foreach (var port in ports)
+            _nodes.Add(NodeProcess.Start(NodeArguments(port, Addresses[0])));
+        Nodes = [.. _nodes];
+        try
+        {
+            var urls = await Task.WhenAll(_nodes.Select(n => n.Listening.WaitAsync(StartTimeout)));
+            Http = [.. urls.Select(u => new HttpClient { BaseAddress = u, Timeout = TimeSpan.FromSeconds(30) })];
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"a node did not start listening within {StartTimeout}:{Environment.NewLine}{Tails()}");
+        }
+    }
+
+    private string[] NodeArguments(int port, string seed) =>
+    [
+        "--Http:Url=http://127.0.0.1:0", $"--Akka:Port={port}", $"--Akka:SeedNodes:0={seed}",
+        $"--Kafka:BootstrapServers={Broker.BootstrapServers}",
+        // The embedded broker answers a fetch only when its wait runs out: nodes ask with a short one.
+        "--Kafka:FetchWait=00:00:00.005", $"--Registry:Path={_registry}",
+        "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
+    ];
+
+    /// <summary>Sets a fixed replica count with the admin API (on node 0, the seed, which is never killed).</summary>
+    public async Task ScaleAsync(int replicas)
+    {
+        using var response = await Http[0].PostAsJsonAsync($"/api/v1/models/{Model}/scale", new { replicas });
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"scale to {replicas} refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    public async Task<ReplicaView[]> ReplicasAsync(int node = 0)
+    {
+        var replicas = await Http[node].GetFromJsonAsync<JsonElement>($"/api/v1/models/{Model}/replicas");
+        return [.. replicas.EnumerateArray().Select(r => new ReplicaView(
+            r.GetProperty("replica").GetString()!, r.GetProperty("node").GetString()!, r.GetProperty("state").GetString()!,
+            r.GetProperty("reachable").GetBoolean(), [.. r.GetProperty("partitions").EnumerateArray().Select(p => p.GetInt32())]))];
+    }
+
+    /// <summary>
+    /// Waits until node 0 lists exactly <paramref name="replicas"/> replicas, all reachable and ready,
+    /// sharing the request topic's partitions evenly: the model is consuming at that scale.
+    /// </summary>
+    public async Task<ReplicaView[]> WaitForReplicasAsync(int replicas, int partitions, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = Array.Empty<ReplicaView>();
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                // The replica listing asks each replica through sharding, and a message to a replica that
+                // is passivating (retired by a scale-down) or just stopped starts it again (seen: a retired
+                // replica back to "loading"). So wait on the shard listing, which asks no replica, until the
+                // retired ones are gone, and a little longer, past the nodes' 1 s replica locator refresh,
+                // so the listing no longer knows them.
+                if (await ShardedReplicasAsync() != replicas)
+                {
+                    await Task.Delay(500);
+                    continue;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                if (await ShardedReplicasAsync() != replicas) continue;
+                last = await ReplicasAsync();
+                if (last.Length == replicas && last.All(r => r.State == "ready" && r.Reachable) && Balanced(last, partitions))
+                    return last;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // A node busy with a rebalance may answer late: ask again.
+            }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"{replicas} ready replicas sharing {partitions} partitions not reached within {timeout}; last: " +
+            string.Join(" ", last.Select(r => $"{r.Replica}@{r.Node}:{r.State}[{string.Join(",", r.Partitions)}]")));
+    }
+
+    /// <summary>
+    /// Every partition consumed by exactly one replica, and each replica consuming its even share
+    /// (8 over 3 is 2 or 3). A replica reports ready before the consumer group gives it partitions,
+    /// so "ready and covering all partitions" alone would let one replica still hold all of them.
+    /// </summary>
+    private static bool Balanced(ReplicaView[] replicas, int partitions) =>
+        replicas.SelectMany(r => r.Partitions).Order().SequenceEqual(Enumerable.Range(0, partitions))
+        && replicas.All(r => r.Partitions.Length >= partitions / replicas.Length);
+
+    /// <summary>Replicas of the model running anywhere, from <c>/api/v1/shards</c> (as the cluster failover test counts them).</summary>
+    private async Task<int> ShardedReplicasAsync()
+    {
+        var shards = await Http[0].GetFromJsonAsync<JsonElement>("/api/v1/shards");
+        return shards.GetProperty("nodes").EnumerateArray()
+            .SelectMany(n => n.GetProperty("shards").EnumerateArray())
+            .SelectMany(s => s.GetProperty("entities").EnumerateArray())
+            .Count(e => e.GetProperty("model").GetString() == Model);
+    }
+
+    /// <summary>The node index of an Akka address from the replica listing.</summary>
+    public int NodeOf(string address) => Array.IndexOf(Addresses, address);
+
+    /// <summary>
+    /// The sum of every series of a Prometheus counter on one node's <c>/metrics</c> that carries all
+    /// of <paramref name="labels"/> (so <c>mlops_requests_total</c> with model and source sums over versions and outcomes).
+    /// </summary>
+    public async Task<double> MetricAsync(int node, string name, params (string Name, string Value)[] labels)
+    {
+        var text = await Http[node].GetStringAsync("/metrics");
+        var sum = 0.0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (SampleLine().Match(line) is not { Success: true } sample || sample.Groups["name"].Value != name) continue;
+            var found = LabelPair().Matches(sample.Groups["labels"].Value).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["value"].Value);
+            if (labels.All(l => found.TryGetValue(l.Name, out var value) && value == l.Value))
+                sum += double.Parse(sample.Groups["value"].Value, CultureInfo.InvariantCulture);
+        }
+        return sum;
+    }
+
+    public string Tails() => string.Join(Environment.NewLine,
+        _nodes.Select((n, i) => $"--- node {i} (pid {n.Id}) ---{Environment.NewLine}{n.Tail}"));
+
+    /// <summary>Kills every node process still running, by its id (Ctrl+C and Dispose).</summary>
+    public void KillNodes()
+    {
+        foreach (var node in _nodes)
+        {
+            try { node.Dispose(); }
+            catch (Exception e) { Console.Error.WriteLine($"could not stop node pid {node.Id}: {e.Message}"); }
+        }
+        _nodes.Clear();
+    }
+
+    public void Dispose()
+    {
+        foreach (var http in Http) http.Dispose();
+        KillNodes();
+        Broker.Dispose();
+        try { Directory.Delete(_registry, recursive: true); }
+        catch (IOException e) { Console.Error.WriteLine($"could not delete {_registry}: {e.Message}"); }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            foreach (var listener in listeners) listener.Start();
+            // Node 0 gets the lowest port: it is the seed and, with keep-majority, the oldest side.
+            return [.. listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).Order()];
+        }
+        finally
+        {
+            foreach (var listener in listeners) listener.Stop();
+        }
+    }
+
+    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)( \d+)?$""")]
+    private static partial Regex SampleLine();
+
+    [GeneratedRegex("""(?<name>[a-zA-Z_][a-zA-Z0-9_]*)="(?<value>(\\.|[^"\\])*)",?""")]
+    private static partial Regex LabelPair();
+}
