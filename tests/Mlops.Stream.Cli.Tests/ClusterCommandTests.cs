@@ -109,10 +109,11 @@ public sealed class ClusterCommandTests(FakeAdminApi api) : IClassFixture<FakeAd
         var self = Regex.Escape(FakeClusterRoutes.Self);
         string[] expected =
         [
-            @"^NODE\s+MODEL\s+ENTITY\s+SHARD$",
-            $@"^{self}\s+fraud-demo\s+fraud-demo#0\s+12$",
-            $@"^{self}\s+churn\s+churn#0\s+3$",
-            $@"^{self}\s+-\s+-\s+7$",
+            @"^NODE\s+MODEL\s+ENTITY\s+SHARD\s+STATE\s+PARTITIONS\s+LAG\s+QUEUE$",
+            // fraud-demo's replicas are listed by the node (state, partitions, lag, queue); churn's are not known (404): dashes.
+            $@"^{self}\s+fraud-demo\s+fraud-demo#0\s+12\s+ready\s+0,1,2\s+4\s+1$",
+            $@"^{self}\s+churn\s+churn#0\s+3\s+-\s+-\s+-\s+-$",
+            $@"^{self}\s+-\s+-\s+7\s+-\s+-\s+-\s+-$",
             $"^{self}: shards 9 did not report their entities in time$",
             $"^{Regex.Escape(Other)}: no answer from its 'model-replica' region within 5 s$",
         ];

@@ -32,9 +32,10 @@ public sealed class ClusterCliAgainstNodeTests
         var self = (await ClusterJson(url)).GetProperty("self").GetString()!;
         Assert.Equal(self, (await ClusterJson(url)).GetProperty("leader").GetString());
 
-        // The demo model's replica runs on the node.
+        // The demo model's replica runs on the node, serves, and consumes every request partition.
         await WaitFor(url, ["shards"], output => output.Split('\n').Any(l =>
-            l.StartsWith(self, StringComparison.Ordinal) && l.Contains(" fraud-demo ") && l.Contains("fraud-demo#0")));
+            l.StartsWith(self, StringComparison.Ordinal) && l.Contains(" fraud-demo ") && l.Contains("fraud-demo#0")
+            && System.Text.RegularExpressions.Regex.IsMatch(l, @"\sready\s+0,1,2,3,4,5,6,7\s")));
 
         var unknown = await Mlops("cluster", "leave", "akka.tcp://mlops@127.0.0.1:1", "--url", url);
         Assert.Equal(1, unknown.Code);
