@@ -65,11 +65,7 @@ public sealed class ShardedInferenceGateway(
             var (location, target, local, reachable) = replica;
             var info = new ReplicaInfo(location.EntityId, location.Index, location.Node.ToString(), local, reachable, null);
             if (!reachable) return info;
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(StatusTimeout);
-            var answer = await AskAsync<ReplicaStatus>(target, new GetReplicaStatus(target.EntityId), StatusTimeout, deadline.Token, cancellationToken)
-                .ConfigureAwait(false);
-            return answer is Answer<ReplicaStatus>.Replied { Reply: var status }
+            return await AskStatusAsync(target, cancellationToken).ConfigureAwait(false) is { } status
                 ? info with
                 {
                     State = status.State, ServingVersion = status.ServingVersion, Reason = status.Reason, KafkaStream = status.KafkaStream,
@@ -114,15 +110,21 @@ public sealed class ShardedInferenceGateway(
         ReplicaStatus? first = null;
         foreach (var target in directory.ForStatus(model))
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(StatusTimeout);
-            var answer = await AskAsync<ReplicaStatus>(target, new GetReplicaStatus(target.EntityId), StatusTimeout, deadline.Token, cancellationToken)
-                .ConfigureAwait(false);
-            if (answer is not Answer<ReplicaStatus>.Replied { Reply: var status }) continue;
+            if (await AskStatusAsync(target, cancellationToken).ConfigureAwait(false) is not { } status) continue;
             if (status.State == ReplicaState.Ready) return status;
             first ??= status;
         }
         return first;
+    }
+
+    /// <summary>One replica's status, or null when it did not answer within <see cref="StatusTimeout"/> or its node was lost.</summary>
+    private async Task<ReplicaStatus?> AskStatusAsync(ReplicaTarget target, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(StatusTimeout);
+        var answer = await AskAsync<ReplicaStatus>(target, new GetReplicaStatus(target.EntityId), StatusTimeout, deadline.Token, cancellationToken)
+            .ConfigureAwait(false);
+        return answer is Answer<ReplicaStatus>.Replied { Reply: var status } ? status : null;
     }
 
     /// <summary>

@@ -79,6 +79,8 @@ public sealed class ReplicaKeeper(
         }
 
         var now = _clock.GetUtcNow();
+        // Forget old retirements, so the memory holds only replicas retired within the last window.
+        foreach (var (entity, _) in _retired.Where(r => now - r.Value >= RetireAgainAfter).ToList()) _retired.Remove(entity);
         foreach (var replica in locations.All)
         {
             if (counts.TryGetValue(replica.Model, out var count) && replica.Index < count) continue;
