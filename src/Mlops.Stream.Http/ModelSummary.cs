@@ -70,12 +70,16 @@ public sealed record ReplicaSummary(
     /// <summary>Requests waiting in the replica's batcher queues; null when it did not answer.</summary>
     [JsonPropertyName("queue_depth")] public int? QueueDepth { get; init; }
 
+    /// <summary>Inside the model's plan; false while a replica beyond the replica count is being retired.</summary>
+    [JsonPropertyName("planned")] public bool Planned { get; init; } = true;
+
     public static ReplicaSummary From(ReplicaInfo replica) => new(
         replica.Replica, replica.Index, replica.Node, replica.Local, replica.Reachable,
         replica.State is { } state ? ModelStates.ToWireName(state) : UnknownState,
         replica.ServingVersion, replica.Reason, replica.KafkaStream?.Partitions ?? [], replica.KafkaStream?.Lag)
     {
         QueueDepth = replica.QueueDepth,
+        Planned = replica.Planned,
     };
 }
 

@@ -98,7 +98,7 @@ public sealed class ModelsApiTests : IAsyncLifetime
         var replicas = document.RootElement.EnumerateArray().ToList();
         Assert.Equal(3, replicas.Count);
         Assert.Equal(
-            ["replica", "index", "node", "local", "reachable", "state", "serving_version", "reason", "partitions", "lag", "queue_depth"],
+            ["replica", "index", "node", "local", "reachable", "state", "serving_version", "reason", "partitions", "lag", "queue_depth", "planned"],
             replicas[0].EnumerateObject().Select(p => p.Name));
 
         var local = replicas[0];

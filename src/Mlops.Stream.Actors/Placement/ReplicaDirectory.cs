@@ -50,6 +50,9 @@ public sealed class ReplicaDirectory(
         return targets.Count > 0 ? targets : [Fallback(model)];
     }
 
+    /// <summary>Whether replica <paramref name="index"/> of <paramref name="model"/> is inside the model's plan (not being retired).</summary>
+    public bool Planned(string model, int index) => index < plan.CountOf(model);
+
     /// <summary>Every replica of the model observed anywhere, by index: this node's asked directly, the others through sharding.</summary>
     public IReadOnlyList<(ReplicaLocation Location, ReplicaTarget Target, bool Local, bool Reachable)> All(string model)
     {

@@ -63,7 +63,10 @@ public sealed class ShardedInferenceGateway(
         return await Task.WhenAll(directory.All(model).Select(async replica =>
         {
             var (location, target, local, reachable) = replica;
-            var info = new ReplicaInfo(location.EntityId, location.Index, location.Node.ToString(), local, reachable, null);
+            var info = new ReplicaInfo(location.EntityId, location.Index, location.Node.ToString(), local, reachable, null)
+            {
+                Planned = directory.Planned(model, location.Index),
+            };
             if (!reachable) return info;
             return await AskStatusAsync(target, cancellationToken).ConfigureAwait(false) is { } status
                 ? info with

@@ -87,4 +87,7 @@ public sealed record ReplicaInfo(string Replica, int Index, string Node, bool Lo
 
     /// <summary>Requests waiting in the replica's batcher queues.</summary>
     public int? QueueDepth { get; init; }
+
+    /// <summary>Inside the model's plan (its index is below the replica count); false for a replica being retired.</summary>
+    public bool Planned { get; init; } = true;
 }
