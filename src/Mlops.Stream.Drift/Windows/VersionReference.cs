@@ -1,0 +1,30 @@
+using System.Collections.Immutable;
+using Mlops.Stream.Inference.Registry;
+
+namespace Mlops.Stream.Drift.Windows;
+
+/// <summary>
+/// What one model version's windows are judged against, and how its inputs lay out its features.
+/// Built from the version's manifest so the job needs nothing the registry does not already keep.
+/// </summary>
+/// <param name="Version">The model version.</param>
+/// <param name="Features">One reference per feature, in the order of the manifest's profile; results follow this order.</param>
+/// <param name="Columns">
+/// The column names of a single [rows, columns] feature input, in column order: the manifest's
+/// feature names when they name every profiled feature, else the profile's own order.
+/// </param>
+public sealed record VersionReference(int Version, ImmutableArray<FeatureReference> Features, ImmutableArray<string> Columns)
+{
+    /// <summary>
+    /// The reference of <paramref name="manifest"/>: its profile, without a reference sample (none
+    /// is stored yet, so every feature is judged by PSI). A manifest without a profile gives a
+    /// reference with no features, which the windows report as <c>no_reference</c>.
+    /// </summary>
+    public static VersionReference FromManifest(ModelManifest manifest)
+    {
+        var features = manifest.ReferenceProfile.Select(p => new FeatureReference(p)).ToImmutableArray();
+        var profiled = manifest.ReferenceProfile.Select(p => p.Feature).ToImmutableArray();
+        var columns = !manifest.FeatureNames.IsDefaultOrEmpty && profiled.All(manifest.FeatureNames.Contains) ? manifest.FeatureNames : profiled;
+        return new VersionReference(manifest.Version, features, columns);
+    }
+}
