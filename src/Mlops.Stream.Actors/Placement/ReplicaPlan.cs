@@ -14,7 +14,5 @@ public sealed class ReplicaPlan
     /// <summary>The planned count of <paramref name="model"/>; 1 before the first plan (replica 0 always exists).</summary>
     public int CountOf(string model) => _counts.TryGetValue(model, out var count) ? count : 1;
 
-    public IReadOnlyDictionary<string, int> Counts => _counts;
-
     public void Set(IReadOnlyDictionary<string, int> counts) => _counts = counts.ToImmutableDictionary(StringComparer.Ordinal);
 }

@@ -18,10 +18,9 @@ public sealed record ModelScale(int Replicas)
     /// <summary>The autoscaler's last change, for operators (also in the audit log).</summary>
     public ScaleDecision? LastDecision { get; init; }
 
+    /// <summary>Derived from <see cref="Min"/> and <see cref="Max"/>, so not stored.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Autoscaled => Min is not null && Max is not null;
-
-    /// <summary>Autoscaling between <paramref name="min"/> and <paramref name="max"/>, starting at <paramref name="replicas"/> clamped into the range.</summary>
-    public static ModelScale Autoscale(int min, int max, int replicas) => new(Math.Clamp(replicas, min, max)) { Min = min, Max = max };
 
     /// <summary>Why this is not a valid scale, or null when it is.</summary>
     public string? Problem()
@@ -35,9 +34,6 @@ public sealed record ModelScale(int Replicas)
         }
         return null;
     }
-
-    /// <summary>Why <paramref name="replicas"/> cannot be a replica count, or null when it can.</summary>
-    public static string? Problem(int replicas) => new ModelScale(replicas).Problem();
 
     /// <summary>The same scale setting (mode and counts), ignoring the decision history.</summary>
     public bool SameSetting(ModelScale? other) =>
