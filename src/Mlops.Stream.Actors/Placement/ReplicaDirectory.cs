@@ -25,17 +25,39 @@ public sealed class ReplicaDirectory(
     public ICanTell? WithoutStarting(ReplicaTarget target) =>
         target.Local ?? (target.Node is { } node && remoteEntity is not null ? remoteEntity(node, target.EntityId) : null);
 
-    public IReadOnlyList<ReplicaTarget> ForInference(string model, string routingKey)
+    public IReadOnlyList<ReplicaTarget> ForInference(string model, string routingKey) => [.. Targets(model, () => routingKey)];
+
+    /// <summary>
+    /// <see cref="ForInference(string, string)"/> for a request body, tried in order: the routing key
+    /// is read from the body only when there is a choice to make, and the other nodes' replicas are
+    /// looked at only when this node's did not answer. The usual request (one serving replica here)
+    /// reads neither.
+    /// </summary>
+    public IEnumerable<ReplicaTarget> ForRequest(string model, byte[] requestJson)
     {
-        var targets = new List<ReplicaTarget>();
-        targets.AddRange(local.ReadyOf(model)
-            .OrderByDescending(r => Score(routingKey, r.EntityId))
-            .Select(r => new ReplicaTarget(r.EntityId, r.Ref, null)));
-        targets.AddRange(Remote(model)
-            .OrderByDescending(r => Score(routingKey, r.EntityId))
-            .Select(r => new ReplicaTarget(r.EntityId, null, r.Node)));
-        return targets.Count > 0 ? targets : [Fallback(model)];
+        string? key = null;
+        return Targets(model, () => key ??= RoutingKey(requestJson));
     }
+
+    private IEnumerable<ReplicaTarget> Targets(string model, Func<string> routingKey)
+    {
+        var any = false;
+        foreach (var r in InOrder(local.ReadyOf(model), r => r.EntityId, routingKey))
+        {
+            any = true;
+            yield return new ReplicaTarget(r.EntityId, r.Ref, null);
+        }
+        foreach (var r in InOrder([.. Remote(model)], r => r.EntityId, routingKey))
+        {
+            any = true;
+            yield return new ReplicaTarget(r.EntityId, null, r.Node);
+        }
+        if (!any) yield return Fallback(model);
+    }
+
+    /// <summary>Rendezvous order by the routing key; a single candidate needs no key.</summary>
+    private static IEnumerable<T> InOrder<T>(IReadOnlyList<T> candidates, Func<T, string> entityId, Func<string> routingKey) =>
+        candidates.Count < 2 ? candidates : candidates.OrderByDescending(c => Score(routingKey(), entityId(c)));
 
     /// <summary>Every replica that may say how the model serves: this node's (serving ones first), then the others by index.</summary>
     public IReadOnlyList<ReplicaTarget> ForStatus(string model)

@@ -25,7 +25,7 @@ public sealed class ShardedInferenceGateway(
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(askTimeout);
         InferReply? notReady = null;
-        foreach (var target in directory.ForInference(model, ReplicaDirectory.RoutingKey(bytes)))
+        foreach (var target in directory.ForRequest(model, bytes))
         {
             var answer = await AskAsync<InferReply>(target, new Infer(target.EntityId, version, bytes), askTimeout, deadline.Token, cancellationToken)
                 .ConfigureAwait(false);
