@@ -17,7 +17,7 @@ namespace Mlops.Stream.Host.Models;
 /// </summary>
 public sealed class ReplicaKeeper(
     IRequiredActor<ModelReplica> replicas, ServedModels served, IModelRegistry registry, ReplicaPlan plan, IReplicaLocations locations,
-    NodeLiveness liveness, ILogger<ReplicaKeeper> logger, TimeProvider? clock = null) : BackgroundService
+    ReplicaDirectory directory, NodeLiveness liveness, ILogger<ReplicaKeeper> logger, TimeProvider? clock = null) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
 
@@ -28,12 +28,9 @@ public sealed class ReplicaKeeper(
     /// </summary>
     public static readonly TimeSpan PerNodeScaleDownAfter = TimeSpan.FromSeconds(30);
 
-    /// <summary>A retired replica is told again only after this long (telling it again sooner would start it again while it drains).</summary>
-    private static readonly TimeSpan RetireAgainAfter = TimeSpan.FromSeconds(30);
-
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly SemaphoreSlim _changed = new(0, 1);
-    private readonly Dictionary<string, DateTimeOffset> _retired = new(StringComparer.Ordinal);
+    private HashSet<string> _retiring = new(StringComparer.Ordinal);
     private int _perNode = 1;
     private DateTimeOffset? _fewerNodesSince;
 
@@ -78,18 +75,20 @@ public sealed class ReplicaKeeper(
                 region.Tell(SetTargets.From(ReplicaId.For(model, index), aliases));
         }
 
-        var now = _clock.GetUtcNow();
-        // Forget old retirements, so the memory holds only replicas retired within the last window.
-        foreach (var (entity, _) in _retired.Where(r => now - r.Value >= RetireAgainAfter).ToList()) _retired.Remove(entity);
+        var retiring = new HashSet<string>(StringComparer.Ordinal);
         foreach (var replica in locations.All)
         {
             if (counts.TryGetValue(replica.Model, out var count) && replica.Index < count) continue;
-            if (_retired.TryGetValue(replica.EntityId, out var told) && now - told < RetireAgainAfter) continue;
-            _retired[replica.EntityId] = now;
-            logger.LogInformation("Retiring replica {Replica} on {Node}: the model's plan is {Count} replica(s)", replica.EntityId, replica.Node,
-                counts.GetValueOrDefault(replica.Model));
-            region.Tell(new RetireReplica(replica.EntityId));
+            retiring.Add(replica.EntityId);
+            if (!_retiring.Contains(replica.EntityId))
+                logger.LogInformation("Retiring replica {Replica} on {Node}: the model's plan is {Count} replica(s)", replica.EntityId, replica.Node,
+                    counts.GetValueOrDefault(replica.Model));
+            // Told where it runs, not through sharding: a message sent through sharding to a replica
+            // that is draining would start it again once it stopped. Told again each pass until it is gone.
+            var target = new ReplicaTarget(replica.EntityId, null, replica.Node);
+            (directory.WithoutStarting(target) ?? region).Tell(new RetireReplica(replica.EntityId), ActorRefs.NoSender);
         }
+        _retiring = retiring;
     }
 
     /// <summary>One replica per up node, at least 1; lowered only after the nodes stayed fewer for <see cref="PerNodeScaleDownAfter"/>.</summary>
