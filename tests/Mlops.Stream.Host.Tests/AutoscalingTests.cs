@@ -1,10 +1,8 @@
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Tests.Infrastructure;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
@@ -26,8 +24,7 @@ public sealed class AutoscalingTests(ITestOutputHelper output)
     public async Task A_backlog_grows_an_autoscaled_model_and_it_shrinks_after_the_cool_down()
     {
         using var broker = EmbeddedKafka.Start();
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
         await using var node = await TestNode.StartAsync($"--Kafka:BootstrapServers={broker.BootstrapServers}",
             "--Inference:Autoscale:Interval=00:00:00.250", "--Inference:Autoscale:ScaleUpBacklog=200",
@@ -90,17 +87,7 @@ public sealed class AutoscalingTests(ITestOutputHelper output)
     private static void Produce(string bootstrap, string topic, int count)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 5 }).Build();
-        var features = Enumerable.Range(0, 30).Select(i => i / 30f).ToArray();
-        for (var i = 0; i < count; i++)
-        {
-            var id = $"backlog-{i}";
-            producer.Produce(topic, new Message<string, byte[]>
-            {
-                Key = id,
-                Value = InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", features, 1, 30)])),
-                Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
-            });
-        }
+        for (var i = 0; i < count; i++) producer.Produce(topic, DemoRequests.Record($"backlog-{i}"));
         producer.Flush(TimeSpan.FromSeconds(60));
     }
 }

@@ -17,8 +17,7 @@ public sealed class ClusterAuditTests
     {
         using var broker = EmbeddedKafka.Start();
         // The embedded broker cannot create topics for clients outside its process: create them here.
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel("fraud-demo").Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll(["fraud-demo"]));
         await using var changed = await TestNode.StartAsync($"--Kafka:BootstrapServers={broker.BootstrapServers}");
         await using var asked = await TestNode.StartAsync($"--Kafka:BootstrapServers={broker.BootstrapServers}");
         (await changed.WaitForOkAsync("/v2/models/fraud-demo/ready")).Dispose();

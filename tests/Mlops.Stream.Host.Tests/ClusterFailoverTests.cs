@@ -3,12 +3,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Tests.Infrastructure;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
@@ -31,8 +29,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
     public async Task Three_nodes_share_the_model_and_lose_nothing_when_one_leaves_and_another_is_killed()
     {
         using var broker = EmbeddedKafka.Start();
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
         using var registry = new TempDirectory("mlops-cluster-registry-");
 
@@ -67,7 +64,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
                 var before = await ServedByLocalReplica(http[i]);
                 for (var r = 0; r < 20; r++)
                 {
-                    using var response = await http[i].PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"local-{i}-{r}")));
+                    using var response = await http[i].PostAsync($"/v2/models/{Model}/infer", JsonBody.From(DemoRequests.Body($"local-{i}-{r}")));
                     Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 }
                 Assert.Equal(before + 20, await ServedByLocalReplica(http[i]));
@@ -106,7 +103,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
             await watching;
             for (var r = 0; r < 20; r++)
             {
-                using var response = await http[withoutReplica].PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"remote-{r}")));
+                using var response = await http[withoutReplica].PostAsync($"/v2/models/{Model}/infer", JsonBody.From(DemoRequests.Body($"remote-{r}")));
                 Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
             }
             using (var scale = await http[0].PostAsJsonAsync($"/api/v1/models/{Model}/scale", new { replicas = (int?)null }))
@@ -199,9 +196,6 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
         }
     }
 
-    private static byte[] Body(string id) =>
-        InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", Enumerable.Range(0, 30).Select(i => i / 30f).ToArray(), 1, 30)]));
-
     /// <summary>Replicas of the model per member address, from <c>/api/v1/shards</c>.</summary>
     private static async Task<Dictionary<string, int>> ReplicasPerNode(HttpClient http)
     {
@@ -248,10 +242,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
             var id = $"kafka-{i}";
-            kafka.Produce(topic, new Message<string, byte[]>
-            {
-                Key = id, Value = Body(id), Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
-            });
+            kafka.Produce(topic, DemoRequests.Record(id));
             sent(i + 1);
             if (i % 10 == 9) await Task.Delay(20, CancellationToken.None);   // a few hundred requests a second
         }
@@ -262,7 +253,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
     {
         for (var i = 0; !stop.IsCancellationRequested; i++)
         {
-            using var response = await http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"http-{node}-{i}")), CancellationToken.None);
+            using var response = await http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(DemoRequests.Body($"http-{node}-{i}")), CancellationToken.None);
             if (response.StatusCode != HttpStatusCode.OK)
                 failures.Enqueue($"node {node} at {DateTime.UtcNow:HH:mm:ss.fff}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }

@@ -35,8 +35,7 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
     {
         using var broker = EmbeddedKafka.Start();
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         await using var node = await TestNode.StartAsync($"--Kafka:BootstrapServers={broker.BootstrapServers}",
             "--Kafka:ConsumerProperties:session.timeout.ms=6000", "--Kafka:ConsumerProperties:heartbeat.interval.ms=500");
         await node.WaitForOkAsync("/healthz/ready");
@@ -128,8 +127,7 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
     {
         using var broker = EmbeddedKafka.Start();
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         await using var node = await TestNode.StartAsync($"--Kafka:BootstrapServers={broker.BootstrapServers}");
         await node.WaitForOkAsync("/healthz/ready");
 
@@ -169,8 +167,7 @@ public sealed class HostileRecordTests(ITestOutputHelper output)
     {
         using var broker = EmbeddedKafka.Start();
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         var doomed = Good("doomed", partition: 3);
         await Produce(broker.BootstrapServers, topics.Requests, [doomed]);
         // From now on Kafka refuses every record written (a broken broker or a DLQ no record fits), so the

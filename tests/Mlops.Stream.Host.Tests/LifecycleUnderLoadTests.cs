@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using Akka.Actor;
 using Akka.Hosting;
 using Confluent.Kafka;
@@ -11,7 +10,6 @@ using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Registry;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 using Xunit.Abstractions;
@@ -31,8 +29,7 @@ public sealed class LifecycleUnderLoadTests(ITestOutputHelper output)
     public async Task Promotions_canaries_and_rollbacks_under_load_on_both_paths_fail_and_lose_nothing()
     {
         using var broker = EmbeddedKafka.Start();
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
         await using var node = await TestNode.StartAsync($"--Kafka:BootstrapServers={broker.BootstrapServers}");
         await node.WaitForOkAsync($"/v2/models/{Model}/ready");
@@ -46,14 +43,11 @@ public sealed class LifecycleUnderLoadTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var httpFailures = new ConcurrentBag<string>();
         var httpServed = 0;
-        var features = Enumerable.Range(0, 30).Select(i => (float)i / 30).ToArray();
-        byte[] Body(string id) => InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", features, 1, 30)]));
-
         var httpClients = Enumerable.Range(0, 3).Select(client => Task.Run(async () =>
         {
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
-                using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(Body($"http-{client}-{i}")));
+                using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", JsonBody.From(DemoRequests.Body($"http-{client}-{i}")));
                 if (response.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref httpServed);
                 else httpFailures.Add($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
             }
@@ -67,10 +61,7 @@ public sealed class LifecycleUnderLoadTests(ITestOutputHelper output)
             for (var i = 0; !stop.IsCancellationRequested; i++)
             {
                 var id = $"kafka-{i}";
-                kafka.Produce(topics.Requests, new Message<string, byte[]>
-                {
-                    Key = id, Value = Body(id), Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
-                }, report => { if (report.Error.IsError) Interlocked.Increment(ref kafkaFailed); });
+                kafka.Produce(topics.Requests, DemoRequests.Record(id), report => { if (report.Error.IsError) Interlocked.Increment(ref kafkaFailed); });
                 kafkaSent = i + 1;
                 if (i % 10 == 9) await Task.Delay(10);   // a steady stream of several hundred requests a second
             }

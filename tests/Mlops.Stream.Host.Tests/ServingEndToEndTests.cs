@@ -31,8 +31,7 @@ public sealed class ServingEndToEndTests(ITestOutputHelper output)
         const int count = 10_000;
         using var broker = EmbeddedKafka.Start();
         var topics = ModelTopics.For(TopicCatalog.Default, Model);
-        foreach (var declaration in TopicCatalog.Default.DeclareForModel(Model).Concat(TopicCatalog.Default.DeclareShared()))
-            broker.CreateTopic(declaration.Name, declaration.Partitions);
+        broker.CreateTopics(TopicCatalog.Default.DeclareAll([Model]));
         using var registryFolder = new TempDirectory("mlops-e2e-");
         var registryPath = registryFolder.Path;
         string[] nodeArgs = [$"--Kafka:BootstrapServers={broker.BootstrapServers}", $"--Registry:Path={registryPath}",

@@ -56,8 +56,7 @@ public sealed partial class LocalCluster : IDisposable
         try
         {
             // The embedded broker has no CreateTopics call: every topic the nodes use exists before they start.
-            foreach (var declaration in TopicCatalog.Default.DeclareForModel(model).Concat(TopicCatalog.Default.DeclareShared()))
-                broker.CreateTopic(declaration.Name, declaration.Partitions);
+            broker.CreateTopics(TopicCatalog.Default.DeclareAll([model]));
             await cluster.StartNodesAsync(nodes);
             return cluster;
         }

@@ -28,8 +28,8 @@ public static class KafkaCommand
 
         using var broker = EmbeddedKafka.Start();
         var catalog = TopicCatalog.Default;
-        var topics = catalog.DeclareShared().Concat(models.SelectMany(catalog.DeclareForModel)).ToList();
-        foreach (var topic in topics) broker.CreateTopic(topic.Name, topic.Partitions);
+        var topics = catalog.DeclareAll(models);
+        broker.CreateTopics(topics);
 
         var mock = broker.BootstrapServers.Split(',')[0];
         var colon = mock.LastIndexOf(':');

@@ -73,6 +73,12 @@ public sealed class EmbeddedKafka : IDisposable
         return new EmbeddedKafka(client, cluster, brokerCount, bootstrap, logger);
     }
 
+    /// <summary>Creates every declared topic (see <see cref="CreateTopic"/>).</summary>
+    public void CreateTopics(IEnumerable<Topics.TopicDeclaration> topics)
+    {
+        foreach (var topic in topics) CreateTopic(topic.Name, topic.Partitions);
+    }
+
     /// <summary>
     /// Creates a topic on the mock cluster. The mock cluster has no CreateTopics admin call, so this is
     /// the way to get a topic with a chosen partition count (auto-created topics get the mock's default).

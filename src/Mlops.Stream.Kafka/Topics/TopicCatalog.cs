@@ -53,6 +53,9 @@ public sealed class TopicCatalog
     public IReadOnlyList<TopicDeclaration> DeclareShared() =>
         Families.Where(f => !f.IsPerModel).Select(f => f.Declare()).ToList();
 
+    /// <summary>The shared topics and those of each of <paramref name="models"/>: what a broker needs before nodes serve them.</summary>
+    public IReadOnlyList<TopicDeclaration> DeclareAll(IEnumerable<string> models) => [.. DeclareShared(), .. models.SelectMany(DeclareForModel)];
+
     /// <summary>
     /// Which family (and, for a per-model family, which model) <paramref name="topic"/> belongs to;
     /// null for a topic of no family. Templates can overlap (<c>mlops.requests.{model}.v1</c> also
