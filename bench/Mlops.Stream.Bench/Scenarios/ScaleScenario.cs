@@ -28,7 +28,7 @@ public static class ScaleScenario
     private const string Model = DemoModelBuilder.DefaultModelName;
     private const int NodeCount = 3;
     private const string RequestsMetric = "mlops_requests_total";
-    private const string RedeliveredMetric = "mlops_kafka_redelivered_records_total";
+    private const string DuplicatesMetric = "mlops_kafka_duplicates_total";
     private static readonly TimeSpan ScaleTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(5);
     private static readonly float[] Features = [.. Enumerable.Range(0, 30).Select(i => i / 30f)];
@@ -45,7 +45,7 @@ public static class ScaleScenario
     private sealed record PartitionGap(int Partition, int Requests, int Predictions, double LongestGapSeconds, double GapStartAfterKillSeconds, bool OnKilledNode);
 
     private sealed record FailoverRun(int KilledNode, int[] KilledPartitions, int Sent, int Predicted, int Lost, int Duplicates,
-        double Redelivered, PartitionGap[] Partitions, double? RecoverySeconds);
+        double DuplicatesCounted, PartitionGap[] Partitions, double? RecoverySeconds);
 
     public static async Task<BenchResult> RunAsync(BenchArgs args)
     {
@@ -153,7 +153,7 @@ public static class ScaleScenario
         var victim = NodeCount - 1;
         var survivors = Enumerable.Range(0, NodeCount).Where(n => n != victim).ToArray();
         await cluster.WaitForReplicasAsync(NodeCount, partitions, ScaleTimeout);
-        var redeliveredBefore = await RedeliveredAsync(cluster, survivors);
+        var countedBefore = await CountedDuplicatesAsync(cluster, survivors);
 
         var partitionOf = new ConcurrentDictionary<string, int>();
         var producing = Task.Factory.StartNew(() => ProduceOpenLoop(producer, cluster.Topics.Requests, run, rate, seconds, partitionOf),
@@ -170,7 +170,7 @@ public static class ScaleScenario
         var complete = await predictions.WaitForAsync(run, sent, TimeSpan.FromMinutes(2));
         await Task.Delay(TimeSpan.FromSeconds(3));
         if (!complete) Console.WriteLine($"failover: only {predictions.Distinct(run)} of {sent} requests answered within 2 min");
-        var redelivered = await RedeliveredAsync(cluster, survivors) - redeliveredBefore;
+        var counted = await CountedDuplicatesAsync(cluster, survivors) - countedBefore;
 
         var records = predictions.Records(run);
         var distinct = records.Select(p => p.RequestId).ToHashSet();
@@ -178,11 +178,11 @@ public static class ScaleScenario
             .Select(p => LongestGap(p, partitionOf, records, killMs, killedPartitions.Contains(p)))
             .ToArray();
         return new FailoverRun(victim, killedPartitions, sent, distinct.Count, partitionOf.Keys.Count(id => !distinct.Contains(id)),
-            records.Count - distinct.Count, redelivered, gaps, RecoverySeconds(killedPartitions, partitionOf, records, killMs));
+            records.Count - distinct.Count, counted, gaps, RecoverySeconds(killedPartitions, partitionOf, records, killMs));
     }
 
-    private static async Task<double> RedeliveredAsync(LocalCluster cluster, int[] nodes) =>
-        (await Task.WhenAll(nodes.Select(n => cluster.MetricAsync(n, RedeliveredMetric, ("model", Model))))).Sum();
+    private static async Task<double> CountedDuplicatesAsync(LocalCluster cluster, int[] nodes) =>
+        (await Task.WhenAll(nodes.Select(n => cluster.MetricAsync(n, DuplicatesMetric, ("model", Model))))).Sum();
 
     /// <summary>Request i is sent at start + i / rate, whatever the answers do; returns how many were delivered.</summary>
     private static int ProduceOpenLoop(IProducer<string, byte[]> producer, string topic, string run, int rate, int seconds, ConcurrentDictionary<string, int> partitionOf)
@@ -268,7 +268,7 @@ public static class ScaleScenario
         foreach (var p in failover.Partitions)
             Console.WriteLine($"{p.Partition,9}  {p.Requests,8}  {p.Predictions,11}  {p.LongestGapSeconds,13:F3}  {p.GapStartAfterKillSeconds,25:F2}  {(p.OnKilledNode ? "yes" : "")}");
         Console.WriteLine($"sent {failover.Sent}, predicted {failover.Predicted}, lost {failover.Lost}, duplicates {failover.Duplicates} " +
-            $"(survivors' {RedeliveredMetric}: {failover.Redelivered}), killed partitions answering again after " +
+            $"(survivors' {DuplicatesMetric}: {failover.DuplicatesCounted}), killed partitions answering again after " +
             (failover.RecoverySeconds is { } s ? $"{s:F2} s" : "never"));
     }
 
@@ -289,7 +289,7 @@ public static class ScaleScenario
             .Add("failover_predicted", "failover: requests predicted (distinct)", failover.Predicted, "")
             .Add("failover_lost", "failover: lost (sent, no prediction)", failover.Lost, "")
             .Add("failover_duplicates", "failover: duplicate predictions", failover.Duplicates, "")
-            .Add("failover_redelivered", $"failover: survivors' redelivered records", failover.Redelivered, "records")
+            .Add("failover_duplicates_counted", "failover: duplicates counted in survivors' /metrics", failover.DuplicatesCounted, "")
             .Add("failover_longest_gap_s", "failover: longest gap, any partition", failover.Partitions.Max(p => p.LongestGapSeconds), "s");
         if (failover.RecoverySeconds is { } recovery)
             result.Add("failover_recovery_s", "failover: kill → killed partitions answering again", recovery, "s");

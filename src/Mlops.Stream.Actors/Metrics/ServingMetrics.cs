@@ -39,7 +39,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     private readonly SampledGauge _kafkaInFlight;
     private readonly SampledGauge _consumerLag;
     private readonly SampledGauge _assignedPartitions;
-    private readonly Counter _redelivered;
+    private readonly Counter _duplicates;
     private readonly SampledGauge _pausedPartitions;
     private readonly ConcurrentDictionary<ReplicaGauges, byte> _replicas = new();
 
@@ -92,9 +92,10 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
             "Request topic partitions paused because downstream is slower than the topic (backpressure).", "model"));
         _assignedPartitions = new SampledGauge(factory.CreateGauge("mlops_kafka_assigned_partitions",
             "Request topic partitions a replica consumes now (the serving group divides them among the model's replicas).", "model", "replica"));
-        _redelivered = factory.CreateCounter("mlops_kafka_redelivered_records_total",
-            "Request records a replica had taken but not committed when its partitions moved (rebalance, leave, shutdown): the next " +
-            "owner processes them again, so their predictions may be duplicated. A node killed outright cannot count its own.", "model");
+        _duplicates = factory.CreateCounter("mlops_kafka_duplicates_total",
+            "Request records this node answered (prediction or dead letter) that already had an answer on Kafka: redelivered after " +
+            "their partition moved before the earlier answer was committed (a node killed, a rebalance). Summed over the nodes that " +
+            "answered them, it equals the duplicate answers on the output topics.", "model");
         registry.AddBeforeCollectCallback(SampleReplicas);
     }
 
@@ -139,6 +140,9 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
 
     public void CountStreamRestart(string model) => _streamRestarts.WithLabels(model).Inc();
 
+    /// <summary>Answers to request records that had been answered before (see <see cref="Serving.Duplicates.DuplicateLedger"/>).</summary>
+    public void CountDuplicates(string model, long count) => _duplicates.WithLabels(model).Inc(count);
+
     /// <summary><paramref name="reason"/>: <c>queue_full</c> or <c>kafka_error</c>.</summary>
     public void CountServedEventDropped(string model, string reason) => _servedEventsDropped.WithLabels(model, reason).Inc();
 
@@ -155,7 +159,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
         _rollbacks.WithLabels(replica.Model, "operator");
         _rollbacks.WithLabels(replica.Model, "canary_guard");
         _streamRestarts.WithLabels(replica.Model);
-        _redelivered.WithLabels(replica.Model);
+        _duplicates.WithLabels(replica.Model);
         _replicas[replica] = 0;
         return new Untrack(() => _replicas.TryRemove(replica, out _));
     }
@@ -184,27 +188,11 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
                 _kafkaInFlight.Set(metrics.InFlight, model);
                 _pausedPartitions.Set(metrics.PausedPartitions.Count, model);
                 _assignedPartitions.Set(metrics.AssignedPartitions.Count, model, replica.Replica);
-                CountRedelivered(replica, metrics.RevokedUncommitted);
                 foreach (var (partition, lag) in metrics.Lag)
                     _consumerLag.Set(lag, model, partition.Topic, partition.Partition.Value.ToString(CultureInfo.InvariantCulture));
             }
         }
         foreach (var gauge in gauges) gauge.EndRound();
-    }
-
-    /// <summary>
-    /// Counts what the replica's consumer has handed on uncommitted since last counted: at every
-    /// scrape, and by the replica when its stream ends (the last revocation happens as it closes).
-    /// </summary>
-    public void SettleRedelivered(ReplicaGauges replica)
-    {
-        if (replica.Consumer is { } consumer) CountRedelivered(replica, consumer.Metrics.RevokedUncommitted);
-    }
-
-    private void CountRedelivered(ReplicaGauges replica, long total)
-    {
-        var added = replica.SettleRedelivered(total);
-        if (added > 0) _redelivered.WithLabels(replica.Model).Inc(added);
     }
 
     private static string VersionLabel(int? version) => version?.ToString(CultureInfo.InvariantCulture) ?? "";
@@ -228,7 +216,6 @@ public sealed class ReplicaGauges(string model, string replica = "")
 {
     private volatile ReplicaRouter? _router;
     private volatile IConsumerControl? _consumer;
-    private long _redeliveredCounted;
 
     public string Model { get; } = model;
 
@@ -237,25 +224,6 @@ public sealed class ReplicaGauges(string model, string replica = "")
 
     public ReplicaRouter? Router { get => _router; set => _router = value; }
 
-    /// <summary>The running stream's consumer; a new stream (restart) starts its own count of redelivered records.</summary>
-    public IConsumerControl? Consumer
-    {
-        get => _consumer;
-        set
-        {
-            _consumer = value;
-            Interlocked.Exchange(ref _redeliveredCounted, 0);
-        }
-    }
-
-    /// <summary>How much of the consumer's cumulative <paramref name="total"/> was not counted yet; marks it counted. Thread-safe.</summary>
-    internal long SettleRedelivered(long total)
-    {
-        while (true)
-        {
-            var counted = Interlocked.Read(ref _redeliveredCounted);
-            if (total <= counted) return 0;
-            if (Interlocked.CompareExchange(ref _redeliveredCounted, total, counted) == counted) return total - counted;
-        }
-    }
+    /// <summary>The running stream's consumer.</summary>
+    public IConsumerControl? Consumer { get => _consumer; set => _consumer = value; }
 }

@@ -12,8 +12,10 @@ namespace Mlops.Stream.Actors.Serving;
 /// its own: should Kafka refuse even it (a record near the size limit plus our headers), a bare
 /// reference is written instead — no value, no original headers, just the reason and the source
 /// topic, partition and offset — so the request is never silently lost and the stream never stops.
+/// Every dead letter also says who wrote it (<paramref name="answeredBy"/>): it answers its request
+/// record as a prediction would, so a later owner of the partition can count a second one as a duplicate.
 /// </summary>
-public sealed class DeadLetters(string model, ModelTopics topics, ConsumeResult<byte[]?, byte[]?> record)
+public sealed class DeadLetters(string model, ModelTopics topics, ConsumeResult<byte[]?, byte[]?> record, string answeredBy)
 {
     /// <summary>A prediction or served event Kafka refused to take (too large, invalid).</summary>
     public const string OutputRefusedCode = "output_refused";
@@ -60,9 +62,10 @@ public sealed class DeadLetters(string model, ModelTopics topics, ConsumeResult<
         { ServingHeaders.SourceTopic, Encoding.UTF8.GetBytes(record.Topic) },
         { ServingHeaders.SourcePartition, Encoding.UTF8.GetBytes(record.Partition.Value.ToString(CultureInfo.InvariantCulture)) },
         { ServingHeaders.SourceOffset, Encoding.UTF8.GetBytes(record.Offset.Value.ToString(CultureInfo.InvariantCulture)) },
+        { ServingHeaders.AnsweredBy, Encoding.UTF8.GetBytes(answeredBy) },
     };
 
     /// <summary>Headers the dead letter writes itself: a request's own copies (say, of an earlier dead letter replayed) are replaced.</summary>
     private static bool IsOurs(string key) => key is ServingHeaders.Error or ServingHeaders.ErrorCode
-        or ServingHeaders.SourceTopic or ServingHeaders.SourcePartition or ServingHeaders.SourceOffset;
+        or ServingHeaders.SourceTopic or ServingHeaders.SourcePartition or ServingHeaders.SourceOffset or ServingHeaders.AnsweredBy;
 }

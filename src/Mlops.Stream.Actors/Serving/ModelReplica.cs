@@ -70,15 +70,13 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         // free the ONNX sessions. Nothing here may block the actor's thread.
         _untrackGauges?.Dispose();
         _unregister?.Dispose();
-        var (pipeline, serving, metrics, gauges) = (_pipeline, _serving, _context.Metrics, _gauges);
+        var (pipeline, serving) = (_pipeline, _serving);
         _ = Task.Run(async () =>
         {
             if (pipeline is not null)
             {
                 try { await pipeline.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30)); }
                 catch (Exception) { /* logged by the stream; redelivery covers what was not committed */ }
-                // The consumer's last revocation happened as it closed: count what it handed on.
-                metrics.SettleRedelivered(gauges);
             }
             if (serving is not null) await serving.StopAsync();
         });
@@ -219,7 +217,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartPipeline(ReplicaServing serving)
     {
         if (serving.Topics is not { } topics || _context.Kafka is not { } kafka) return;
-        _pipeline = new ServingPipeline(serving.Inference, topics).Run(kafka, Context.Materializer());
+        _pipeline = new ServingPipeline(serving.Inference, topics, replica: _entityId, log: _log).Run(kafka, Context.Materializer());
         _stream.Started(DateTimeOffset.UtcNow);
         _gauges.Consumer = _pipeline;
         _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
@@ -228,7 +226,6 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void OnPipelineEnded(PipelineEnded ended)
     {
         _pipeline = null;
-        _context.Metrics.SettleRedelivered(_gauges);
         _gauges.Consumer = null;
         var failure = ServingPipeline.DescribeFailure(ended.Cause);
         _stream.Ended(failure, DateTimeOffset.UtcNow, _context.StreamStableAfter);

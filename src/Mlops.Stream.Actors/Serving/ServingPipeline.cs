@@ -2,7 +2,9 @@ using Akka;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
+using Akka.Event;
 using Mlops.Stream.Actors.Metrics;
+using Mlops.Stream.Actors.Serving.Duplicates;
 using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Wire;
@@ -61,14 +63,19 @@ public sealed class ServingPipeline
     private readonly ModelTopics _topics;
     private readonly ServingMetrics _metrics;
     private readonly TimeProvider _clock;
+    private readonly AnswerTags _answeredBy;
+    private readonly ILoggingAdapter? _log;
 
-    public ServingPipeline(ReplicaInference inference, ModelTopics topics, TimeProvider? clock = null)
+    /// <param name="replica">The replica's entity id, written on every answer (<c>mlops-answered-by</c>); the model name when omitted.</param>
+    public ServingPipeline(ReplicaInference inference, ModelTopics topics, TimeProvider? clock = null, string? replica = null, ILoggingAdapter? log = null)
     {
         _inference = inference;
         _model = inference.Model;
         _topics = topics;
         _metrics = inference.Metrics;
         _clock = clock ?? TimeProvider.System;
+        _answeredBy = new AnswerTags(replica ?? inference.Model);
+        _log = log;
     }
 
     /// <summary>
@@ -86,10 +93,20 @@ public sealed class ServingPipeline
             .WithHealth(kafka.Health)
             .WithClientName($"serve-producer:{_model}");
 
+        var answerLog = new KafkaAnswerLog(KafkaAnswerLog.ReaderConfig(kafka.BootstrapServers, kafka.ConsumerProperties, _model),
+            [_topics.Predictions, _topics.DeadLetters]);
+        var duplicates = new DuplicateLedger(_answeredBy, answerLog, n => _metrics.CountDuplicates(_model, n),
+            warning => _log?.Warning("{0}: {1}", _model, warning), _clock);
+
         var handled = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(_topics.Requests))
             .AsSource()
-            .SelectAsync(kafka.InFlight, async pair => (await HandleAsync(pair.Item1, new InFlight(pair.Item2)).ConfigureAwait(false)));
-        return SourceWithContext.FromTuples(handled)
+            .SelectAsync(kafka.InFlight, async pair =>
+            {
+                var (record, offset) = pair;
+                duplicates.Consumed(record.Partition.Value, offset.Epoch, record.Offset.Value, record.Message.Timestamp.UtcDateTime);
+                return await HandleAsync(record, new InFlight(offset)).ConfigureAwait(false);
+            });
+        var control = SourceWithContext.FromTuples(handled)
             .Via(KafkaProducer.FlexiFlowWithContext<byte[]?, byte[]?, InFlight>(producer))
             .AsSource()
             .Select(acknowledged =>
@@ -101,11 +118,15 @@ public sealed class ServingPipeline
                     _metrics.CountDeadLetter(_model, DeadLetters.OutputRefusedCode);
                 if (request.Version is { } version && results.Refusals.Count == 0)
                     _metrics.ObserveEndToEnd(_model, version, _clock.GetUtcNow().UtcDateTime - request.RequestTimestamp);
-                return (results, request.Offset);
+                var offset = request.Offset;
+                duplicates.Answered(offset.TopicPartition.Partition.Value, offset.Epoch, offset.Offset);
+                return (results, offset);
             })
             .ToMaterialized(Committer.SinkWithOffsetContext<ProducerResults<byte[]?, byte[]?>>(CommitterSettings.Default), Keep.Both)
             .MapMaterializedValue(DrainingControl<Done>.Create)
             .Run(materializer);
+        control.StreamCompletion.ContinueWith(_ => duplicates.Dispose(), TaskScheduler.Default);
+        return control;
     }
 
     /// <summary>
@@ -115,7 +136,7 @@ public sealed class ServingPipeline
     /// </summary>
     public async Task<(ProducerEnvelope<byte[]?, byte[]?>, InFlight)> HandleAsync(ConsumeResult<byte[]?, byte[]?> record, InFlight context)
     {
-        var letters = new DeadLetters(_model, _topics, record);
+        var letters = new DeadLetters(_model, _topics, record, _answeredBy.For(context.Offset.Epoch));
         try
         {
             return await ServeAsync(record, letters, context).ConfigureAwait(false);
@@ -140,7 +161,8 @@ public sealed class ServingPipeline
         {
             _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Success);
             var source = new RequestSource(RequestSources.Kafka, message.Timestamp.UtcDateTime, record.Partition.Value, record.Offset.Value);
-            var headers = ServingRecords.OutputHeaders(request.Id, result.ModelVersion);
+            var headers = ServingRecords.KafkaOutputHeaders(request.Id, result.ModelVersion, record.Partition.Value, record.Offset.Value,
+                _answeredBy.For(context.Offset.Epoch));
             return (ProducerMessage.Multi(new[]
             {
                 new ProducerRecord<byte[]?, byte[]?>(_topics.Predictions, message.Key,

@@ -20,6 +20,8 @@ public static class ServingHeaders
     public const string SourceTopic = "mlops-source-topic";
     public const string SourcePartition = "mlops-source-partition";
     public const string SourceOffset = "mlops-source-offset";
+    /// <summary>Which replica answered a request record, and under which assignment of its partition (see <see cref="Duplicates.AnswerTags"/>).</summary>
+    public const string AnsweredBy = "mlops-answered-by";
 
     /// <summary>The last header of that name as text; null when absent or when its value is null (Kafka allows both).</summary>
     public static string? Read(Headers? headers, string name) =>
@@ -72,6 +74,26 @@ public static class ServingRecords
         { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(requestId) },
         { ServingHeaders.ModelVersion, Encoding.UTF8.GetBytes(version.ToString(CultureInfo.InvariantCulture)) },
     };
+
+    /// <summary>
+    /// The headers of a Kafka request's prediction and served event: besides the id and version,
+    /// the request record they answer and who answered it, so the partition's next owner can tell
+    /// which records it is about to answer a second time (<see cref="Duplicates.DuplicateLedger"/>).
+    /// </summary>
+    public static Headers KafkaOutputHeaders(string requestId, int version, int partition, long offset, string answeredBy)
+    {
+        var headers = OutputHeaders(requestId, version);
+        AddAnswerHeaders(headers, partition, offset, answeredBy);
+        return headers;
+    }
+
+    /// <summary>The source partition and offset of the answered request record, and who answered it.</summary>
+    public static void AddAnswerHeaders(Headers headers, int partition, long offset, string answeredBy)
+    {
+        headers.Add(ServingHeaders.SourcePartition, Encoding.UTF8.GetBytes(partition.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(ServingHeaders.SourceOffset, Encoding.UTF8.GetBytes(offset.ToString(CultureInfo.InvariantCulture)));
+        headers.Add(ServingHeaders.AnsweredBy, Encoding.UTF8.GetBytes(answeredBy));
+    }
 
     private static void WriteTensors(Utf8JsonWriter writer, string name, IReadOnlyList<Tensor> tensors)
     {

@@ -22,5 +22,9 @@ public readonly record struct CommittableOffset
     internal CommitCoordinator Coordinator { get; }
     public TopicPartition TopicPartition { get; }
     public long Offset { get; }
-    internal long Epoch { get; }
+    /// <summary>
+    /// The assignment of its partition this record was consumed under: a new number each time the
+    /// partition is assigned to this consumer, so records of one assignment share it.
+    /// </summary>
+    public long Epoch { get; }
 }

@@ -47,20 +47,6 @@ public sealed class SampledGaugeTests
         Assert.Contains("in_flight{model=\"m\"} 1", await Export(registry));
     }
 
-    [Fact]
-    public void Redelivered_records_are_counted_once_however_often_the_consumer_total_is_settled()
-    {
-        var replica = new ReplicaGauges("m", "m#0");
-
-        Assert.Equal(5, replica.SettleRedelivered(5));
-        Assert.Equal(0, replica.SettleRedelivered(5));
-        Assert.Equal(3, replica.SettleRedelivered(8));
-        Assert.Equal(0, replica.SettleRedelivered(2));
-        // A restarted stream has a new consumer whose total starts again from 0.
-        replica.Consumer = null;
-        Assert.Equal(2, replica.SettleRedelivered(2));
-    }
-
     private static async Task<string> Export(CollectorRegistry registry)
     {
         using var stream = new MemoryStream();

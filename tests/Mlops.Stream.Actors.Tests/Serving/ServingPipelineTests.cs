@@ -98,6 +98,68 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
         Assert.Contains("too large", described, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Records_an_earlier_owner_answered_before_it_died_are_counted_as_duplicates_when_answered_again()
+    {
+        using var broker = EmbeddedKafka.Start();
+        var topics = CreateTopics(broker);
+        await Produce(broker, topics.Requests, Enumerable.Range(0, 60).Select(i => Encode(FakeModel.Request($"r-{i}", i))));
+        var requests = Read(broker, topics.Requests);
+
+        // A node that owned the partitions answered some records, committed only offsets 0-2 of
+        // partition 0, and was killed. Its answers carry the record they answer and who wrote them.
+        const string deadNode = "fake#0/0badc0de/1";
+        var answeredBefore = requests.Where(r => r.Offset.Value < 10).ToList();
+        using (var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = broker.BootstrapServers }).Build())
+        {
+            foreach (var request in answeredBefore)
+                await producer.ProduceAsync(topics.Predictions, Answer(request, deadNode));
+            // Partition 2, offset 0 was answered twice already (two owners died in turn): answering it again is still one duplicate.
+            var twice = answeredBefore.First(r => r.Partition.Value == 2 && r.Offset.Value == 0);
+            await producer.ProduceAsync(topics.Predictions, Answer(twice, "fake#1/feedface/4"));
+            // A dead letter answers its record too.
+            var deadLettered = requests.First(r => r.Partition.Value == 1 && r.Offset.Value >= 10);
+            await producer.ProduceAsync(topics.DeadLetters, Answer(deadLettered, deadNode));
+        }
+        using (var committer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+               {
+                   BootstrapServers = broker.BootstrapServers, GroupId = ModelTopics.ConsumerGroup(Model), EnableAutoCommit = false,
+               }).Build())
+            committer.Commit([new TopicPartitionOffset(topics.Requests, 0, 3)]);
+
+        await using var run = await RunPipeline(broker, topics);
+        await run.WaitUntilCommittedAsync(broker, topics.Requests, requests.Count);
+
+        // Redelivered and answered again: offsets 3-9 of partition 0, 0-9 of partitions 1 and 2, and the dead-lettered record.
+        var expected = answeredBefore.Count(r => r.Partition.Value != 0 || r.Offset.Value >= 3) + 1;
+        await Eventually.HoldsAsync(async () => await CountedDuplicates(run.Metrics) == expected,
+            $"{expected} duplicates are counted", Guard, () => CountedDuplicates(run.Metrics).Result);
+
+        // Every answer the pipeline wrote names the record it answers and this replica as its writer.
+        var ours = Read(broker, topics.Predictions).Where(p => Header(p, ServingHeaders.AnsweredBy)!.StartsWith($"{Model}/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(requests.Count - 3, ours.Count);
+        Assert.Equal(
+            requests.Where(r => r.Partition.Value != 0 || r.Offset.Value >= 3).Select(r => $"{r.Partition.Value}@{r.Offset.Value}").Order(),
+            ours.Select(p => $"{Header(p, ServingHeaders.SourcePartition)}@{Header(p, ServingHeaders.SourceOffset)}").Order());
+    }
+
+    /// <summary>An answer as a serving node writes it: the request's key, headers naming the record it answers and its writer.</summary>
+    private static Message<byte[]?, byte[]?> Answer(ConsumeResult<byte[]?, byte[]?> request, string answeredBy)
+    {
+        var headers = new Headers();
+        ServingRecords.AddAnswerHeaders(headers, request.Partition.Value, request.Offset.Value, answeredBy);
+        return new Message<byte[]?, byte[]?> { Key = request.Message.Key, Value = "{}"u8.ToArray(), Headers = headers };
+    }
+
+    private static async Task<double> CountedDuplicates(ServingMetrics metrics)
+    {
+        using var stream = new MemoryStream();
+        await metrics.Registry.CollectAndExportAsTextAsync(stream);
+        var line = Encoding.UTF8.GetString(stream.ToArray()).Split('\n')
+            .SingleOrDefault(l => l.StartsWith($"mlops_kafka_duplicates_total{{model=\"{Model}\"}}", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private sealed class PipelineRun(Kafka.Dsl.DrainingControl<Akka.Done> control, DynamicBatcher batcher, FakeModel model, ServingMetrics metrics)
         : IAsyncDisposable
     {

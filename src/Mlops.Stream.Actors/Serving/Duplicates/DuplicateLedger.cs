@@ -1,0 +1,143 @@
+namespace Mlops.Stream.Actors.Serving.Duplicates;
+
+/// <summary>
+/// Counts, exactly, the request records a replica answers that had already been answered: by the
+/// node that owned the partition before and died (<c>kill -9</c>) or left without committing, or by
+/// this replica under an earlier assignment. At-least-once delivery makes such duplicates; an
+/// operator needs to know how many.
+///
+/// When a partition is (re)assigned, the first record consumed under the new assignment is where
+/// redelivery starts. The ledger then asks the answer log, in the background, which records from
+/// there on already have an answer by someone else, and counts each such record once when this
+/// replica's own answer to it is acknowledged. Records answered while the log is being read are
+/// kept (bounded) and settled when it has been read. Nothing here delays the stream.
+/// </summary>
+public sealed class DuplicateLedger : IDisposable
+{
+    /// <summary>Answers kept while the log is read; a partition that answers more meanwhile is counted only in part (and says so).</summary>
+    public const int MaxAnsweredWhileReading = 1_000_000;
+
+    private readonly AnswerTags _tags;
+    private readonly IAnswerLog _log;
+    private readonly Action<long> _countDuplicates;
+    private readonly Action<string> _warn;
+    private readonly TimeProvider _clock;
+    private readonly object _lock = new();
+    private readonly Dictionary<int, PartitionLedger> _partitions = new();
+    private readonly List<AnswerQuery> _pending = new();
+    private readonly CancellationTokenSource _stopped = new();
+    private Task _reading = Task.CompletedTask;
+    private long _counted;
+
+    public DuplicateLedger(AnswerTags tags, IAnswerLog log, Action<long> countDuplicates, Action<string> warn, TimeProvider? clock = null)
+    {
+        _tags = tags;
+        _log = log;
+        _countDuplicates = countDuplicates;
+        _warn = warn;
+        _clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>Duplicates counted so far.</summary>
+    public long Counted => Interlocked.Read(ref _counted);
+
+    /// <summary>Completes when every question asked so far has been answered by the log.</summary>
+    public Task Settled { get { lock (_lock) return _reading; } }
+
+    /// <summary>A record was consumed (called in consume order): the first of an assignment starts a look at the answer log.</summary>
+    public void Consumed(int partition, long assignment, long offset, DateTimeOffset requestedAt)
+    {
+        lock (_lock)
+        {
+            if (_partitions.TryGetValue(partition, out var known) && known.Assignment == assignment) return;
+            _partitions[partition] = new PartitionLedger(assignment);
+            // A producer clock ahead of ours must not hide answers: never look for answers newer than now.
+            var now = _clock.GetUtcNow();
+            _pending.Add(new AnswerQuery(partition, offset, requestedAt < now ? requestedAt : now, _tags.For(assignment)));
+            if (_reading.IsCompleted) _reading = Task.Run(ReadPendingAsync);
+        }
+    }
+
+    /// <summary>This replica's answer to a record was acknowledged by Kafka.</summary>
+    public void Answered(int partition, long assignment, long offset)
+    {
+        lock (_lock)
+        {
+            // An answer from an assignment that has been replaced was settled (or given up) with it.
+            if (!_partitions.TryGetValue(partition, out var ledger) || ledger.Assignment != assignment) return;
+            if (ledger.AnsweredBefore is { } answered)
+            {
+                if (answered.Count > 0 && answered.Remove(offset)) Count(1);
+            }
+            else if (ledger.AnsweredWhileReading.Count < MaxAnsweredWhileReading) ledger.AnsweredWhileReading.Add(offset);
+            else ledger.Overflowed = true;
+        }
+    }
+
+    private async Task ReadPendingAsync()
+    {
+        while (true)
+        {
+            AnswerQuery[] queries;
+            lock (_lock)
+            {
+                if (_pending.Count == 0) return;
+                queries = [.. _pending];
+                _pending.Clear();
+            }
+            IReadOnlyList<EarlierAnswers> found;
+            try
+            {
+                found = await Task.Run(() => _log.Find(queries, _stopped.Token), _stopped.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopped.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _warn($"Could not read the earlier answers to partition(s) {string.Join(", ", queries.Select(q => q.Partition))}: {e.Message}. " +
+                      "Records answered again there are not counted as duplicates.");
+                found = [.. queries.Select(_ => new EarlierAnswers(new HashSet<long>()))];
+            }
+            for (var i = 0; i < queries.Length; i++) Settle(queries[i], found[i]);
+        }
+    }
+
+    private void Settle(AnswerQuery query, EarlierAnswers earlier)
+    {
+        lock (_lock)
+        {
+            if (!_partitions.TryGetValue(query.Partition, out var ledger) || query.AskerTag != _tags.For(ledger.Assignment)) return;
+            var answered = new HashSet<long>(earlier.Offsets);
+            var duplicates = 0L;
+            foreach (var offset in ledger.AnsweredWhileReading)
+                if (answered.Remove(offset)) duplicates++;
+            ledger.AnsweredWhileReading.Clear();
+            ledger.AnsweredBefore = answered;
+            Count(duplicates);
+            if (earlier.Incomplete is not null || ledger.Overflowed)
+                _warn($"Duplicates on partition {query.Partition} from offset {query.FromOffset} may be undercounted: " +
+                      (earlier.Incomplete ?? $"more than {MaxAnsweredWhileReading:N0} records were answered while the earlier answers were read"));
+        }
+    }
+
+    private void Count(long duplicates)
+    {
+        if (duplicates == 0) return;
+        Interlocked.Add(ref _counted, duplicates);
+        _countDuplicates(duplicates);
+    }
+
+    /// <summary>Stops reading the answer log (the stream ended); the token source is not disposed, a read may still be looking at it.</summary>
+    public void Dispose() => _stopped.Cancel();
+
+    private sealed class PartitionLedger(long assignment)
+    {
+        public long Assignment { get; } = assignment;
+        /// <summary>Records from the start of this assignment that someone else answered and this replica has not answered yet; null until read.</summary>
+        public HashSet<long>? AnsweredBefore { get; set; }
+        public List<long> AnsweredWhileReading { get; } = new();
+        public bool Overflowed { get; set; }
+    }
+}

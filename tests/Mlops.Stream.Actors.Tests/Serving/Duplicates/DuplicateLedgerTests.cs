@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using Mlops.Stream.Actors.Serving.Duplicates;
+
+namespace Mlops.Stream.Actors.Tests.Serving.Duplicates;
+
+/// <summary>
+/// The ledger counts each record answered again exactly once, however the answers and the read of
+/// the answer log interleave, and never for an assignment that has been replaced.
+/// </summary>
+public sealed class DuplicateLedgerTests
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+    private static readonly DateTimeOffset RequestedAt = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Answers_acknowledged_while_the_log_is_read_are_settled_once_it_has_been_read()
+    {
+        var log = new GatedLog();
+        var counted = new ConcurrentQueue<long>();
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, counted.Enqueue, _ => { });
+
+        ledger.Consumed(partition: 0, assignment: 1, offset: 100, RequestedAt);
+        foreach (var offset in new long[] { 100, 101, 102 }) ledger.Answered(0, 1, offset);
+        var query = await log.Asked.Task.WaitAsync(Guard);
+        log.Reply([new EarlierAnswers(new HashSet<long> { 100, 102, 103, 104 })]);
+        await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(2, ledger.Counted);
+
+        // After the read, each answer is checked at once; an offset counts only the first time.
+        foreach (var offset in new long[] { 103, 103, 105 }) ledger.Answered(0, 1, offset);
+        Assert.Equal(3, ledger.Counted);
+        Assert.Equal(3, counted.Sum());
+
+        Assert.Equal(new AnswerQuery(0, 100, RequestedAt, query.Single().AskerTag), query.Single());
+        Assert.StartsWith("m#0/", query.Single().AskerTag, StringComparison.Ordinal);
+        Assert.EndsWith("/1", query.Single().AskerTag, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_the_first_record_of_an_assignment_asks_and_a_new_assignment_replaces_the_old_one()
+    {
+        var log = new GatedLog();
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, _ => { });
+
+        ledger.Consumed(0, assignment: 1, offset: 10, RequestedAt);
+        ledger.Consumed(0, assignment: 1, offset: 11, RequestedAt);
+        await log.Asked.Task.WaitAsync(Guard);
+        log.Reply([new EarlierAnswers(new HashSet<long> { 10, 11 })]);
+        await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(1, log.Questions);
+
+        // The partition was revoked and assigned again: the new assignment asks anew, from where it starts.
+        log.Reset();
+        ledger.Consumed(0, assignment: 2, offset: 11, RequestedAt);
+        ledger.Answered(0, assignment: 1, offset: 10);   // a late acknowledgement from the old assignment
+        var second = await log.Asked.Task.WaitAsync(Guard);
+        Assert.Equal(11, second.Single().FromOffset);
+        Assert.EndsWith("/2", second.Single().AskerTag, StringComparison.Ordinal);
+        log.Reply([new EarlierAnswers(new HashSet<long> { 11 })]);
+        await ledger.Settled.WaitAsync(Guard);
+        ledger.Answered(0, 2, 11);
+        Assert.Equal(1, ledger.Counted);
+    }
+
+    [Fact]
+    public async Task A_request_timestamp_ahead_of_the_clock_asks_from_now_so_answers_are_not_missed()
+    {
+        var log = new GatedLog();
+        var clock = new FixedClock(RequestedAt);
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, _ => { }, clock);
+
+        ledger.Consumed(0, 1, 0, RequestedAt.AddMinutes(10));
+        Assert.Equal(RequestedAt, (await log.Asked.Task.WaitAsync(Guard)).Single().NotBefore);
+        log.Reply([new EarlierAnswers(new HashSet<long>())]);
+    }
+
+    [Fact]
+    public async Task A_log_that_cannot_be_read_is_reported_and_counts_nothing()
+    {
+        var warnings = new ConcurrentQueue<string>();
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), new FailingLog(), _ => { }, warnings.Enqueue);
+
+        ledger.Consumed(3, 1, 0, RequestedAt);
+        await ledger.Settled.WaitAsync(Guard);
+        ledger.Answered(3, 1, 0);
+
+        Assert.Equal(0, ledger.Counted);
+        Assert.Contains(warnings, w => w.Contains("partition(s) 3", StringComparison.Ordinal) && w.Contains("broker gone", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_incomplete_read_is_reported()
+    {
+        var log = new GatedLog();
+        var warnings = new ConcurrentQueue<string>();
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, warnings.Enqueue);
+
+        ledger.Consumed(1, 1, 5, RequestedAt);
+        await log.Asked.Task.WaitAsync(Guard);
+        log.Reply([new EarlierAnswers(new HashSet<long> { 5 }, "too many answers")]);
+        await ledger.Settled.WaitAsync(Guard);
+        ledger.Answered(1, 1, 5);
+
+        Assert.Equal(1, ledger.Counted);
+        Assert.Contains(warnings, w => w.Contains("partition 1 from offset 5", StringComparison.Ordinal) && w.Contains("too many answers", StringComparison.Ordinal));
+    }
+
+    /// <summary>An answer log that holds its answer until the test gives it.</summary>
+    private sealed class GatedLog : IAnswerLog
+    {
+        private TaskCompletionSource<IReadOnlyList<EarlierAnswers>> _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource<IReadOnlyList<AnswerQuery>> Asked { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Questions { get; private set; }
+
+        public IReadOnlyList<EarlierAnswers> Find(IReadOnlyList<AnswerQuery> queries, CancellationToken cancellationToken)
+        {
+            Questions++;
+            Asked.TrySetResult(queries);
+            return _reply.Task.WaitAsync(Guard, cancellationToken).GetAwaiter().GetResult();
+        }
+
+        public void Reply(IReadOnlyList<EarlierAnswers> answers) => _reply.SetResult(answers);
+
+        public void Reset()
+        {
+            Asked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private sealed class FailingLog : IAnswerLog
+    {
+        public IReadOnlyList<EarlierAnswers> Find(IReadOnlyList<AnswerQuery> queries, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("broker gone");
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
