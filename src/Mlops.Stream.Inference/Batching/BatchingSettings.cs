@@ -4,10 +4,13 @@ using Mlops.Stream.Inference.Registry;
 namespace Mlops.Stream.Inference.Batching;
 
 /// <summary>
-/// How a <see cref="DynamicBatcher"/> groups requests (Triton's dynamic-batcher semantics):
-/// dispatch when <see cref="MaxBatchSize"/> rows are waiting or when the oldest waiting request
-/// has waited <see cref="MaxQueueDelay"/>; refuse (or make callers wait) past
-/// <see cref="MaxQueueSize"/> queued requests. Immutable; derive variants with <c>with</c>.
+/// How a <see cref="DynamicBatcher"/> groups requests. By default (<see cref="DispatchWhenIdle"/>)
+/// a request that finds the model idle runs at once, and batches form from what queues while a
+/// batch runs: no latency is added when idle, and batches fill up as load grows. Otherwise
+/// (Triton's dynamic-batcher semantics) dispatch when <see cref="MaxBatchSize"/> rows are waiting
+/// or when the oldest waiting request has waited <see cref="MaxQueueDelay"/>. Either way refuse
+/// (or make callers wait) past <see cref="MaxQueueSize"/> queued requests. Immutable; derive
+/// variants with <c>with</c>.
 /// </summary>
 /// <remarks>
 /// Start from the model's own advice with <see cref="FromHints"/> (the manifest's
@@ -35,10 +38,21 @@ public sealed record BatchingSettings
 
     /// <summary>
     /// Longest the oldest queued request waits for batch-mates before a partial batch is
-    /// dispatched, like Triton's <c>max_queue_delay_microseconds</c>. Zero dispatches whatever is
-    /// queued as soon as the model is free. Default 5 ms.
+    /// dispatched, like Triton's <c>max_queue_delay_microseconds</c>: the upper bound of the
+    /// wait. With <see cref="DispatchWhenIdle"/> (the default) a request never waits for
+    /// batch-mates while the model is free, so the delay is not waited at all. Default 5 ms.
     /// </summary>
     public TimeSpan MaxQueueDelay { get; init; } = TimeSpan.FromMilliseconds(BatchingHints.Default.MaxQueueDelayMs);
+
+    /// <summary>
+    /// Run whatever is queued as soon as the model is free (default true): a request arriving at an
+    /// idle model runs alone at once, and the requests that queue while a batch runs make the next
+    /// batch (up to <see cref="MaxBatchSize"/> rows). Triton's default (a delay of 0) behaves the
+    /// same; Ray Serve waits up to 10 ms. Set false to wait up to <see cref="MaxQueueDelay"/> for a
+    /// fuller batch even when idle, for models where one larger batch costs much less than several
+    /// small ones (a GPU at low load).
+    /// </summary>
+    public bool DispatchWhenIdle { get; init; } = true;
 
     /// <summary>
     /// Most requests waiting for a batch (not counting the batch that is running). Past it
@@ -63,6 +77,7 @@ public sealed record BatchingSettings
         {
             MaxBatchSize = hints.MaxBatchSize,
             MaxQueueDelay = TimeSpan.FromMilliseconds(hints.MaxQueueDelayMs),
+            DispatchWhenIdle = hints.DispatchWhenIdle ?? true,
             MaxQueueSize = hints.MaxBatchSize > 0 && hints.MaxBatchSize <= int.MaxValue / DefaultQueueBatches
                 ? hints.MaxBatchSize * DefaultQueueBatches
                 : hints.MaxBatchSize,
@@ -104,5 +119,5 @@ public sealed record BatchingSettings
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"max batch {MaxBatchSize} rows, max queue delay {MaxQueueDelay.TotalMilliseconds} ms, max queue {MaxQueueSize} requests");
+        $"max batch {MaxBatchSize} rows, {(DispatchWhenIdle ? "dispatch when idle" : $"max queue delay {MaxQueueDelay.TotalMilliseconds} ms")}, max queue {MaxQueueSize} requests");
 }

@@ -7,10 +7,12 @@ using Mlops.Stream.Inference.Wire;
 namespace Mlops.Stream.Inference.Batching;
 
 /// <summary>
-/// Triton's dynamic batcher for one loaded model per replica, shared by the Kafka and HTTP paths:
+/// The dynamic batcher for one loaded model per replica, shared by the Kafka and HTTP paths:
 /// requests join a bounded FIFO queue and leave it in batches of at most
-/// <see cref="BatchingSettings.MaxBatchSize"/> rows, dispatched when the batch is full or when the
-/// oldest queued request has waited <see cref="BatchingSettings.MaxQueueDelay"/>. Batches run one
+/// <see cref="BatchingSettings.MaxBatchSize"/> rows, dispatched as soon as the model is free
+/// (<see cref="BatchingSettings.DispatchWhenIdle"/>, the default: an idle model runs a lone request
+/// at once, a busy one gathers the next batch while it runs), or, as Triton does, when the batch is
+/// full or the oldest queued request has waited <see cref="BatchingSettings.MaxQueueDelay"/>. Batches run one
 /// at a time, one <see cref="IInferenceModel.Run"/> per batch, on a dedicated thread of this
 /// batcher: ONNX Runtime's Run is blocking CPU work and must never hold the thread pool that the
 /// actor dispatcher and ASP.NET Core share.
@@ -321,8 +323,8 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         _queue.AddLast(pending.Node);
         _queuedRows += pending.Rows;
 
-        // The thread needs waking only to start the delay for a new oldest request or to dispatch
-        // a full batch; otherwise it is already waiting for an earlier deadline or running a batch.
+        // The thread needs waking only to dispatch (or start the delay for) a new oldest request, or to
+        // dispatch a full batch; otherwise it is already waiting for an earlier deadline or running a batch.
         if (_queue.Count == 1 || _queuedRows >= Settings.MaxBatchSize)
         {
             Monitor.Pulse(_gate);
@@ -457,8 +459,9 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             {
                 if (_queue.First is { } oldest)
                 {
+                    // Here no batch is running: with DispatchWhenIdle the model is free, so whatever is queued goes now.
                     var waited = _time.GetElapsedTime(oldest.Value.QueuedAt);
-                    if (_queuedRows >= Settings.MaxBatchSize || _stopping || waited >= Settings.MaxQueueDelay)
+                    if (Settings.DispatchWhenIdle || _queuedRows >= Settings.MaxBatchSize || _stopping || waited >= Settings.MaxQueueDelay)
                     {
                         return TakeBatch();
                     }

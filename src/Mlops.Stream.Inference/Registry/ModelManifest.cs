@@ -40,8 +40,12 @@ public sealed record ModelManifest : ModelMetadata
     public static string Sha256Of(ReadOnlySpan<byte> modelBytes) => Convert.ToHexStringLower(SHA256.HashData(modelBytes));
 }
 
-/// <summary>The model's own batching advice (Triton dynamic-batcher semantics); settings may override it.</summary>
-public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs)
+/// <summary>
+/// The model's own batching advice; settings may override it. <paramref name="DispatchWhenIdle"/>:
+/// run a request at once when the model is free (null, the default, means true); false waits up to
+/// <paramref name="MaxQueueDelayMs"/> for batch-mates as Triton does (see <see cref="Batching.BatchingSettings.DispatchWhenIdle"/>).
+/// </summary>
+public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null)
 {
     public static BatchingHints Default { get; } = new(32, 5);
 }

@@ -61,4 +61,16 @@ public sealed class BatchingSettingsTests
         Assert.True(BatchRejectionReasons.TryParse(wireCode, out var parsed));
         Assert.Equal(reason, parsed);
     }
+
+    [Fact]
+    public void A_model_dispatches_when_idle_unless_its_manifest_asks_to_wait_for_batch_mates()
+    {
+        Assert.True(BatchingSettings.FromHints(new BatchingHints(16, 5)).DispatchWhenIdle);
+        Assert.True(BatchingSettings.FromHints(null).DispatchWhenIdle);
+        var waiting = BatchingSettings.FromHints(new BatchingHints(16, 5, DispatchWhenIdle: false));
+        Assert.False(waiting.DispatchWhenIdle);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), waiting.MaxQueueDelay);
+        Assert.Contains("max queue delay 5 ms", waiting.ToString());
+        Assert.Contains("dispatch when idle", BatchingSettings.Default.ToString());
+    }
 }

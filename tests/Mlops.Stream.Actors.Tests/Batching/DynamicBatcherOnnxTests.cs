@@ -23,7 +23,8 @@ public sealed class DynamicBatcherOnnxTests : IDisposable
     public async Task Outputs_of_a_batch_equal_the_outputs_of_running_each_request_alone()
     {
         InferenceRequest[] requests = [Rows("a", 0, 1), Rows("b", 1, 3), Rows("c", 4, 2), Rows("d", 6, 1), Rows("e", 7, 1)];
-        var settings = new BatchingSettings { MaxBatchSize = 8, MaxQueueDelay = BatchingSettings.MaxQueueDelayLimit, MaxQueueSize = 8 };
+        // Waiting (a delay never reached, not dispatching when idle) gathers all five into one batch.
+        var settings = new BatchingSettings { MaxBatchSize = 8, MaxQueueDelay = BatchingSettings.MaxQueueDelayLimit, MaxQueueSize = 8, DispatchWhenIdle = false };
         await using var batcher = new DynamicBatcher(_model, settings);
 
         var results = await Task.WhenAll(requests.Select(r => batcher.Enqueue(r))).WaitAsync(Guard);
@@ -45,7 +46,7 @@ public sealed class DynamicBatcherOnnxTests : IDisposable
     [Fact]
     public async Task On_the_system_clock_a_lone_request_is_served_by_the_delay_timer()
     {
-        var settings = BatchingSettings.FromHints(DemoFixture.Model.Registration.Batching);
+        var settings = BatchingSettings.FromHints(DemoFixture.Model.Registration.Batching) with { DispatchWhenIdle = false };
         await using var batcher = new DynamicBatcher(_model, settings);
 
         var result = await batcher.Enqueue(Rows("lone", 0, 1)).WaitAsync(Guard);

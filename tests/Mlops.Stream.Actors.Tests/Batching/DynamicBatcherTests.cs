@@ -19,8 +19,13 @@ public sealed class DynamicBatcherTests
 
     private readonly ManualTimeProvider _time = new();
 
+    /// <summary>A batcher that waits up to <paramref name="delay"/> for batch-mates (Triton's way), so tests can gather a batch at will.</summary>
     private DynamicBatcher Batcher(IInferenceModel model, int maxBatch, TimeSpan delay, int maxQueue, Action<BatchReport>? onBatch = null) =>
-        new(model, new BatchingSettings { MaxBatchSize = maxBatch, MaxQueueDelay = delay, MaxQueueSize = maxQueue }, _time, onBatch: onBatch);
+        new(model, new BatchingSettings { MaxBatchSize = maxBatch, MaxQueueDelay = delay, MaxQueueSize = maxQueue, DispatchWhenIdle = false }, _time, onBatch: onBatch);
+
+    /// <summary>A batcher with the default dispatch: at once when the model is free.</summary>
+    private DynamicBatcher EagerBatcher(IInferenceModel model, int maxBatch, int maxQueue) =>
+        new(model, new BatchingSettings { MaxBatchSize = maxBatch, MaxQueueDelay = NeverReached, MaxQueueSize = maxQueue }, _time);
 
     private static async Task<BatchResult[]> All(params Task<BatchResult>[] tasks) => await Task.WhenAll(tasks).WaitAsync(Guard);
 
@@ -44,6 +49,40 @@ public sealed class DynamicBatcherTests
         Assert.Equal((1L, 4L, 0, 0), (counters.BatchesRun, counters.RequestsRun, counters.QueueDepth, counters.InFlight));
         Assert.Equal([4], counters.RecentBatchSizes);
         Assert.Equal(new BatchReport(1, 4, 4, TimeSpan.Zero, 4, 0, 0, 0), Assert.Single(reports));
+    }
+
+    [Fact]
+    public async Task A_request_to_an_idle_model_runs_at_once_without_waiting_the_delay()
+    {
+        using var model = new FakeModel();
+        await using var batcher = EagerBatcher(model, maxBatch: 8, maxQueue: 8);
+
+        // The clock never moves: a batcher that waited for the delay would never answer.
+        var result = await batcher.Enqueue(Request("alone", 3)).WaitAsync(Guard);
+
+        Assert.Equal(3f, Y(result));
+        Assert.Equal(["alone"], Assert.Single(model.Runs));
+        Assert.Equal(new BatchTimings(TimeSpan.Zero, TimeSpan.Zero, 1, 1), result.Timings);
+    }
+
+    [Fact]
+    public async Task Requests_that_queue_while_a_batch_runs_make_the_next_batch_up_to_the_batch_size()
+    {
+        using var model = new FakeModel();
+        await using var batcher = EagerBatcher(model, maxBatch: 4, maxQueue: 16);
+
+        model.Block();
+        var first = batcher.Enqueue(Request("first"));
+        Assert.Equal(["first"], await model.NextRunStartedAsync());
+        var queued = Enumerable.Range(0, 6).Select(i => batcher.Enqueue(Request($"q{i}", i))).ToArray();
+        Assert.Equal(6, batcher.QueueDepth);
+
+        model.Release();
+        await All([first, .. queued]);
+
+        Assert.Equal(
+            [["first"], ["q0", "q1", "q2", "q3"], ["q4", "q5"]],
+            model.Runs.ToArray());
     }
 
     [Fact]
