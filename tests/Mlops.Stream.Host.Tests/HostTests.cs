@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Host.Tests;
 
@@ -89,6 +90,31 @@ public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<Runnin
 
         Assert.Equal((HttpStatusCode.NotFound, "not_found"), (unknown.StatusCode, await CodeAsync(unknown)));
         Assert.Equal((HttpStatusCode.UnsupportedMediaType, "unsupported_media_type"), (plain.StatusCode, await CodeAsync(plain)));
+    }
+
+    [Fact]
+    public async Task A_request_with_more_rows_than_a_batch_is_answered_whole_with_the_same_outputs_as_row_by_row()
+    {
+        // The demo model runs batches of at most 64 rows: 150 rows run as three parts.
+        const int rows = 150;
+        var features = Enumerable.Range(0, rows).SelectMany(r => DemoRequests.Features.Select(f => f + r * 0.01f)).ToArray();
+        var body = InferenceCodec.EncodeRequest(new InferenceRequest("tall", [Tensor.Create("features", features, rows, 30)]));
+        await Node.WaitForOkAsync("/healthz/ready");
+
+        using var response = await Node.Http.PostAsync("/v2/models/fraud-demo/infer", JsonBody.From(body));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync());
+        var probabilities = answer.Outputs.Single(o => o.Name == "probabilities");
+        Assert.Equal([(long)rows, 2], probabilities.Shape.ToArray());
+        foreach (var row in new[] { 0, 63, 64, 127, 128, 149 })
+        {
+            var single = InferenceCodec.EncodeRequest(new InferenceRequest($"row-{row}", [Tensor.Create("features", features[(row * 30)..((row + 1) * 30)], 1, 30)]));
+            using var alone = await Node.Http.PostAsync("/v2/models/fraud-demo/infer", JsonBody.From(single));
+            var expected = InferenceCodec.DecodeResponse(await alone.Content.ReadAsByteArrayAsync()).Outputs.Single(o => o.Name == "probabilities");
+            var got = probabilities.Span<float>().Slice(row * 2, 2).ToArray();
+            Assert.All(expected.Span<float>().ToArray().Zip(got), p => Assert.Equal(p.First, p.Second, 1e-5f));
+        }
     }
 
     private static async Task<string?> CodeAsync(HttpResponseMessage response) =>

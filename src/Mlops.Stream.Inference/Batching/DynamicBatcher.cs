@@ -270,13 +270,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         var rows = model.Signature.IsBatchable ? Math.Max(1, request.Inputs[0].Rows) : 1;
         if (rows > Settings.MaxBatchSize)
         {
-            Interlocked.Increment(ref _refused);
-            return Task.FromResult(BatchResult.Refused(
-                new InferenceError(
-                    InferenceErrorCode.ShapeMismatch,
-                    $"request '{request.Id}' has {rows} rows but model '{model.Name}' is served in batches of at most {Settings.MaxBatchSize} rows"),
-                model.Name,
-                model.Version));
+            return SubmitInParts(request, rows, model, waitForRoom, cancellationToken);
         }
 
         var pending = new PendingRequest(request, rows, arrivedAt);
@@ -313,6 +307,39 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             BatchRejectionReason.QueueFull => Task.FromResult(QueueFull(model, request)),
             _ => Task.FromResult(ShuttingDown(model, request, queued: false)),
         };
+    }
+
+    /// <summary>
+    /// A request with more rows than a batch runs as several parts of at most a batch each, queued
+    /// one after another, and its answer joins their outputs. More parts than the queue can hold
+    /// would never all fit, so such a request is refused with the most rows one request may have.
+    /// </summary>
+    private Task<BatchResult> SubmitInParts(InferenceRequest request, long rows, IInferenceModel model, bool waitForRoom, CancellationToken cancellationToken)
+    {
+        var maxRows = (long)Settings.MaxBatchSize * Settings.MaxQueueSize;
+        if (rows > maxRows)
+        {
+            Interlocked.Increment(ref _refused);
+            return Task.FromResult(BatchResult.Refused(
+                new InferenceError(
+                    InferenceErrorCode.ShapeMismatch,
+                    $"request '{request.Id}' has {rows} rows but model '{model.Name}' takes at most {maxRows} rows in one request " +
+                    $"({Settings.MaxQueueSize} queued batches of {Settings.MaxBatchSize} rows)"),
+                model.Name,
+                model.Version));
+        }
+
+        var parts = RequestParts.Split(request, rows, Settings.MaxBatchSize);
+        var running = new Task<BatchResult>[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            running[i] = Submit(parts[i], waitForRoom, cancellationToken);
+        }
+
+        return JoinAsync(running);
+
+        static async Task<BatchResult> JoinAsync(Task<BatchResult>[] running) =>
+            RequestParts.Join(await Task.WhenAll(running).ConfigureAwait(false));
     }
 
     // Under _gate.

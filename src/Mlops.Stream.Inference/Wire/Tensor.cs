@@ -78,6 +78,48 @@ public sealed class Tensor
     public Tensor WithParameters(IReadOnlyDictionary<string, JsonElement>? parameters) =>
         new(Name, DataType, Shape, _data) { Parameters = parameters };
 
+    /// <summary>Rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) along axis 0, copied into a tensor of their own.</summary>
+    public Tensor SliceRows(long start, long count)
+    {
+        if (Shape.IsEmpty || start < 0 || count < 0 || start + count > Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"rows {start}..{start + count} are not all in tensor '{Name}' {FormatShape(Shape.AsSpan())}");
+        }
+
+        var rowSize = Rows == 0 ? 0 : _data.Length / Rows;
+        var data = Array.CreateInstance(_data.GetType().GetElementType()!, checked((int)(count * rowSize)));
+        Array.Copy(_data, start * rowSize, data, 0, data.Length);
+        return new Tensor(Name, DataType, Shape.SetItem(0, count), data) { Parameters = Parameters };
+    }
+
+    /// <summary>Tensors of one name, type and row shape stacked along axis 0, in order (copied).</summary>
+    public static Tensor ConcatRows(IReadOnlyList<Tensor> parts)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(parts.Count);
+        var first = parts[0];
+        long rows = 0;
+        foreach (var part in parts)
+        {
+            if (part.DataType != first.DataType || part.Shape.Length != first.Shape.Length || part.Shape.IsEmpty
+                || !part.Shape.AsSpan()[1..].SequenceEqual(first.Shape.AsSpan()[1..]))
+            {
+                throw new ArgumentException($"tensor '{part}' cannot be stacked under '{first}'", nameof(parts));
+            }
+
+            rows += part.Rows;
+        }
+
+        var data = Array.CreateInstance(first._data.GetType().GetElementType()!, parts.Sum(p => p.ElementCount));
+        var offset = 0;
+        foreach (var part in parts)
+        {
+            Array.Copy(part._data, 0, data, offset, part._data.Length);
+            offset += part._data.Length;
+        }
+
+        return new Tensor(first.Name, first.DataType, first.Shape.SetItem(0, rows), data) { Parameters = first.Parameters };
+    }
+
     /// <summary>Product of the dimensions; throws on a negative dimension or overflow.</summary>
     public static long ElementCountOf(ReadOnlySpan<long> shape)
     {

@@ -86,6 +86,37 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task A_request_larger_than_a_batch_runs_in_parts_and_gets_its_outputs_joined_in_row_order()
+    {
+        using var model = new FakeModel(version: 2);
+        await using var batcher = EagerBatcher(model, maxBatch: 4, maxQueue: 16);
+        var rows = Enumerable.Range(0, 10).Select(i => (float)i).ToArray();
+
+        var result = await batcher.Enqueue(new InferenceRequest("tall", [Tensor.Create("x", rows, 10, 1)])).WaitAsync(Guard);
+
+        Assert.True(result.IsServed, result.ToString());
+        var y = Assert.Single(result.Outputs!);
+        Assert.Equal([10L, 1L], y.Shape.ToArray());
+        Assert.Equal(rows.Select(v => v * 2), y.Span<float>().ToArray());
+        Assert.Equal(3, model.Runs.Count);
+        Assert.All(model.Runs, run => Assert.Equal(["tall"], run));
+        Assert.Equal(2, result.ModelVersion);
+        Assert.Equal((3L, 3L), (batcher.GetCounters().BatchesRun, batcher.GetCounters().RequestsRun));
+    }
+
+    [Fact]
+    public async Task A_part_of_a_split_request_that_fails_fails_the_whole_request()
+    {
+        using var model = new FakeModel { Fail = true };
+        await using var batcher = EagerBatcher(model, maxBatch: 2, maxQueue: 16);
+
+        var result = await batcher.Enqueue(Request("tall", rows: 5)).WaitAsync(Guard);
+
+        Assert.False(result.IsServed);
+        Assert.Equal(BatchRejectionReason.ModelFailed, result.Rejection!.Reason);
+    }
+
+    [Fact]
     public async Task A_partial_batch_is_dispatched_when_the_oldest_request_has_waited_the_delay()
     {
         using var model = new FakeModel();
@@ -211,7 +242,7 @@ public sealed class DynamicBatcherTests
         var bad = await batcher.Enqueue(wrongWidth).WaitAsync(Guard);
         var b = batcher.Enqueue(Request("b", 2));
         var notFinite = await batcher.Enqueue(nan).WaitAsync(Guard);
-        var tooManyRows = await batcher.Enqueue(Request("tall", rows: 4)).WaitAsync(Guard);
+        var tooManyRows = await batcher.Enqueue(Request("tall", rows: 3 * 8 + 1)).WaitAsync(Guard);
         var c = batcher.Enqueue(Request("c", 3));
         var results = await All(a, b, c);
 
@@ -219,7 +250,7 @@ public sealed class DynamicBatcherTests
         Assert.Contains("'wide'", bad.Error.Message);
         Assert.Equal("non_finite", notFinite.Error!.WireCode);
         Assert.Equal("shape_mismatch", tooManyRows.Error!.WireCode);
-        Assert.Contains("at most 3 rows", tooManyRows.Error.Message);
+        Assert.Contains("at most 24 rows in one request (8 queued batches of 3 rows)", tooManyRows.Error.Message);
         Assert.All([bad, notFinite, tooManyRows], r => Assert.Null(r.Rejection));
         Assert.Equal(["a", "b", "c"], Assert.Single(model.Runs));
         Assert.Equal([1f, 2f, 3f], results.Select(Y));

@@ -8,7 +8,7 @@ namespace Mlops.Stream.Host.Tests.Infrastructure;
 /// <summary>Requests for the demo model as load tests send them: one row of its 30 features, by HTTP or as a Kafka record.</summary>
 public static class DemoRequests
 {
-    private static readonly float[] Features = [.. Enumerable.Range(0, 30).Select(i => i / 30f)];
+    public static readonly float[] Features = [.. Enumerable.Range(0, 30).Select(i => i / 30f)];
 
     /// <summary>The v2 request body with id <paramref name="id"/>.</summary>
     public static byte[] Body(string id) => InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", Features, 1, 30)]));
