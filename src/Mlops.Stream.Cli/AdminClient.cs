@@ -49,6 +49,9 @@ internal sealed class AdminClient : IDisposable
     /// Lets this client's calls take at least <paramref name="timeout"/> (a promotion that waits for its
     /// replica must outlast its own wait, whatever --timeout says). Call before the first request.
     /// </summary>
+    /// <summary>How long a call may take (<c>--timeout</c>, or longer once <see cref="AllowAtLeast"/> raised it).</summary>
+    public TimeSpan Timeout => _http.Timeout;
+
     public void AllowAtLeast(TimeSpan timeout)
     {
         if (timeout > _http.Timeout) _http.Timeout = timeout;

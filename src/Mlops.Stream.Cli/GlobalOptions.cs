@@ -46,11 +46,11 @@ internal sealed class GlobalOptions
 
     public Option<double> Timeout { get; } = new("--timeout")
     {
-        Description = "Seconds to wait for the node's answer before giving up (exit 3)",
+        Description = "How long to wait for the node's answer before giving up (exit 3): seconds, or 500ms, 60s, 2m",
         DefaultValueFactory = _ => DefaultTimeoutSeconds,
-        HelpName = "seconds",
+        HelpName = "duration",
         Recursive = true,
-        CustomParser = Parsers.Number("--timeout", 0, MaxTimeoutSeconds, exclusiveMin: true),
+        CustomParser = Parsers.Seconds("--timeout", 0, MaxTimeoutSeconds, exclusiveMin: true),
     };
 
     public GlobalOptions()

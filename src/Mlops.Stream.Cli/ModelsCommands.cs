@@ -13,7 +13,7 @@ namespace Mlops.Stream.Cli;
 internal static class ModelsCommands
 {
     private const int DefaultPromotionWaitSeconds = 30;
-    private const int MaxPromotionWaitSeconds = 300;
+    private const double MaxPromotionWaitSeconds = 300;
 
     public static Command Build(CommandRunner runner)
     {
@@ -86,8 +86,24 @@ internal static class ModelsCommands
             }
             context.Out.WriteLine();
             WriteReplicas(context, replicas.Value);
+            if (SwapInProgress(m.ProductionVersion, replicas.Value) is { } swap)
+            {
+                context.Out.WriteLine();
+                context.Out.WriteLine(swap);
+            }
         });
         return command;
+    }
+
+    /// <summary>A line when production is not yet what every reachable replica serves: a promotion or rollback still rolling out.</summary>
+    private static string? SwapInProgress(int? production, IReadOnlyList<ReplicaDto> replicas)
+    {
+        var reachable = replicas.Where(r => r.Reachable).ToList();
+        if (production is not { } version || reachable.Count == 0 || reachable.All(r => r.ServingVersion == version)) return null;
+        var behind = reachable.Where(r => r.ServingVersion != version)
+            .Select(r => $"{r.Replica} {(r.ServingVersion is { } serving ? $"serves {serving}" : "serves nothing")} ({r.State})");
+        return $"Swap to version {version} in progress: {reachable.Count(r => r.ServingVersion == version)} of {reachable.Count} replicas serve it; " +
+               $"waiting for {string.Join(", ", behind)}.";
     }
 
     private static Command Register(CommandRunner runner)
@@ -127,11 +143,14 @@ internal static class ModelsCommands
         {
             Description = "Accept a breaking change: the version's inputs or outputs differ from the serving version's (clients must change too)",
         };
-        var wait = new Option<int?>("--wait")
+        var wait = new Option<double?>("--wait")
         {
-            Description = $"Seconds to wait for the node to serve the version or refuse it (0 to {MaxPromotionWaitSeconds}; default {DefaultPromotionWaitSeconds})",
-            HelpName = "seconds",
-            CustomParser = Parsers.IntBetween("--wait", 0, MaxPromotionWaitSeconds),
+            Description = "Return only when every replica serves the version (exit 0) or the swap is refused (exit 1); still not serving " +
+                          $"when the wait ends is exit 3. Optionally how long: seconds or 45s, 2m (default --timeout, at most {MaxPromotionWaitSeconds} s). " +
+                          $"Without --wait the command waits {DefaultPromotionWaitSeconds} s and a version not serving yet is reported, exit 0",
+            HelpName = "duration",
+            Arity = ArgumentArity.ZeroOrOne,
+            CustomParser = result => result.Tokens.Count == 0 ? null : Parsers.Seconds("--wait", 0, MaxPromotionWaitSeconds)(result),
         };
         var command = new Command("promote",
             "Make a version production and wait until it serves; the old production becomes 'previous'. Refused (exit 1) when the version " +
@@ -139,7 +158,11 @@ internal static class ModelsCommands
             "(POST /api/v1/models/<model>/promote)") { model, version, force, wait };
         runner.SetAction(command, async (context, ct) =>
         {
-            var seconds = context.Parse.GetValue(wait) ?? DefaultPromotionWaitSeconds;
+            // --wait is for deployment scripts: the exit code alone says whether the version serves everywhere.
+            var strict = context.Parse.GetResult(wait) is not null;
+            var seconds = (int)Math.Ceiling(strict
+                ? context.Parse.GetValue(wait) ?? Math.Min(context.Client.Timeout.TotalSeconds, MaxPromotionWaitSeconds)
+                : DefaultPromotionWaitSeconds);
             // The node answers once the version serves, is refused or the wait is over: the call may take that long.
             context.Client.AllowAtLeast(TimeSpan.FromSeconds(seconds + 15));
             var body = AdminClient.Json(new PromoteBody(context.Parse.GetValue(version), context.Parse.GetValue(force)), CliJsonContext.Default.PromoteBody);
@@ -152,6 +175,9 @@ internal static class ModelsCommands
                 // Not serving within the wait is no refusal: the detail says what it still waits for.
                 return c.Outcome == "pending" ? $"{change} {c.Detail}" : change;
             });
+            if (strict && answer.Value.Outcome == "pending")
+                throw new CliException(ExitCodes.Unavailable,
+                    $"version {Table.Cell(answer.Value.Version)} of '{answer.Value.Model}' is production but does not serve on every replica after {seconds} s: {answer.Value.Detail}");
         });
         return command;
     }

@@ -38,5 +38,33 @@ internal static class Parsers
         return 0;
     };
 
+    /// <summary>
+    /// A duration in seconds within [<paramref name="min"/>, <paramref name="max"/>] (<c>exclusiveMin</c>: above min):
+    /// a plain number of seconds, or a number with a unit, <c>ms</c>, <c>s</c> or <c>m</c> (<c>500ms</c>, <c>60s</c>, <c>1.5m</c>).
+    /// </summary>
+    public static Func<ArgumentResult, double> Seconds(string what, double min, double max, bool exclusiveMin = false) => result =>
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (TryParseSeconds(text, out var value) && double.IsFinite(value) && (exclusiveMin ? value > min : value >= min) && value <= max)
+            return value;
+        var range = exclusiveMin ? $"greater than {Show(min)}" : $"from {Show(min)}";
+        result.AddError($"{what} must be a duration {range} to {Show(max)} s, in seconds or with a unit: 500ms, 60s, 2m (got '{text}')");
+        return 0;
+    };
+
+    private static bool TryParseSeconds(string text, out double seconds)
+    {
+        var (number, scale) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.OrdinalIgnoreCase) => (text[..^2], 0.001),
+            _ when text.EndsWith('s') || text.EndsWith('S') => (text[..^1], 1.0),
+            _ when text.EndsWith('m') || text.EndsWith('M') => (text[..^1], 60.0),
+            _ => (text, 1.0),
+        };
+        var parsed = double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out seconds);
+        seconds *= scale;
+        return parsed;
+    }
+
     private static string Show(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -53,7 +53,7 @@ public sealed class ExitCodeTests(FakeAdminApi api) : IClassFixture<FakeAdminApi
     [Fact]
     public async Task A_node_that_does_not_answer_within_the_timeout_exits_3()
     {
-        var run = await Mlops("models", "status", "slow", "--timeout", "0.2");
+        var run = await Mlops("models", "status", "slow", "--timeout", "200ms");
 
         Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
         AssertOneErrorLine(run, $"no answer from {api.Url} within 0.2 s (raise --timeout for slow calls)");
@@ -87,6 +87,7 @@ public sealed class ExitCodeTests(FakeAdminApi api) : IClassFixture<FakeAdminApi
     [InlineData("models", "canary", "fraud-demo", "3", "--weight", "ten")]
     [InlineData("models", "list", "--timeout", "0")]
     [InlineData("models", "list", "--timeout", "soon")]
+    [InlineData("models", "list", "--timeout", "5h")]
     [InlineData("audit", "--limit", "5000")]
     [InlineData("models", "frobnicate")]
     [InlineData("audit", "--limit", "0")]

@@ -18,7 +18,8 @@ public sealed partial class FakeAdminApi
 
     private static void MapScaleRoutes(WebApplication app)
     {
-        // Replicas of fraud-demo as a three-node cluster lists them; other models have none listed (an older node: 404).
+        // Replicas of fraud-demo as a three-node cluster lists them, of swapping halfway through a promotion to
+        // version 3; other models have none listed (an older node: 404).
         app.MapGet("/api/v1/models/{model}/replicas", (string model, HttpContext http) => model == "fraud-demo"
             ? Json(http, 200, """
                 [{"replica":"fraud-demo#0","index":0,"node":"akka.tcp://mlops@10.0.0.1:4053","local":true,"reachable":true,"state":"ready",
@@ -26,7 +27,14 @@ public sealed partial class FakeAdminApi
                  {"replica":"fraud-demo#1","index":1,"node":"akka.tcp://mlops@10.0.0.2:4053","local":false,"reachable":false,"state":"unknown",
                   "serving_version":null,"reason":null,"partitions":[],"lag":null,"queue_depth":null}]
                 """)
-            : NotFound(http, model));
+            : model == "swapping"
+                ? Json(http, 200, """
+                    [{"replica":"swapping#0","index":0,"node":"akka.tcp://mlops@10.0.0.1:4053","local":true,"reachable":true,"state":"ready",
+                      "serving_version":3,"reason":null,"partitions":[0,1],"lag":0,"queue_depth":0},
+                     {"replica":"swapping#1","index":1,"node":"akka.tcp://mlops@10.0.0.2:4053","local":false,"reachable":true,"state":"loading",
+                      "serving_version":2,"reason":"warming up version 3","partitions":[2,3],"lag":0,"queue_depth":0}]
+                    """)
+                : NotFound(http, model));
         app.MapGet("/api/v1/models/{model}/scale", (string model, HttpContext http) => model switch
         {
             "ghost" => NotFound(http, model),

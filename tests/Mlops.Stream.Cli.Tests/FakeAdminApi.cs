@@ -77,6 +77,9 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
                 case "fraud-demo":
                     await Json(http, 200, """{"name":"fraud-demo","versions":[1,2,3],"production_version":2,"serving_version":2,"state":"ready","reason":null,"last_swap":"2026-11-24T09:50:01Z"}""");
                     break;
+                case "swapping":
+                    await Json(http, 200, """{"name":"swapping","versions":[2,3],"production_version":3,"serving_version":3,"state":"ready","reason":null}""");
+                    break;
                 case "exploding":
                     await Json(http, 500, """{"error":"unexpected result","code":"internal"}""");
                     break;

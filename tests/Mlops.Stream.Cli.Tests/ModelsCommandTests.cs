@@ -65,6 +65,17 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_status_shows_a_swap_still_rolling_out_and_which_replicas_it_waits_for()
+    {
+        var swapping = await Mlops("models", "status", "swapping");
+        var settled = await Mlops("models", "status", "fraud-demo");
+
+        Assert.Equal(ExitCodes.Ok, swapping.ExitCode);
+        Assert.Equal("Swap to version 3 in progress: 1 of 2 replicas serve it; waiting for swapping#1 serves 2 (loading).", swapping.StdoutLines[^1]);
+        Assert.DoesNotContain(settled.StdoutLines, l => l.StartsWith("Swap", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Models_status_as_json_prints_the_servers_object()
     {
         var run = await Mlops("models", "status", "fraud-demo", "-o", "json");
@@ -169,6 +180,35 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     }
 
     [Fact]
+    public async Task Models_promote_with_wait_exits_0_once_every_replica_serves_and_waits_as_long_as_the_timeout()
+    {
+        var run = await Mlops("models", "promote", "fraud-demo", "3", "--wait", "--timeout", "60s");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal("?wait_seconds=60", api.Last("/api/v1/models/fraud-demo/promote").Query);
+        Assert.Equal("Promoted fraud-demo version 3 to production.", run.StdoutLines[0]);
+    }
+
+    [Fact]
+    public async Task Models_promote_with_wait_exits_3_when_the_version_does_not_serve_everywhere_in_time()
+    {
+        var run = await Mlops("models", "promote", "loading", "3", "--wait", "45s");
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.Equal("?wait_seconds=45", api.Last("/api/v1/models/loading/promote").Query);
+        Assert.Contains("version 3 of 'loading' is production but does not serve on every replica after 45 s: " +
+                        "Version 3 of 'loading' is production but does not serve yet after 5 s (state loading).", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Models_promote_with_a_bare_wait_and_the_default_timeout_waits_the_default_100_s()
+    {
+        await Mlops("models", "promote", "fraud-demo", "3", "--wait");
+
+        Assert.Equal("?wait_seconds=100", api.Last("/api/v1/models/fraud-demo/promote").Query);
+    }
+
+    [Fact]
     public async Task Models_promote_that_does_not_serve_within_the_wait_says_so_and_succeeds()
     {
         var run = await Mlops("models", "promote", "loading", "3");
@@ -182,12 +222,14 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
     [Theory]
     [InlineData("--wait", "-1")]
     [InlineData("--wait", "301")]
+    [InlineData("--wait", "6m")]
+    [InlineData("--wait", "soon")]
     public async Task Models_promote_with_a_wait_out_of_range_is_a_usage_error(string option, string value)
     {
         var run = await Mlops("models", "promote", "usage-wait", "3", option, value);
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Contains("--wait must be an integer from 0 to 300", run.Stderr);
+        Assert.Contains("--wait must be a duration from 0 to 300 s", run.Stderr);
         Assert.DoesNotContain(api.Requests, r => r.Path.Contains("usage-wait"));
     }
 
