@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Mlops.Stream.Http;
 
@@ -16,17 +18,19 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/healthz").WithTags("Health");
+        var readiness = new ReadinessLog(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Http.Readiness"));
         group.MapGet("/live", (HealthCheckService health, CancellationToken cancellationToken) =>
-            CheckAsync(health, HealthTags.Live, cancellationToken));
+            CheckAsync(health, HealthTags.Live, null, cancellationToken));
         group.MapGet("/ready", (HealthCheckService health, CancellationToken cancellationToken) =>
-            CheckAsync(health, HealthTags.Ready, cancellationToken));
+            CheckAsync(health, HealthTags.Ready, readiness, cancellationToken));
         return endpoints;
     }
 
     private static async Task<Results<Ok<HealthReportResponse>, JsonHttpResult<HealthReportResponse>>> CheckAsync(
-        HealthCheckService health, string tag, CancellationToken cancellationToken)
+        HealthCheckService health, string tag, ReadinessLog? log, CancellationToken cancellationToken)
     {
         var report = await health.CheckHealthAsync(check => check.Tags.Contains(tag), cancellationToken);
+        log?.Observe(report);
         var body = HealthReportResponse.From(report);
         return report.Status == HealthStatus.Unhealthy
             ? TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable)
