@@ -142,7 +142,7 @@ public sealed partial class DeployDashboardsTests
                               0.2, 0.0, -0.3, 0.6, 1.4, -0.9, 0.1, 0.2, 0.3, -0.1, 0.05, 0.7, -0.2, 0.4, 0.8]}]}
         """u8.ToArray();
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "Mlops.Stream.slnx"))) return directory.FullName;
