@@ -82,11 +82,10 @@ public sealed class GrpcInferenceServer(IServiceProvider node, IOptions<GrpcServ
     {
         // Empty: no configuration files, environment or console logging of its own; all of that is the node's.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(GrpcInferenceServer).Assembly.GetName().Name });
-        // Its own "Now listening on" lines would read like the HTTP server's; it logs its address itself.
-        builder.WebHost.UseKestrelCore().UseUrls(url).SuppressStatusMessages(true);
+        builder.WebHost.UseKestrelCore().UseUrls(url);
         var services = builder.Services;
         services.AddSingleton<IHostLifetime, NodeOwnedLifetime>();
-        services.AddSingleton(node.GetRequiredService<ILoggerFactory>());
+        services.AddSingleton<ILoggerFactory>(new NodeLoggerFactory(node.GetRequiredService<ILoggerFactory>()));
 
         var inference = node.GetService<IOptions<InferenceApiOptions>>() ?? Options.Create(new InferenceApiOptions());
         var limits = node.GetService<IOptions<HttpLimitsOptions>>()?.Value ?? new HttpLimitsOptions();
@@ -106,7 +105,9 @@ public sealed class GrpcInferenceServer(IServiceProvider node, IOptions<GrpcServ
         });
         services.AddGrpcReflection();
 
-        services.AddSingleton(node.GetRequiredService<IInferenceGateway>());
+        // Resolved at the first call, not now: the node's gateway needs the actor system, which may
+        // start after this server.
+        services.AddSingleton(_ => node.GetRequiredService<IInferenceGateway>());
         services.AddSingleton(inference);
         services.AddSingleton(node.GetRequiredService<ApiKeyStore>());
         services.AddSingleton(node.GetRequiredService<IOptions<SecurityOptions>>());
