@@ -1,4 +1,5 @@
 using Mlops.Stream.Host.Cluster;
+using Mlops.Stream.Host.Grpc;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Listening;
 using Mlops.Stream.Host.Logging;
@@ -13,7 +14,8 @@ namespace Mlops.Stream.Host;
 public static class MlopsStreamingExtensions
 {
     /// <summary>
-    /// Everything a Mlops.Stream node runs: console logging, HTTP listening address and security, Kafka (external or embedded),
+    /// Everything a Mlops.Stream node runs: console logging, HTTP listening address and security, the
+    /// Open Inference Protocol gRPC service on its own port, Kafka (external or embedded),
     /// the Akka cluster with sharding, metrics, health checks and the system information endpoint's source.
     /// Production and tests compose the node through this one call.
     /// </summary>
@@ -21,6 +23,7 @@ public static class MlopsStreamingExtensions
     {
         builder.AddMlopsLogging();
         builder.AddMlopsHttp();
+        builder.AddMlopsGrpc();
         builder.AddMlopsKafka();
         builder.AddMlopsMetrics();
         builder.AddMlopsRegistry();

@@ -1,12 +1,13 @@
 using System.Reflection;
 using Akka.Actor;
+using Mlops.Stream.Grpc;
 using Mlops.Stream.Http;
 using Mlops.Stream.Kafka.Connection;
 
 namespace Mlops.Stream.Host;
 
-/// <summary>Answers <c>/api/v1/system</c> from the live Kafka endpoint and actor system.</summary>
-public sealed class SystemInfoSource(KafkaEndpoint kafka, ActorSystem system) : ISystemInfoSource
+/// <summary>Answers <c>/api/v1/system</c> from the live Kafka endpoint, actor system and gRPC server.</summary>
+public sealed class SystemInfoSource(KafkaEndpoint kafka, ActorSystem system, GrpcInferenceServer grpc) : ISystemInfoSource
 {
     private static readonly string Version =
         typeof(SystemInfoSource).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
@@ -23,6 +24,9 @@ public sealed class SystemInfoSource(KafkaEndpoint kafka, ActorSystem system) : 
             kafka.BootstrapServers,
             cluster.SelfAddress.ToString(),
             cluster.SelfMember.Status.ToString(),
-            state.Members.Count);
+            state.Members.Count)
+        {
+            GrpcAddress = grpc.Address,
+        };
     }
 }

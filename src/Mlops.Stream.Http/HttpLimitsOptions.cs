@@ -33,7 +33,8 @@ public sealed class HttpLimitsOptions
     /// <summary>How long a body may start slowly before <see cref="MinRequestBodyDataRate"/> applies; more than 1 s (the server checks once a second).</summary>
     public TimeSpan MinRequestBodyDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    internal void ApplyTo(KestrelServerLimits limits)
+    /// <summary>Hands the limits to a Kestrel server: the HTTP edge's, and the gRPC edge's, which shares them.</summary>
+    public void ApplyTo(KestrelServerLimits limits)
     {
         limits.MaxConcurrentConnections = MaxConcurrentConnections;
         limits.KeepAliveTimeout = KeepAliveTimeout;

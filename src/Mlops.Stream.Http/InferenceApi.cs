@@ -114,20 +114,16 @@ public static class InferenceApi
         HttpContext context, IInferenceGateway gateway, InferenceApiOptions options, ILoggerFactory loggers, string model, string? versionText)
     {
         var (result, outcome) = await RunInferAsync(context, gateway, options, loggers, model, versionText);
-        // The model label only carries names the serving side knew: an unknown or malformed name
-        // from a caller must not create a series.
-        context.RequestServices.GetService<IRequestCounter>()?.CountRequest(outcome.ModelKnown ? model : "", outcome.Version, RequestSources.Http, outcome.Outcome);
+        outcome.CountIn(context.RequestServices.GetService<IRequestCounter>(), model, RequestSources.Http);
         return result;
     }
 
-    private readonly record struct CountedOutcome(string Outcome, bool ModelKnown = false, int? Version = null);
-
-    private static async Task<(Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult>, CountedOutcome)> RunInferAsync(
+    private static async Task<(Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult>, InferOutcome)> RunInferAsync(
         HttpContext context, IInferenceGateway gateway, InferenceApiOptions options, ILoggerFactory loggers, string model, string? versionText)
     {
         if (!TryParseVersion(versionText, out var version, out var badVersion))
         {
-            return (badVersion, new CountedOutcome(RequestOutcomes.Invalid));
+            return (badVersion, new InferOutcome(RequestOutcomes.Invalid));
         }
 
         // Every log line of this request (here and in the serving side, which runs in the same async
@@ -143,7 +139,7 @@ public static class InferenceApi
             return (Error(
                 StatusCodes.Status415UnsupportedMediaType,
                 $"the body must be application/json (found '{context.Request.ContentType}')",
-                HttpErrorCodes.UnsupportedMediaType), new CountedOutcome(RequestOutcomes.Invalid));
+                HttpErrorCodes.UnsupportedMediaType), new InferOutcome(RequestOutcomes.Invalid));
         }
 
         var aborted = context.RequestAborted;
@@ -156,7 +152,7 @@ public static class InferenceApi
                 return (Error(
                     StatusCodes.Status413PayloadTooLarge,
                     $"request body is larger than the limit of {options.MaxRequestBodyBytes} bytes",
-                    HttpErrorCodes.BodyTooLarge), new CountedOutcome(RequestOutcomes.Invalid));
+                    HttpErrorCodes.BodyTooLarge), new InferOutcome(RequestOutcomes.Invalid));
             }
             body = read.Value;
         }
@@ -164,11 +160,11 @@ public static class InferenceApi
         {
             // Kestrel says which: 408 for a body slower than Http:Limits:MinRequestBodyDataRate, 400 for a malformed one.
             var status = e.StatusCode == StatusCodes.Status408RequestTimeout ? e.StatusCode : StatusCodes.Status400BadRequest;
-            return (Error(status, e.Message, HttpErrorCodes.ForStatus(status)), new CountedOutcome(RequestOutcomes.Invalid));
+            return (Error(status, e.Message, HttpErrorCodes.ForStatus(status)), new InferOutcome(RequestOutcomes.Invalid));
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
         {
-            return (TypedResults.StatusCode(ClientClosedRequest), new CountedOutcome(RequestOutcomes.Cancelled));
+            return (TypedResults.StatusCode(ClientClosedRequest), new InferOutcome(RequestOutcomes.Cancelled));
         }
 
         // The timeout bounds the gateway call only, not the upload. WaitAsync also covers a gateway
@@ -183,7 +179,7 @@ public static class InferenceApi
             }
             catch (OperationCanceledException) when (aborted.IsCancellationRequested)
             {
-                return (TypedResults.StatusCode(ClientClosedRequest), new CountedOutcome(RequestOutcomes.Cancelled));
+                return (TypedResults.StatusCode(ClientClosedRequest), new InferOutcome(RequestOutcomes.Cancelled));
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
             {
@@ -194,24 +190,12 @@ public static class InferenceApi
                 // The gateway promises replies, not exceptions; one escaping is a server bug.
                 logger.LogError(e, "Inference on model {Model} failed unexpectedly", model);
                 return (Error(StatusCodes.Status500InternalServerError, "inference failed unexpectedly; the server log has the details", HttpErrorCodes.Internal),
-                    new CountedOutcome(RequestOutcomes.Failed));
+                    new InferOutcome(RequestOutcomes.Failed));
             }
         }
 
-        return (ToResult(reply, context.Response), Outcome(reply, version));
+        return (ToResult(reply, context.Response), InferOutcome.Of(reply, version));
     }
-
-    private static CountedOutcome Outcome(InferReply reply, int? version) => reply switch
-    {
-        InferReply.Served served => new(RequestOutcomes.Success, true, served.Version),
-        InferReply.Invalid => new(RequestOutcomes.Invalid, true, version),
-        InferReply.NotFound => new(RequestOutcomes.Invalid),
-        InferReply.NotReady => new(RequestOutcomes.Rejected, true, version),
-        InferReply.Rejected { Rejection.Reason: BatchRejectionReason.ModelFailed } => new(RequestOutcomes.Failed, true, version),
-        InferReply.Rejected => new(RequestOutcomes.Rejected, true, version),
-        InferReply.TimedOut => new(RequestOutcomes.TimedOut, true, version),
-        _ => new(RequestOutcomes.Failed),
-    };
 
     private static Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult> ToResult(InferReply reply, HttpResponse response)
     {
@@ -245,24 +229,6 @@ public static class InferenceApi
         }
     }
 
-    /// <summary>Null when the model is known (and has <paramref name="version"/>, if given); otherwise the 404.</summary>
-    private static JsonHttpResult<ErrorResponse>? FindModel(ModelStatus? status, string model, int? version)
-    {
-        if (status is null)
-        {
-            return Error(StatusCodes.Status404NotFound, $"model '{model}' is not in the registry", HttpErrorCodes.ModelNotFound);
-        }
-
-        if (version is { } wanted && !status.Versions.Contains(wanted))
-        {
-            var known = status.Versions.Count == 0 ? "none" : string.Join(", ", status.Versions);
-            return Error(StatusCodes.Status404NotFound, $"model '{model}' has no version {wanted} (versions: {known})", HttpErrorCodes.ModelNotFound);
-        }
-
-        return null;
-    }
-
-    /// <summary>Versions in paths are non-negative integers in ASCII digits; null text means "not given".</summary>
     /// <summary>The model (and version, if the path names one) a metadata route asks about, or the 400/404 that answers instead.</summary>
     private static async Task<(ModelStatus Status, int? Version, JsonHttpResult<ErrorResponse>? Error)> LookUpAsync(
         IInferenceGateway gateway, string model, string? versionText, CancellationToken cancellationToken)
@@ -273,26 +239,15 @@ public static class InferenceApi
         }
 
         var status = await gateway.GetModelAsync(model, cancellationToken);
-        return (status!, version, FindModel(status, model, version));
+        var notFound = ModelLookup.NotFound(status, model, version);
+        return (status!, version, notFound is null ? null : Error(StatusCodes.Status404NotFound, notFound, HttpErrorCodes.ModelNotFound));
     }
 
     private static bool TryParseVersion(string? text, out int? version, out JsonHttpResult<ErrorResponse> error)
     {
-        error = null!;
-        version = null;
-        if (text is null)
-        {
-            return true;
-        }
-
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-        {
-            version = parsed;
-            return true;
-        }
-
-        error = Error(StatusCodes.Status400BadRequest, $"model version '{text}' is not an integer", HttpErrorCodes.InvalidVersion);
-        return false;
+        var parsed = ModelLookup.TryParseVersion(text, out version, out var problem);
+        error = parsed ? null! : Error(StatusCodes.Status400BadRequest, problem!, HttpErrorCodes.InvalidVersion);
+        return parsed;
     }
 
     private static JsonHttpResult<ErrorResponse> Error(int statusCode, string message, string? code) =>

@@ -182,7 +182,7 @@ public sealed class ClusterFailoverTests(ITestOutputHelper output)
 
     private static string[] NodeArguments(int port, string seed, string bootstrap, string registry) =>
     [
-        "--Http:Url=http://127.0.0.1:0", $"--Akka:Port={port}", $"--Akka:SeedNodes:0={seed}",
+        "--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", $"--Akka:Port={port}", $"--Akka:SeedNodes:0={seed}",
         $"--Kafka:BootstrapServers={bootstrap}", "--Kafka:FetchWait=00:00:00.005", $"--Registry:Path={registry}",
         "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
     ];

@@ -16,6 +16,9 @@ public sealed class ConfigurationErrorTests
     [InlineData("Akka:Port", "--Akka:Port=70000")]
     [InlineData("Akka:Port", "--Akka:Port=abc")]
     [InlineData("Http:Url", "--Http:Url=http://127.0.0.1:99999")]
+    [InlineData("Grpc:Url", "--Grpc:Url=http://127.0.0.1:99999")]
+    [InlineData("Grpc:Url", "--Grpc:Url=http://grpc.example:8081")]
+    [InlineData("Grpc:Url", "--Grpc:Url=https://127.0.0.1:0")]
     [InlineData("Inference:KafkaInFlight", "--Inference:KafkaInFlight=abc")]
     [InlineData("Http:Limits:KeepAliveTimeout", "--Http:Limits:KeepAliveTimeout=soon")]
     [InlineData("Security:InferKeys:0", "--Security:InferKeys:0=tooshort")]
@@ -66,6 +69,19 @@ public sealed class ConfigurationErrorTests
         var line = await ConfigurationErrorAsync($"--Http:Url=http://127.0.0.1:{port}");
 
         AssertNames("Http:Url", line);
+        Assert.Contains($"{port}", line);
+    }
+
+    [Fact]
+    public async Task A_grpc_port_in_use_stops_the_node_naming_the_grpc_key()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((IPEndPoint)holder.LocalEndpoint).Port;
+
+        var line = await ConfigurationErrorAsync($"--Grpc:Url=http://127.0.0.1:{port}");
+
+        AssertNames("Grpc:Url", line);
         Assert.Contains($"{port}", line);
     }
 

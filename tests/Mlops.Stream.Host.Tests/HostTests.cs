@@ -157,6 +157,7 @@ public sealed class HostLifecycleTests
     [InlineData("--Akka:Hostname=", "Akka:Hostname")]
     [InlineData("--Akka:SeedNodes:0=not-an-address", "Akka:SeedNodes:0")]
     [InlineData("--Http:Url=ftp://example", "Http:Url")]
+    [InlineData("--Grpc:Url=ftp://example", "Grpc:Url")]
     public void Invalid_settings_needed_to_compose_the_node_fail_naming_their_key(string argument, string key)
     {
         var error = Assert.Throws<OptionsValidationException>(() => TestNode.Build(argument));

@@ -54,7 +54,7 @@ public sealed partial class LoggingTests
         };
         using var host = HostProcess.Start(
         [
-            "--Http:Url=http://127.0.0.1:0", "--Akka:Port=0", "--Kafka:BootstrapServers=", $"--Registry:Path={registry}",
+            "--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", "--Akka:Port=0", "--Kafka:BootstrapServers=", $"--Registry:Path={registry}",
             "--Registry:CreateDemoWhenEmpty=false",
             $"--Security:AdminKeys:0={AdminKey}",
             $"--Kafka:ClientProperties:sasl.password={SaslPassword}",

@@ -17,7 +17,7 @@ public sealed class ProgramTests
         // SIGTERM is how the program is stopped in production; Windows has no equivalent to send.
         if (OperatingSystem.IsWindows()) return;
 
-        using var host = HostProcess.Start(["--Http:Url=http://127.0.0.1:0", "--Akka:Port=0", "--Kafka:BootstrapServers="]);
+        using var host = HostProcess.Start(["--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", "--Akka:Port=0", "--Kafka:BootstrapServers="]);
         var address = await host.Listening.WaitAsync(HostProcess.Timeout);
         using var http = new HttpClient { BaseAddress = address, Timeout = HostProcess.Timeout };
 

@@ -87,7 +87,7 @@ public sealed partial class LocalCluster : IDisposable
 
     private string[] NodeArguments(int port, string seed) =>
     [
-        "--Http:Url=http://127.0.0.1:0", $"--Akka:Port={port}", $"--Akka:SeedNodes:0={seed}",
+        "--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", $"--Akka:Port={port}", $"--Akka:SeedNodes:0={seed}",
         $"--Kafka:BootstrapServers={Broker.BootstrapServers}",
         // The embedded broker answers a fetch only when its wait runs out: nodes ask with a short one.
         "--Kafka:FetchWait=00:00:00.005", $"--Registry:Path={_registry}",

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Akka.Remote;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
+using Mlops.Stream.Grpc;
 using Mlops.Stream.Host.Listening;
 
 namespace Mlops.Stream.Host.Options;
@@ -28,6 +29,8 @@ public static partial class ConfigurationErrors
     public static IReadOnlyList<ConfigurationException>? From(Exception error, IServiceProvider? services) => error switch
     {
         ConfigurationException known => [known],
+        // The gRPC server's own port is taken; it is not one of the HTTP addresses ListenKey knows.
+        GrpcListenException grpc => [new(grpc.Key, grpc.Message)],
         // Our validators start every message with the key (they are written that way on purpose).
         OptionsValidationException invalid => invalid.Failures.Select(FromValidationFailure).ToList(),
         AggregateException { InnerExceptions: var inner } => FromAll(inner, services),

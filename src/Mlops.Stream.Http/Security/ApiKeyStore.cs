@@ -12,6 +12,8 @@ namespace Mlops.Stream.Http.Security;
 /// </summary>
 public sealed class ApiKeyStore
 {
+    private const string BearerPrefix = "Bearer ";
+
     private readonly Entry[] _entries;
 
     public ApiKeyStore(IOptions<SecurityOptions> options, IConfiguration configuration)
@@ -35,6 +37,20 @@ public sealed class ApiKeyStore
 
     /// <summary>True when at least one key of <paramref name="role"/> is configured; a role without keys is open (see <see cref="AccessPolicy"/>).</summary>
     public bool HasKeys(ApiRole role) => role == ApiRole.Admin ? AdminKeyCount > 0 : InferKeyCount > 0;
+
+    /// <summary>
+    /// The caller an <c>Authorization</c> value (HTTP header or gRPC metadata) names: anonymous without
+    /// a bearer key, <see cref="ApiCaller.Invalid"/> for an empty or unknown one.
+    /// </summary>
+    public ApiCaller IdentifyBearer(string? authorization)
+    {
+        if (authorization is null || !authorization.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return ApiCaller.Anonymous;
+        }
+        var key = authorization[BearerPrefix.Length..].Trim();
+        return key.Length == 0 ? ApiCaller.Invalid : Identify(key);
+    }
 
     /// <summary>The caller a presented key belongs to, or <see cref="ApiCaller.Invalid"/>. When a key is configured for both roles, admin wins.</summary>
     public ApiCaller Identify(string presentedKey)

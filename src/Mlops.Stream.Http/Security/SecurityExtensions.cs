@@ -79,12 +79,9 @@ public static class SecurityExtensions
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 var response = rejected.HttpContext.Response;
-                var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : limits.Window;
-                var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
-                response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await response.WriteAsJsonAsync(
-                    new ErrorResponse($"rate limit of {limits.PermitLimit} requests per {limits.Window} exceeded; retry after {seconds} s", HttpErrorCodes.RateLimited),
-                    cancellationToken);
+                var refusal = RateLimitRefusal.Of(rejected.Lease, limits);
+                response.Headers.RetryAfter = refusal.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await response.WriteAsJsonAsync(new ErrorResponse(refusal.Message, HttpErrorCodes.RateLimited), cancellationToken);
             };
         });
         return services;

@@ -1,8 +1,8 @@
 namespace Mlops.Stream.Inference.Gateway;
 
 /// <summary>
-/// Where the HTTP edge counts the requests it answers (the node's metrics implement it), so the
-/// edge needs no metrics type of the serving side.
+/// Where the HTTP and gRPC edges count the requests they answer (the node's metrics implement it),
+/// so an edge needs no metrics type of the serving side.
 /// </summary>
 public interface IRequestCounter
 {
@@ -15,6 +15,8 @@ public static class RequestSources
 {
     public const string Kafka = "kafka";
     public const string Http = "http";
+    /// <summary>The Open Inference Protocol gRPC edge (its own port); same gateway and batchers as <see cref="Http"/>.</summary>
+    public const string Grpc = "grpc";
 }
 
 /// <summary>Values of the <c>outcome</c> label of <c>mlops_requests_total</c>: what became of a request.</summary>

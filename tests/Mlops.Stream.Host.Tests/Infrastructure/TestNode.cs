@@ -39,6 +39,7 @@ public sealed class TestNode : IAsyncDisposable
     public static string[] Arguments(params string[] extra) =>
     [
         "--Http:Url=http://127.0.0.1:0",
+        "--Grpc:Url=http://127.0.0.1:0",
         "--Akka:Port=0",
         "--Kafka:BootstrapServers=",
         "--Logging:LogLevel:Default=Warning",

@@ -12,20 +12,11 @@ namespace Mlops.Stream.Http.Security.Internal;
 /// </summary>
 internal sealed class IdentifyCallerMiddleware(RequestDelegate next, ApiKeyStore keys)
 {
-    private const string BearerPrefix = "Bearer ";
-
     public Task InvokeAsync(HttpContext context)
     {
-        var caller = ApiCaller.Anonymous;
-        if (AccessPolicy.For(context.Request.Path) != RouteAccess.Open)
-        {
-            var header = context.Request.Headers.Authorization.ToString();
-            if (header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
-            {
-                var key = header[BearerPrefix.Length..].Trim();
-                caller = key.Length == 0 ? ApiCaller.Invalid : keys.Identify(key);
-            }
-        }
+        var caller = AccessPolicy.For(context.Request.Path) != RouteAccess.Open
+            ? keys.IdentifyBearer(context.Request.Headers.Authorization.ToString())
+            : ApiCaller.Anonymous;
 
         context.Features.Set(caller);
         if (caller.Role is { } role)
