@@ -17,7 +17,7 @@ public sealed class JoiningNodeLogTests
         var seedPort = FreePort();
         using var node = HostProcess.Start(
         [
-            "--Http:Url=http://127.0.0.1:0", "--Akka:Port=0", $"--Akka:SeedNodes:0=akka.tcp://mlops@127.0.0.1:{seedPort}",
+            "--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", "--Akka:Port=0", $"--Akka:SeedNodes:0=akka.tcp://mlops@127.0.0.1:{seedPort}",
             $"--Registry:Path={registry.Path}",
         ]);
         using var http = new HttpClient { BaseAddress = await node.Listening.WaitAsync(HostProcess.Timeout) };
