@@ -55,6 +55,17 @@ public sealed record BatchingSettings
     public bool DispatchWhenIdle { get; init; } = true;
 
     /// <summary>
+    /// Batches of one version that may run at once (Triton's instance count), each on a thread of
+    /// the batcher, sharing one ONNX Runtime session. More than one helps when a run leaves cores
+    /// idle (small models, few intra-op threads) and costs memory for the extra batches. Default 1,
+    /// at most <see cref="MaxInstances"/>.
+    /// </summary>
+    public int Instances { get; init; } = 1;
+
+    /// <summary>Most <see cref="Instances"/> accepted.</summary>
+    public const int MaxInstances = 64;
+
+    /// <summary>
     /// Most requests waiting for a batch (not counting the batch that is running). Past it
     /// <see cref="DynamicBatcher.Enqueue"/> refuses with queue_full and
     /// <see cref="DynamicBatcher.EnqueueAsync"/> waits for room. Must be at least
@@ -78,6 +89,7 @@ public sealed record BatchingSettings
             MaxBatchSize = hints.MaxBatchSize,
             MaxQueueDelay = TimeSpan.FromMilliseconds(hints.MaxQueueDelayMs),
             DispatchWhenIdle = hints.DispatchWhenIdle ?? true,
+            Instances = hints.Instances ?? 1,
             MaxQueueSize = hints.MaxBatchSize > 0 && hints.MaxBatchSize <= int.MaxValue / DefaultQueueBatches
                 ? hints.MaxBatchSize * DefaultQueueBatches
                 : hints.MaxBatchSize,
@@ -110,6 +122,11 @@ public sealed record BatchingSettings
                 $"was {MaxQueueDelay.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms");
         }
 
+        if (Instances < 1 || Instances > MaxInstances)
+        {
+            throw new ArgumentException($"{prefix}{nameof(Instances)} must be from 1 to {MaxInstances}, was {Instances}");
+        }
+
         if (MaxQueueSize < MaxBatchSize)
         {
             throw new ArgumentException(
@@ -117,7 +134,11 @@ public sealed record BatchingSettings
         }
     }
 
-    public override string ToString() => string.Create(
-        CultureInfo.InvariantCulture,
-        $"max batch {MaxBatchSize} rows, {(DispatchWhenIdle ? "dispatch when idle" : $"max queue delay {MaxQueueDelay.TotalMilliseconds} ms")}, max queue {MaxQueueSize} requests");
+    public override string ToString()
+    {
+        var dispatch = DispatchWhenIdle
+            ? "dispatch when idle"
+            : string.Create(CultureInfo.InvariantCulture, $"max queue delay {MaxQueueDelay.TotalMilliseconds} ms");
+        return $"max batch {MaxBatchSize} rows, {dispatch}, max queue {MaxQueueSize} requests" + (Instances > 1 ? $", {Instances} instances" : "");
+    }
 }

@@ -12,10 +12,11 @@ namespace Mlops.Stream.Inference.Batching;
 /// <see cref="BatchingSettings.MaxBatchSize"/> rows, dispatched as soon as the model is free
 /// (<see cref="BatchingSettings.DispatchWhenIdle"/>, the default: an idle model runs a lone request
 /// at once, a busy one gathers the next batch while it runs), or, as Triton does, when the batch is
-/// full or the oldest queued request has waited <see cref="BatchingSettings.MaxQueueDelay"/>. Batches run one
-/// at a time, one <see cref="IInferenceModel.Run"/> per batch, on a dedicated thread of this
-/// batcher: ONNX Runtime's Run is blocking CPU work and must never hold the thread pool that the
-/// actor dispatcher and ASP.NET Core share.
+/// full or the oldest queued request has waited <see cref="BatchingSettings.MaxQueueDelay"/>. Batches run
+/// one <see cref="IInferenceModel.Run"/> per batch on the batcher's own threads, up to
+/// <see cref="BatchingSettings.Instances"/> at once (Triton's instance count; ONNX Runtime runs one
+/// session from several threads): ONNX Runtime's Run is blocking CPU work and must never hold the
+/// thread pool that the actor dispatcher and ASP.NET Core share.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -50,7 +51,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     public const int RecentBatchCount = 16;
 
     // Guards the queue, the waiting list, states, _running, _releases and _recent. The batcher's
-    // thread waits on it (Monitor.Wait) for arrivals, the delay timer or a stop.
+    // threads wait on it (Monitor.Wait) for arrivals, the delay timer, a free instance or a stop.
     private readonly object _gate = new();
     private readonly LinkedList<PendingRequest> _queue = new();
     private readonly LinkedList<PendingRequest> _waitingForRoom = new();
@@ -62,9 +63,11 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Action<BatchReport>? _onBatch;
     private readonly ITimer _delayTimer;
-    private readonly Thread _thread;
+    private readonly Thread[] _threads;
+    // The model each running batch uses, one entry per batch: a swapped-out model is handed back once none runs on it.
+    private readonly List<IInferenceModel> _running = [];
+    private int _threadsLeft;
     private IInferenceModel _model;
-    private IInferenceModel? _running;
     private long _queuedRows;
     private int _executing;
     private bool _stopping;
@@ -100,8 +103,13 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         _onCancelled = OnCancelled;
         _delayTimer = _time.CreateTimer(
             static state => ((DynamicBatcher)state!).OnDelayElapsed(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _thread = new Thread(DispatchLoop) { IsBackground = true, Name = $"batcher {model.Name}" };
-        _thread.Start();
+        _threadsLeft = settings.Instances;
+        _threads = [.. Enumerable.Range(0, settings.Instances)
+            .Select(i => new Thread(DispatchLoop) { IsBackground = true, Name = $"batcher {model.Name}" + (settings.Instances > 1 ? $" #{i}" : "") })];
+        foreach (var thread in _threads)
+        {
+            thread.Start();
+        }
     }
 
     public BatchingSettings Settings { get; }
@@ -176,7 +184,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
 
             Volatile.Write(ref _model, newModel);
             _logger.LogInformation("Batcher for model {Model}: version {NewVersion} replaces version {OldVersion} from the next batch", old.Name, newModel.Version, old.Version);
-            if (ReferenceEquals(_running, old) && !ReferenceEquals(old, newModel))
+            if (_running.Contains(old) && !ReferenceEquals(old, newModel))
             {
                 var released = new TaskCompletionSource<IInferenceModel>(TaskCreationOptions.RunContinuationsAsynchronously);
                 _releases.Add((old, released));
@@ -229,21 +237,24 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Stops without draining (queued requests get shutting_down) and blocks until the running batch has finished.</summary>
+    /// <summary>Stops without draining (queued requests get shutting_down) and blocks until the running batches have finished.</summary>
     public void Dispose()
     {
         Stop(drain: false);
-        if (Thread.CurrentThread != _thread)
+        foreach (var thread in _threads)
         {
-            _thread.Join();
+            if (Thread.CurrentThread != thread)
+            {
+                thread.Join();
+            }
         }
     }
 
-    /// <summary>Stops without draining (queued requests get shutting_down) and completes when the running batch has finished.</summary>
+    /// <summary>Stops without draining (queued requests get shutting_down) and completes when the running batches have finished.</summary>
     public async ValueTask DisposeAsync()
     {
         Stop(drain: false);
-        if (Thread.CurrentThread != _thread)
+        if (!_threads.Contains(Thread.CurrentThread))
         {
             await _completion.Task.ConfigureAwait(false);
         }
@@ -435,7 +446,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 _queuedRows = 0;
             }
 
-            Monitor.Pulse(_gate);
+            Monitor.PulseAll(_gate);
         }
 
         foreach (var pending in rejected)
@@ -472,8 +483,12 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
         finally
         {
-            _delayTimer.Dispose();
-            _completion.TrySetResult();
+            // The last thread out ends the batcher.
+            if (Interlocked.Decrement(ref _threadsLeft) == 0)
+            {
+                _delayTimer.Dispose();
+                _completion.TrySetResult();
+            }
         }
     }
 
@@ -486,7 +501,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             {
                 if (_queue.First is { } oldest)
                 {
-                    // Here no batch is running: with DispatchWhenIdle the model is free, so whatever is queued goes now.
+                    // This thread runs no batch, so an instance is free: with DispatchWhenIdle whatever is queued goes now.
                     var waited = _time.GetElapsedTime(oldest.Value.QueuedAt);
                     if (Settings.DispatchWhenIdle || _queuedRows >= Settings.MaxBatchSize || _stopping || waited >= Settings.MaxQueueDelay)
                     {
@@ -521,9 +536,16 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
 
         _queuedRows -= rows;
         AdmitWaiting();
-        _running = _model;
-        _executing = items.Count;
-        return new Batch(items, rows, _running, _time.GetTimestamp());
+        var model = _model;
+        _running.Add(model);
+        _executing += items.Count;
+        // More may be queued than this batch took: another free instance can take it now.
+        if (_queue.Count > 0)
+        {
+            Monitor.Pulse(_gate);
+        }
+
+        return new Batch(items, rows, model, _time.GetTimestamp());
     }
 
     private void RunBatch(Batch batch)
@@ -586,15 +608,15 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         int queueDepth;
         lock (_gate)
         {
-            _running = null;
-            _executing = 0;
+            _running.Remove(model);
+            _executing -= requests.Length;
             _recent[Interlocked.Read(ref _batchesRun) % RecentBatchCount] = requests.Length;
             Interlocked.Increment(ref _batchesRun);
             Interlocked.Add(ref _requestsRun, requests.Length);
             Interlocked.Add(ref _refused, refused);
             Interlocked.Add(ref _failedModelRuns, failure is null ? 0 : requests.Length);
-            releases = [.. _releases];
-            _releases.Clear();
+            releases = [.. _releases.Where(r => !_running.Contains(r.Model))];
+            _releases.RemoveAll(r => !_running.Contains(r.Model));
             queueDepth = _queue.Count;
         }
 

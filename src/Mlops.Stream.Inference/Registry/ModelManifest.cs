@@ -44,8 +44,9 @@ public sealed record ModelManifest : ModelMetadata
 /// The model's own batching advice; settings may override it. <paramref name="DispatchWhenIdle"/>:
 /// run a request at once when the model is free (null, the default, means true); false waits up to
 /// <paramref name="MaxQueueDelayMs"/> for batch-mates as Triton does (see <see cref="Batching.BatchingSettings.DispatchWhenIdle"/>).
+/// <paramref name="Instances"/>: batches that may run at once (null means 1; see <see cref="Batching.BatchingSettings.Instances"/>).
 /// </summary>
-public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null)
+public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null, int? Instances = null)
 {
     public static BatchingHints Default { get; } = new(32, 5);
 }

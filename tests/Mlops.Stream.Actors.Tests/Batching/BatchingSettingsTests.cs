@@ -73,4 +73,15 @@ public sealed class BatchingSettingsTests
         Assert.Contains("max queue delay 5 ms", waiting.ToString());
         Assert.Contains("dispatch when idle", BatchingSettings.Default.ToString());
     }
+
+    [Fact]
+    public void Instances_come_from_the_manifest_and_must_be_from_1_to_64()
+    {
+        Assert.Equal(1, BatchingSettings.FromHints(new BatchingHints(16, 5)).Instances);
+        Assert.Equal(3, BatchingSettings.FromHints(new BatchingHints(16, 5, Instances: 3)).Instances);
+        Assert.Contains("3 instances", BatchingSettings.FromHints(new BatchingHints(16, 5, Instances: 3)).ToString());
+        var zero = Assert.Throws<ArgumentException>(() => (BatchingSettings.Default with { Instances = 0 }).Validate("Batching"));
+        Assert.Equal("Batching:Instances must be from 1 to 64, was 0", zero.Message);
+        Assert.Throws<ArgumentException>(() => (BatchingSettings.Default with { Instances = 65 }).Validate());
+    }
 }

@@ -347,6 +347,54 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task With_two_instances_a_second_batch_runs_while_the_first_is_still_running()
+    {
+        using var model = new FakeModel();
+        model.Block();
+        await using var batcher = new DynamicBatcher(model, new BatchingSettings { MaxBatchSize = 4, MaxQueueSize = 8, Instances = 2 }, _time);
+
+        var first = batcher.Enqueue(Request("first"));
+        Assert.Equal(["first"], await model.NextRunStartedAsync());
+        var second = batcher.Enqueue(Request("second"));
+        Assert.Equal(["second"], await model.NextRunStartedAsync());
+        Assert.Equal(2, batcher.InFlight);
+
+        // Both instances busy: a third request waits for one of them.
+        var third = batcher.Enqueue(Request("third"));
+        Assert.Equal(1, batcher.QueueDepth);
+        model.Release();
+        var results = await All(first, second, third);
+
+        Assert.All(results, r => Assert.True(r.IsServed));
+        Assert.Equal(3, model.Runs.Count);
+        Assert.Equal(0, batcher.InFlight);
+    }
+
+    [Fact]
+    public async Task With_two_instances_a_swapped_out_model_is_handed_back_only_after_both_of_its_batches_end()
+    {
+        using var v1 = new FakeModel(version: 1);
+        using var v2 = new FakeModel(version: 2);
+        v1.Block();
+        var batcher = new DynamicBatcher(v1, new BatchingSettings { MaxBatchSize = 1, MaxQueueSize = 4, Instances = 2 }, _time);
+        var a = batcher.Enqueue(Request("a", 10));
+        await v1.NextRunStartedAsync();
+        var b = batcher.Enqueue(Request("b", 10));
+        await v1.NextRunStartedAsync();
+
+        var swapped = batcher.SwapModelAsync(v2);
+        var onNew = await batcher.Enqueue(Request("c", 10)).WaitAsync(Guard);
+
+        Assert.Equal((2, 20f), (onNew.ModelVersion, Y(onNew)));
+        Assert.False(swapped.IsCompleted);
+        v1.Release();
+        Assert.Same(v1, await swapped.WaitAsync(Guard));
+        Assert.All(await All(a, b), r => Assert.Equal(1, r.ModelVersion));
+        await batcher.StopAsync().WaitAsync(Guard);
+        Assert.True(batcher.Completion.IsCompleted);
+    }
+
+    [Fact]
     public async Task A_swap_lets_the_running_batch_finish_on_the_old_model_and_hands_it_back_afterwards()
     {
         using var v1 = new FakeModel(version: 1);
