@@ -1,4 +1,5 @@
 using Mlops.Stream.Host;
+using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
@@ -6,6 +7,7 @@ using Mlops.Stream.Http;
 
 if (args is [CreateDemoCommand.Verb, ..]) return await CreateDemoCommand.RunAsync(args);
 if (args is [KafkaCommand.Verb, ..]) return await KafkaCommand.RunAsync(args);
+if (args is [DriftCommand.Verb, ..]) return await DriftCommand.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(args);
 WebApplication? app = null;
