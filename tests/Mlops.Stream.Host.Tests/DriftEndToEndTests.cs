@@ -1,8 +1,10 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Akka.Actor;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Kafka.Connection;
 using Xunit.Abstractions;
@@ -28,6 +30,7 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
     {
         await using var node = await TestNode.StartAsync($"--Drift:WindowEvents={WindowEvents}");
         (await node.WaitForOkAsync($"/v2/models/{Model}/ready")).Dispose();
+        await node.ActorSystem.ActorSelection($"/user/{DriftHostingExtensions.SingletonName}").ResolveOne(Timeout);   // on by default
 
         // Reference-like traffic: exactly two windows of version 1.
         await LoadAsync(node, drift: 0, seed: 1);
@@ -62,6 +65,18 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
         var (code, text, error) = await MlopsCli.RunAsync("drift", "status", Model, "--url", node.Address.ToString());
         Assert.True(code == 0, error);
         Assert.StartsWith($"{Model} version 1: DRIFT DETECTED in the latest window", text);
+    }
+
+    [Fact]
+    public async Task With_drift_turned_off_no_job_runs_and_the_drift_metrics_are_still_declared()
+    {
+        await using var node = await TestNode.StartAsync("--Drift:Enabled=false");
+
+        await Assert.ThrowsAsync<ActorNotFoundException>(() =>
+            node.ActorSystem.ActorSelection($"/user/{DriftHostingExtensions.SingletonName}").ResolveOne(Timeout));
+        var metrics = await node.Http.GetStringAsync("/metrics");
+        Assert.Contains("# TYPE mlops_drift_detected gauge", metrics);
+        Assert.Contains("# TYPE mlops_drift_windows_total counter", metrics);
     }
 
     /// <summary>400 requests through the Kafka path (two windows), every one predicted.</summary>
