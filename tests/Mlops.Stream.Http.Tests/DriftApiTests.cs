@@ -1,9 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Mlops.Stream.Http.Tests.Support;
 using Mlops.Stream.Inference.Registry;
 
@@ -17,27 +15,18 @@ namespace Mlops.Stream.Http.Tests;
 public sealed class DriftApiTests : IAsyncLifetime
 {
     private readonly FakeHistory _history = new();
-    private WebApplication? _app;
+    private TestApp _app = null!;
     private HttpClient _http = null!;
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IModelRegistry>(new StubRegistry());
-        builder.Services.AddSingleton<IDriftHistory>(_history);
-        _app = builder.Build();
-        _app.MapDriftApi();
-        await _app.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri(_app.Urls.Single()), Timeout = TimeSpan.FromSeconds(30) };
+        _app = await TestApp.StartAsync(
+            services: services => services.AddSingleton<IModelRegistry>(new StubRegistry()).AddSingleton<IDriftHistory>(_history),
+            endpoints: app => app.MapDriftApi());
+        _http = _app.Http;
     }
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        if (_app is not null) await _app.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _app.DisposeAsync();
 
     [Fact]
     public async Task Windows_come_per_version_newest_first_with_the_latest_windows_verdict_as_drift_detected()

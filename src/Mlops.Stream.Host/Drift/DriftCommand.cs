@@ -38,25 +38,7 @@ public static class DriftCommand
             return ConfigurationErrors.ExitCode;
         }
 
-        var builder = WebApplication.CreateBuilder(configuration);
-        WebApplication? app = null;
-        try
-        {
-            builder.AddMlopsStandaloneDrift(models);
-            app = builder.Build();
-            app.MapMetricsApi();
-            await app.StartAsync();
-        }
-        catch (Exception e) when (ConfigurationErrors.From(e, app?.Services) is { } errors)
-        {
-            ConfigurationErrors.Write(errors, Console.Error);
-            if (app is not null) await app.StopAfterFailedStartAsync();
-            return ConfigurationErrors.ExitCode;
-        }
-
-        await app.WaitForShutdownAsync();
-        await app.DisposeAsync();
-        return 0;
+        return await HostRun.UntilStoppedAsync(configuration, builder => builder.AddMlopsStandaloneDrift(models), app => app.MapMetricsApi());
     }
 
     /// <summary>

@@ -39,7 +39,7 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
         await kafka.ProduceServedAsync(Enumerable.Range(0, 450).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i))));
 
         var control = await RunAsync(kafka, maxEvents: 200);
-        await Eventually.HoldsAsync(() => Failed(control) || kafka.Committed().Values.Sum() == 400, "two windows' events are committed", Guard, kafka.Committed);
+        await WaitUntilCommittedAsync(kafka, control, 400, "two windows' events are committed");
 
         var windows = kafka.Windows();
         Assert.Equal(2, windows.Count);
@@ -73,7 +73,7 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
         await kafka.ProduceServedAsync(values);
 
         var control = await RunAsync(kafka, maxEvents: 200);
-        await Eventually.HoldsAsync(() => Failed(control) || kafka.Committed().Values.Sum() == 202, "every record, the bad two included, is committed", Guard, kafka.Committed);
+        await WaitUntilCommittedAsync(kafka, control, 202, "every record, the bad two included, is committed");
 
         var window = Assert.Single(kafka.Windows());
         Assert.Equal(200, window.Events);
@@ -87,14 +87,14 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
         var kafka = new DriftKafka(_broker.BootstrapServers, "drift-restart").CreateTopics(_broker);
         await kafka.ProduceServedAsync(Enumerable.Range(0, 250).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i))));
         var first = await RunAsync(kafka, maxEvents: 200);
-        await Eventually.HoldsAsync(() => Failed(first) || kafka.Committed().Values.Sum() == 200, "the first window's events are committed", Guard, kafka.Committed);
+        await WaitUntilCommittedAsync(kafka, first, 200, "the first window's events are committed");
         await Eventually.HoldsAsync(() => first.Metrics.Consumed == 250, "the job has read the other 50 into its open window", Guard, () => first.Metrics);
         await StopAsync(first);
         Assert.Equal(200, kafka.Committed().Values.Sum());
 
         var second = await RunAsync(kafka, maxEvents: 200);
         await kafka.ProduceServedAsync(Enumerable.Range(250, 150).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i))));
-        await Eventually.HoldsAsync(() => Failed(second) || kafka.Committed().Values.Sum() == 400, "the second window's events are committed", Guard, kafka.Committed);
+        await WaitUntilCommittedAsync(kafka, second, 400, "the second window's events are committed");
 
         var windows = kafka.Windows();
         Assert.Equal([200, 200], windows.Select(w => w.Events));
@@ -108,7 +108,7 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
         var kafka = new DriftKafka(_broker.BootstrapServers, "drift-outage").CreateTopics(_broker);
         await kafka.ProduceServedAsync(Enumerable.Range(0, 200).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i))));
         var control = await RunAsync(kafka, maxEvents: 200);
-        await Eventually.HoldsAsync(() => Failed(control) || kafka.Committed().Values.Sum() == 200, "the first window is committed", Guard, kafka.Committed);
+        await WaitUntilCommittedAsync(kafka, control, 200, "the first window is committed");
 
         _broker.SetBrokerDown(1);
         await Eventually.HoldsAsync(() => !kafka.Health.IsReachable, "the outage is reported", Guard);
@@ -116,7 +116,7 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
         _broker.SetBrokerUp(1);
 
         await kafka.ProduceServedAsync(Enumerable.Range(200, 200).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i))));
-        await Eventually.HoldsAsync(() => Failed(control) || kafka.Committed().Values.Sum() == 400, "the second window is committed", Guard, kafka.Committed);
+        await WaitUntilCommittedAsync(kafka, control, 400, "the second window is committed");
         Assert.Equal(2, kafka.Windows().Count);
         await Eventually.HoldsAsync(() => kafka.Health.IsReachable, "the recovery is reported", Guard);
         await StopAsync(control);
@@ -132,9 +132,11 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
             new BadServedEvents(kafka.Model, _metrics, NullLogger.Instance), _metrics, NullLogger.Instance).Run(Sys.Materializer());
     }
 
-    /// <summary>A failed stream fails the wait at once with its cause.</summary>
-    private static bool Failed(DrainingControl<Akka.Done> control) =>
-        control.StreamCompletion.IsFaulted ? throw control.StreamCompletion.Exception! : false;
+    /// <summary>Waits until the drift group has committed <paramref name="records"/> served events; a failed stream fails the wait at once with its cause.</summary>
+    private static Task WaitUntilCommittedAsync(DriftKafka kafka, DrainingControl<Akka.Done> control, int records, string what) =>
+        Eventually.HoldsAsync(
+            () => control.StreamCompletion.IsFaulted ? throw control.StreamCompletion.Exception! : kafka.Committed().Values.Sum() == records,
+            what, Guard, kafka.Committed);
 
     /// <summary>Drains the job (commits what completed, closes the consumer) and checks that its stream and consumer stopped.</summary>
     private static async Task StopAsync(DrainingControl<Akka.Done> control)
