@@ -1,4 +1,5 @@
 using Mlops.Stream.Host.Cluster;
+using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Grpc;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Listening;
@@ -16,7 +17,7 @@ public static class MlopsStreamingExtensions
     /// <summary>
     /// Everything a Mlops.Stream node runs: console logging, HTTP listening address and security, the
     /// Open Inference Protocol gRPC service on its own port, Kafka (external or embedded),
-    /// the Akka cluster with sharding, metrics, health checks and the system information endpoint's source.
+    /// the Akka cluster with sharding, the drift jobs, metrics, health checks and the system information endpoint's source.
     /// Production and tests compose the node through this one call.
     /// </summary>
     public static WebApplicationBuilder AddMlopsStreaming(this WebApplicationBuilder builder)
@@ -28,6 +29,7 @@ public static class MlopsStreamingExtensions
         builder.AddMlopsMetrics();
         builder.AddMlopsRegistry();
         builder.AddMlopsServing();
+        builder.AddMlopsDrift();
         builder.AddMlopsAkka();
         builder.Services.AddSingleton<ISystemInfoSource, SystemInfoSource>();
         return builder;

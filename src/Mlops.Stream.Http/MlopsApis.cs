@@ -23,6 +23,7 @@ public static class MlopsApis
         app.MapAdminApi();
         app.MapClusterApi();
         app.MapTopicsApi();
+        app.MapDriftApi();
         return app;
     }
 }

@@ -130,6 +130,7 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
         app.MapFakeClusterRoutes();
         MapKafkaRoutes(app);
         MapScaleRoutes(app);
+        MapDriftRoutes(app);
 
         await app.StartAsync();
         _app = app;

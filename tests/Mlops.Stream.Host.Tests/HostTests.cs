@@ -158,6 +158,9 @@ public sealed class HostLifecycleTests
     [InlineData("--Akka:SeedNodes:0=not-an-address", "Akka:SeedNodes:0")]
     [InlineData("--Http:Url=ftp://example", "Http:Url")]
     [InlineData("--Grpc:Url=ftp://example", "Grpc:Url")]
+    [InlineData("--Drift:WindowEvents=0", "Drift:WindowEvents")]
+    [InlineData("--Drift:WindowSpan=-00:01:00", "Drift:WindowSpan")]
+    [InlineData("--Drift:DatasetDriftShare=1.5", "Drift:DatasetDriftShare")]
     public void Invalid_settings_needed_to_compose_the_node_fail_naming_their_key(string argument, string key)
     {
         var error = Assert.Throws<OptionsValidationException>(() => TestNode.Build(argument));

@@ -31,7 +31,7 @@ public sealed class KafkaCommandsAgainstNodeTests(DemoNodeFixture fixture) : ICl
     private const string RequestTopic = "mlops.requests.fraud-demo.v1";
 
     [Fact]
-    public async Task Topics_list_shows_the_demo_models_four_topics_and_the_audit_topic()
+    public async Task Topics_list_shows_the_demo_models_five_topics_and_the_audit_topic()
     {
         var (code, output, error) = await Mlops("topics", "list", "--output", "json");
 
@@ -43,11 +43,12 @@ public sealed class KafkaCommandsAgainstNodeTests(DemoNodeFixture fixture) : ICl
                  {
                      ("requests", RequestTopic), ("predictions", "mlops.predictions.fraud-demo.v1"),
                      ("served", "mlops.served.fraud-demo.v1"), ("dlq", "mlops.requests.fraud-demo.dlq.v1"),
+                     ("drift", "mlops.drift.fraud-demo.v1"),
                  })
         {
             Assert.Equal(family, topics[topic].GetProperty("family").GetString());
             Assert.Equal("fraud-demo", topics[topic].GetProperty("model").GetString());
-            Assert.Equal(8, topics[topic].GetProperty("partitions").GetInt32());
+            Assert.Equal(family == "drift" ? 1 : 8, topics[topic].GetProperty("partitions").GetInt32());
         }
 
         (code, output, _) = await Mlops("topics", "list");

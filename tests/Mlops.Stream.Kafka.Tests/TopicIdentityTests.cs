@@ -10,6 +10,7 @@ public sealed class TopicIdentityTests
     [InlineData("mlops.predictions.fraud-demo.v1", TopicFamilies.Predictions, "fraud-demo")]
     [InlineData("mlops.served.iris_2.v1", TopicFamilies.Served, "iris_2")]
     [InlineData("mlops.requests.fraud-demo.dlq.v1", TopicFamilies.DeadLetters, "fraud-demo")]
+    [InlineData("mlops.drift.fraud-demo.v1", TopicFamilies.Drift, "fraud-demo")]
     [InlineData("mlops.requests.a.b.v1", TopicFamilies.Requests, "a.b")]
     [InlineData("mlops.audit.v1", TopicFamilies.Audit, null)]
     public void A_topic_of_a_family_is_identified_with_its_model(string topic, string family, string? model)

@@ -47,14 +47,21 @@ public sealed class DriftWindows
     /// nothing (not even time); a good one may close windows whose time is up, then its own
     /// version's window when that one is full.
     /// </summary>
-    public WindowStep Add(ReadOnlySpan<byte> servedEvent, int partition, long offset)
-    {
-        if (!ServedEventReader.TryRead(servedEvent, partition, offset, out var served, out var failure))
-        {
-            return WindowStep.Failed(failure);
-        }
+    public WindowStep Add(ReadOnlySpan<byte> servedEvent, int partition, long offset) =>
+        ServedEventReader.TryRead(servedEvent, partition, offset, out var served, out var failure)
+            ? Add(served)
+            : WindowStep.Failed(failure);
 
-        if (!TryRows(served, out var window, out var rows, out failure))
+    /// <summary>
+    /// Takes one served event already read (<see cref="ServedEventReader"/>), for a job that must
+    /// know the event's version first (to load its reference without blocking). Same rules as the
+    /// bytes overload; on success the event is always in its version's window, or in the window it
+    /// closed by count.
+    /// </summary>
+    public WindowStep Add(ServedEvent served)
+    {
+        ArgumentNullException.ThrowIfNull(served);
+        if (!TryRows(served, out var window, out var rows, out var failure))
         {
             return WindowStep.Failed(failure);
         }

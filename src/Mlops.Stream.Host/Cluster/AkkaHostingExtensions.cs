@@ -4,6 +4,7 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Logging;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
@@ -16,7 +17,7 @@ public static class AkkaHostingExtensions
     /// <summary>
     /// The node's actor system: remoting on <c>Akka:Hostname</c>/<c>Akka:Port</c>, cluster membership
     /// (joining the seeds, or itself to form a one-node cluster), Cluster.Sharding configured for the
-    /// model replica entities, Akka logs through ILogger, and Akka.Hosting's liveness and cluster
+    /// model replica entities, the drift jobs' cluster singleton, Akka logs through ILogger, and Akka.Hosting's liveness and cluster
     /// readiness checks behind <c>/healthz</c>; and the sources of the cluster admin API
     /// (<c>/api/v1/cluster</c>, <c>/api/v1/shards</c>).
     /// </summary>
@@ -25,16 +26,12 @@ public static class AkkaHostingExtensions
         // The system name is needed before the container exists, so these options are validated now.
         var options = builder.Configuration.BindValidatedNow<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
         builder.Services.AddValidatedOptions<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
+        var drift = builder.Configuration.BindValidatedNow<DriftJobOptions, DriftJobOptionsValidator>(DriftJobOptions.Section);
 
         builder.Services.AddAkka(options.SystemName, (akka, services) =>
         {
             akka.AddHocon(RemotingOverrides, HoconAddMode.Prepend);
-            akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
-            akka.ConfigureLoggers(loggers =>
-                {
-                    loggers.ClearLoggers();
-                    loggers.AddLogger<AkkaLogBridge>();
-                })
+            akka.WithLogBridge(services)
                 .WithRemoting(new RemoteOptions
                 {
                     HostName = options.Hostname,
@@ -45,6 +42,7 @@ public static class AkkaHostingExtensions
                 .AddHocon(FailoverSettings(options), HoconAddMode.Prepend)
                 .WithMlopsSharding()
                 .WithModelReplicas()
+                .WithDriftJobs(drift.Enabled)
                 .WithActorSystemLivenessCheck(tags: [HealthTags.Live])
                 .WithAkkaClusterReadinessCheck(tags: [HealthTags.Ready]);
 

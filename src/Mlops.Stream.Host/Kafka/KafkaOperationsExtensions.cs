@@ -7,7 +7,8 @@ public static class KafkaOperationsExtensions
     /// <summary>
     /// What the topic, tail and produce routes (<see cref="TopicsApi"/>) run on: the broker reader,
     /// the topic inspector, model tails and the request producer, all with the node's Kafka client
-    /// properties; and the cluster's audit trail read from the audit topic.
+    /// properties; the cluster's audit trail read from the audit topic, and the drift windows read from
+    /// the models' drift topics.
     /// </summary>
     public static IServiceCollection AddMlopsKafkaOperations(this IServiceCollection services)
     {
@@ -16,7 +17,9 @@ public static class KafkaOperationsExtensions
         services.AddSingleton<ITopicInspector, KafkaTopicInspector>();
         services.AddSingleton<IModelTopicTail, KafkaModelTail>();
         services.AddSingleton<IRequestProducer, KafkaRequestProducer>();
+        services.AddSingleton<KafkaRecentRecords>();
         services.AddSingleton<Mlops.Stream.Inference.Lifecycle.IAuditHistory, KafkaAuditHistory>();
+        services.AddSingleton<IDriftHistory, KafkaDriftHistory>();
         services.AddTopicsApi();
         return services;
     }

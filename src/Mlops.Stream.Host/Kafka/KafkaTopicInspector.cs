@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Mlops.Stream.Actors.Drift;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Http;
 using Mlops.Stream.Inference.Gateway;
@@ -49,13 +50,18 @@ public sealed class KafkaTopicInspector(KafkaAdminReader broker, TopicCatalog ca
     }
 
     /// <summary>
-    /// The groups this node consumes the topic with: the serving group of a model's request topic.
-    /// Other families are read by jobs outside the node, whose groups it cannot know.
+    /// The groups the project consumes the topic with: the serving group of a model's request topic,
+    /// the drift group of its served topic. Other families are read by jobs outside the project,
+    /// whose groups it cannot know.
     /// </summary>
-    private static IEnumerable<string> KnownGroups(TopicIdentity? identity) =>
-        identity is { Family.Name: TopicFamilies.Requests, Model: { } model } ? [ModelTopics.ConsumerGroup(model)] : [];
+    private static IEnumerable<string> KnownGroups(TopicIdentity? identity) => identity switch
+    {
+        { Family.Name: TopicFamilies.Requests, Model: { } model } => [ModelTopics.ConsumerGroup(model)],
+        { Family.Name: TopicFamilies.Served, Model: { } model } => [DriftTopics.ConsumerGroup(model)],
+        _ => [],
+    };
 
-    /// <summary>Without a commit the group starts at the low watermark (the serving group reads from the earliest offset).</summary>
+    /// <summary>Without a commit the group starts at the low watermark (the serving and drift groups read from the earliest offset).</summary>
     private static GroupPartitionLag Lag(PartitionWatermarks watermarks, long? committed) =>
         new(watermarks.Partition, committed, Math.Max(0, watermarks.High - (committed ?? watermarks.Low)));
 

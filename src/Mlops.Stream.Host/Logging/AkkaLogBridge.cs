@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Dispatch;
 using Akka.Event;
+using Akka.Hosting;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
 namespace Mlops.Stream.Host.Logging;
@@ -9,6 +10,20 @@ namespace Mlops.Stream.Host.Logging;
 public sealed class AkkaLogBridgeSetup(ILoggerFactory loggerFactory) : Akka.Actor.Setup.Setup
 {
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+}
+
+public static class AkkaLogBridgeExtensions
+{
+    /// <summary>Akka's logs go through the process's logging (<see cref="AkkaLogBridge"/>) and nowhere else.</summary>
+    public static AkkaConfigurationBuilder WithLogBridge(this AkkaConfigurationBuilder akka, IServiceProvider services)
+    {
+        akka.AddSetup(new AkkaLogBridgeSetup(services.GetRequiredService<ILoggerFactory>()));
+        return akka.ConfigureLoggers(loggers =>
+        {
+            loggers.ClearLoggers();
+            loggers.AddLogger<AkkaLogBridge>();
+        });
+    }
 }
 
 /// <summary>

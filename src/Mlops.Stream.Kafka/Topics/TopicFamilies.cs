@@ -18,9 +18,12 @@ public static class TopicFamilies
     /// <summary>Dead-lettered requests per model, original bytes: <c>mlops.requests.{model}.dlq.v1</c>.</summary>
     public const string DeadLetters = "dlq";
 
+    /// <summary>Drift results, one record per closed window of served events, per model: <c>mlops.drift.{model}.v1</c>.</summary>
+    public const string Drift = "drift";
+
     /// <summary>Operator and supervisor actions, all models: <c>mlops.audit.v1</c>.</summary>
     public const string Audit = "audit";
 
     /// <summary>Every family above.</summary>
-    public static IReadOnlyList<string> All { get; } = [Requests, Predictions, Served, DeadLetters, Audit];
+    public static IReadOnlyList<string> All { get; } = [Requests, Predictions, Served, DeadLetters, Drift, Audit];
 }

@@ -1,0 +1,115 @@
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Mlops.Stream.Actors.Metrics;
+using Mlops.Stream.Drift.Windows;
+using Mlops.Stream.Kafka.Dsl;
+using Mlops.Stream.Kafka.Settings;
+
+namespace Mlops.Stream.Actors.Drift;
+
+/// <summary>
+/// One model's drift job as a Kafka stream, at least once: served events (group
+/// <c>mlops-drift.&lt;model&gt;</c>) → <see cref="DriftEvaluator{TOffset}"/> → one record per closed
+/// window on the drift topic → the offsets of the window's events committed once that record is
+/// acknowledged. A served event is committed only with the window that used it (or at once when it
+/// is skipped as bad), so a job that stops or fails before writing a window reads its events again.
+/// Backpressure end to end: the consumer pauses when the producer or the evaluation lags, and memory
+/// is bounded by the open windows (at most their count of events each) and the consumer's buffer.
+/// </summary>
+public sealed class DriftPipeline(
+    string model,
+    DriftTopics topics,
+    DriftKafkaSettings kafka,
+    DriftJobSettings settings,
+    VersionReferences references,
+    BadServedEvents bad,
+    DriftMetrics metrics,
+    ILogger logger,
+    TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>What travels beside a window record (or a skipped event) to the committer.</summary>
+    private sealed record Commit(IReadOnlyList<CommittableOffset> Offsets, DriftWindowReport? Window);
+
+    /// <summary>An element of the evaluation stage: a served-events record, or the stream having been idle.</summary>
+    private abstract record Input
+    {
+        public sealed record Record(ConsumeResult<byte[]?, byte[]?> Consumed, CommittableOffset Offset) : Input;
+
+        public sealed record Idle : Input
+        {
+            public static readonly Idle Instance = new();
+        }
+    }
+
+    public DrainingControl<Done> Run(IMaterializer materializer)
+    {
+        var consumer = ConsumerSettings<byte[]?, byte[]?>.Create(kafka.BootstrapServers, DriftTopics.ConsumerGroup(model))
+            .WithProperties(kafka.ConsumerProperties)
+            .WithHealth(kafka.Health)
+            .WithClientName($"drift:{model}");
+        var producer = ProducerSettings<byte[]?, byte[]?>.Create(kafka.BootstrapServers)
+            .WithProperties(kafka.ProducerProperties)
+            .WithHealth(kafka.Health)
+            .WithClientName($"drift-producer:{model}");
+        // Fresh per run: what an earlier run held in open windows was never committed and comes again.
+        var evaluator = new DriftEvaluator<CommittableOffset>(model, references, settings, bad, metrics);
+
+        var steps = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(topics.Served))
+            .AsSource()
+            .Select(Input (pair) => new Input.Record(pair.Item1, pair.Item2))
+            // No record for a while: caught up, so the clock may close quiet windows.
+            .KeepAlive(settings.IdleTick, () => (Input)Input.Idle.Instance)
+            .SelectAsync(1, input => input is Input.Record record
+                ? evaluator.AddAsync(record.Consumed.Message.Value, record.Consumed.Partition.Value, record.Consumed.Offset.Value, record.Offset)
+                : Task.FromResult(evaluator.Idle(_clock.GetUtcNow())))
+            .SelectMany(Envelopes);
+        return SourceWithContext.FromTuples(steps)
+            .Via(KafkaProducer.FlexiFlowWithContext<byte[]?, byte[]?, Commit>(producer))
+            .AsSource()
+            .SelectMany(acknowledged =>
+            {
+                // The window is on the drift topic: show it, then let its events be committed.
+                var (results, commit) = acknowledged;
+                if (commit.Window is { } window) Published(window);
+                return commit.Offsets.Select(offset => (results, offset));
+            })
+            .ToMaterialized(Committer.SinkWithOffsetContext<ProducerResults<byte[]?, byte[]?>>(CommitterSettings.Default), Keep.Both)
+            .MapMaterializedValue(DrainingControl<Done>.Create)
+            .Run(materializer);
+    }
+
+    /// <summary>One envelope per closed window, and a pass-through per skipped event so its offset is committed in turn.</summary>
+    private IEnumerable<(ProducerEnvelope<byte[]?, byte[]?>, Commit)> Envelopes(DriftStep<CommittableOffset> step)
+    {
+        foreach (var closed in step.Closed)
+        {
+            yield return (ProducerMessage.Single(DriftRecords.Window(topics.Drift, closed.Report)), new Commit(closed.Offsets, closed.Report));
+        }
+
+        foreach (var skipped in step.Skipped)
+        {
+            yield return (ProducerMessage.PassThrough<byte[]?, byte[]?>(), new Commit([skipped], null));
+        }
+    }
+
+    private void Published(DriftWindowReport window)
+    {
+        metrics.RecordWindow(window);
+        if (window.Dataset.Drifted)
+        {
+            logger.LogWarning(
+                "Drift detected: {Model} version {Version}, window {Start:O} to {End:O} ({Events} events): {Drifted} of {Evaluated} features drifted ({Features})",
+                window.Model, window.Version, window.Start, window.End, window.Events, window.Dataset.DriftedCount, window.Dataset.EvaluatedCount,
+                string.Join(", ", window.Features.Where(f => f.Drifted).Select(f => f.Feature)));
+        }
+        else
+        {
+            logger.LogDebug("Drift window: {Model} version {Version}, {Events} events, {Verdict}", window.Model, window.Version, window.Events, window.Dataset.Verdict);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json.Serialization;
+
+namespace Mlops.Stream.Cli;
+
+// GET /api/v1/models/{model}/drift as the CLI reads it: per version its latest windows, each a
+// record of the model's drift topic (topics/drift.json). Scores are numbers or "NaN" (a feature
+// with no finite value), hence their own context that reads named floating-point literals.
+
+internal sealed class DriftStatusDto
+{
+    [JsonPropertyName("model")] public string Model { get; init; } = "";
+    [JsonPropertyName("versions")] public IReadOnlyList<VersionDriftDto> Versions { get; init; } = [];
+}
+
+internal sealed class VersionDriftDto
+{
+    [JsonPropertyName("version")] public int Version { get; init; }
+    [JsonPropertyName("drift_detected")] public bool DriftDetected { get; init; }
+    /// <summary>Newest first.</summary>
+    [JsonPropertyName("windows")] public IReadOnlyList<DriftWindowDto> Windows { get; init; } = [];
+}
+
+internal sealed class DriftWindowDto
+{
+    [JsonPropertyName("start")] public DateTimeOffset Start { get; init; }
+    [JsonPropertyName("end")] public DateTimeOffset End { get; init; }
+    [JsonPropertyName("closed_by")] public string? ClosedBy { get; init; }
+    [JsonPropertyName("events")] public int Events { get; init; }
+    [JsonPropertyName("dataset")] public DatasetDriftDto Dataset { get; init; } = new();
+    [JsonPropertyName("features")] public IReadOnlyList<FeatureDriftDto> Features { get; init; } = [];
+}
+
+internal sealed class DatasetDriftDto
+{
+    [JsonPropertyName("feature_count")] public int FeatureCount { get; init; }
+    [JsonPropertyName("evaluated_count")] public int EvaluatedCount { get; init; }
+    [JsonPropertyName("drifted_count")] public int DriftedCount { get; init; }
+    [JsonPropertyName("drifted_share")] public double DriftedShare { get; init; }
+    [JsonPropertyName("threshold")] public double Threshold { get; init; }
+    [JsonPropertyName("verdict")] public string? Verdict { get; init; }
+}
+
+internal sealed class FeatureDriftDto
+{
+    [JsonPropertyName("feature")] public string Feature { get; init; } = "";
+    [JsonPropertyName("method")] public string? Method { get; init; }
+    [JsonPropertyName("score")] public double Score { get; init; }
+    [JsonPropertyName("p_value")] public double? PValue { get; init; }
+    [JsonPropertyName("threshold")] public double Threshold { get; init; }
+    [JsonPropertyName("verdict")] public string? Verdict { get; init; }
+}
+
+[JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(DriftStatusDto))]
+internal sealed partial class DriftJsonContext : JsonSerializerContext;

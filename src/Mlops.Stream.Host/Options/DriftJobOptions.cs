@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Options;
+using Mlops.Stream.Actors.Drift;
+using Mlops.Stream.Drift;
+using Mlops.Stream.Drift.Windows;
+
+namespace Mlops.Stream.Host.Options;
+
+/// <summary>
+/// Section <c>Drift</c>: the drift jobs that read every served model's served events, in windows,
+/// and write one result per window to its drift topic (issue 11).
+/// </summary>
+public sealed class DriftJobOptions
+{
+    public const string Section = "Drift";
+
+    /// <summary>Run the drift jobs inside the cluster (one per served model, on one node). Off: run them standalone, or not at all.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Served events after which a window closes.</summary>
+    public int WindowEvents { get; set; } = WindowOptions.Default.MaxEvents;
+
+    /// <summary>Served time after a window's first event at which it closes, if it has not filled by then.</summary>
+    public TimeSpan WindowSpan { get; set; } = WindowOptions.Default.MaxSpan;
+
+    /// <summary>Feature rows a window may hold (events carrying batches count each row): what bounds a window's memory.</summary>
+    public int WindowRows { get; set; } = WindowOptions.Default.MaxRows;
+
+    /// <summary>A window drifts as a dataset when this share of its features drifted.</summary>
+    public double DatasetDriftShare { get; set; } = DriftOptions.Default.DatasetDriftShare;
+
+    /// <summary>Where the standalone <c>drift</c> verb serves <c>/metrics</c> (a node serves it on its own HTTP address).</summary>
+    public string MetricsUrl { get; set; } = "http://127.0.0.1:9464";
+
+    internal DriftJobSettings ToSettings() => new()
+    {
+        Windows = new WindowOptions { MaxEvents = WindowEvents, MaxSpan = WindowSpan, MaxRows = WindowRows },
+        Statistics = DriftOptions.Default with { DatasetDriftShare = DatasetDriftShare },
+    };
+}
+
+/// <summary>Checks <see cref="DriftJobOptions"/> at start; every message names the key.</summary>
+public sealed class DriftJobOptionsValidator : IValidateOptions<DriftJobOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DriftJobOptions options)
+    {
+        var failures = new List<string>();
+        if (options.WindowEvents < 1)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.WindowEvents)} must be at least 1 (found {options.WindowEvents}).");
+        if (options.WindowSpan <= TimeSpan.Zero)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.WindowSpan)} must be positive (found {options.WindowSpan}).");
+        if (options.WindowRows < 1)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.WindowRows)} must be at least 1 (found {options.WindowRows}).");
+        if (options.DatasetDriftShare is not (> 0 and <= 1))
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.DatasetDriftShare)} must lie in (0, 1] (found {options.DatasetDriftShare}).");
+        if (!Uri.TryCreate(options.MetricsUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.MetricsUrl)} must be an http:// or https:// address (found '{options.MetricsUrl}').");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

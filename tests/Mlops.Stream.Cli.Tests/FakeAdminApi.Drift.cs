@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Mlops.Stream.Cli.Tests;
+
+/// <summary>
+/// The fake's drift route in the node's shape (DriftStatusResponse: per version, newest first, its
+/// windows as the drift topic holds them). <c>fraud-demo</c>: version 2 drifted in its latest window
+/// (three of four features, one not evaluated: score "NaN"), version 1 stable; <c>quiet</c> has no
+/// window yet; <c>ghost</c> is unknown (404).
+/// </summary>
+public sealed partial class FakeAdminApi
+{
+    public const string DriftJson = """
+        {"model":"fraud-demo","versions":[
+          {"version":2,"drift_detected":true,"windows":[
+            {"model":"fraud-demo","version":2,"start":"2026-12-02T12:01:00+00:00","end":"2026-12-02T12:01:30+00:00","closed_by":"count","events":200,"rows":200,
+             "offsets":[{"partition":0,"first":10,"last":120}],
+             "dataset":{"feature_count":4,"evaluated_count":3,"drifted_count":3,"drifted_share":1,"threshold":0.5,"verdict":"drifted"},
+             "features":[
+               {"feature":"amount","method":"population_stability_index","reference":"profile","score":1.25,"p_value":null,"threshold":0.1,"verdict":"drifted","quality":{"count":200,"non_finite_share":0,"out_of_range_share":0.3}},
+               {"feature":"hour","method":"population_stability_index","reference":"profile","score":0.5,"p_value":null,"threshold":0.1,"verdict":"drifted","quality":{"count":200,"non_finite_share":0,"out_of_range_share":0}},
+               {"feature":"distance","method":"kolmogorov_smirnov","reference":"sample","score":0.4,"p_value":0.001,"threshold":0.05,"verdict":"drifted","quality":{"count":200,"non_finite_share":0,"out_of_range_share":0}},
+               {"feature":"flag","method":"population_stability_index","reference":"profile","score":"NaN","p_value":null,"threshold":0.1,"verdict":"not_evaluated","quality":{"count":200,"non_finite_share":1,"out_of_range_share":0}}]}]},
+          {"version":1,"drift_detected":false,"windows":[
+            {"model":"fraud-demo","version":1,"start":"2026-12-02T12:00:30+00:00","end":"2026-12-02T12:00:59+00:00","closed_by":"time","events":150,"rows":150,
+             "offsets":[{"partition":1,"first":0,"last":149}],
+             "dataset":{"feature_count":4,"evaluated_count":4,"drifted_count":0,"drifted_share":0,"threshold":0.5,"verdict":"stable"},"features":[]},
+            {"model":"fraud-demo","version":1,"start":"2026-12-02T12:00:00+00:00","end":"2026-12-02T12:00:29+00:00","closed_by":"count","events":200,"rows":200,
+             "offsets":[{"partition":0,"first":0,"last":9},{"partition":1,"first":0,"last":189}],
+             "dataset":{"feature_count":4,"evaluated_count":4,"drifted_count":1,"drifted_share":0.25,"threshold":0.5,"verdict":"stable"},"features":[]}]}]}
+        """;
+
+    private static void MapDriftRoutes(WebApplication app) =>
+        app.MapGet("/api/v1/models/{model}/drift", (string model, HttpContext http) => model switch
+        {
+            "ghost" => NotFound(http, model),
+            "quiet" => Json(http, 200, """{"model":"quiet","versions":[]}"""),
+            _ => Json(http, 200, DriftJson),
+        });
+}
