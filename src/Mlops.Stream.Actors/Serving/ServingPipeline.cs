@@ -15,7 +15,7 @@ using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Actors.Serving;
 
-/// <summary>The four topics of one model.</summary>
+/// <summary>The topics one model's serving reads and writes: requests, predictions, served events, dead letters (drift reads served events and writes its own topic, see <see cref="Drift.DriftTopics"/>).</summary>
 public sealed record ModelTopics(string Requests, string Predictions, string Served, string DeadLetters)
 {
     public static ModelTopics For(TopicCatalog catalog, string model) => new(
