@@ -247,7 +247,8 @@ public static class AdminApi
                     batching.TryGetProperty("max_batch_size", out var size) ? size.GetInt32() : BatchingHints.Default.MaxBatchSize,
                     batching.TryGetProperty("max_queue_delay_ms", out var delay) ? delay.GetInt32() : BatchingHints.Default.MaxQueueDelayMs,
                     batching.TryGetProperty("dispatch_when_idle", out var eager) ? eager.GetBoolean() : null,
-                    batching.TryGetProperty("instances", out var instances) ? instances.GetInt32() : null),
+                    batching.TryGetProperty("instances", out var instances) ? instances.GetInt32() : null,
+                    batching.TryGetProperty("latency_objective_ms", out var objective) ? objective.GetDouble() : null),
             };
         if (root.TryGetProperty("sample_request", out var sample))
             registration = registration with { SampleRequest = InferenceCodec.DecodeRequest(System.Text.Encoding.UTF8.GetBytes(sample.GetRawText())) };

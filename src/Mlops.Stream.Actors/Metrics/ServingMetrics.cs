@@ -35,6 +35,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     private readonly Counter _streamRestarts;
     private readonly Counter _servedEventsDropped;
     private readonly SampledGauge _queueDepth;
+    private readonly SampledGauge _batchLimit;
     private readonly SampledGauge _inFlight;
     private readonly SampledGauge _kafkaInFlight;
     private readonly SampledGauge _consumerLag;
@@ -79,6 +80,8 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
         _servedEventsDropped = factory.CreateCounter("mlops_served_events_dropped_total",
             "HTTP inferences whose served event was not written to the served topic: queue_full (Kafka slower than HTTP) or kafka_error (Kafka unavailable or refused it). The HTTP answers were not affected.",
             "model", "reason");
+        _batchLimit = new SampledGauge(factory.CreateGauge("mlops_batch_limit_rows",
+            "Most rows a version's next batch takes: its max batch size, or less while its latency objective holds the batch size back.", "model", "version"));
         _queueDepth = new SampledGauge(factory.CreateGauge("mlops_queue_depth",
             "Requests waiting in a version's batcher queue (pending, not yet in a batch).", "model", "version"));
         _inFlight = new SampledGauge(factory.CreateGauge("mlops_in_flight_requests",
@@ -166,7 +169,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
 
     private void SampleReplicas()
     {
-        SampledGauge[] gauges = [_queueDepth, _inFlight, _kafkaInFlight, _consumerLag, _pausedPartitions, _assignedPartitions];
+        SampledGauge[] gauges = [_queueDepth, _batchLimit, _inFlight, _kafkaInFlight, _consumerLag, _pausedPartitions, _assignedPartitions];
         foreach (var gauge in gauges) gauge.BeginRound();
         foreach (var replica in _replicas.Keys)
         {
@@ -179,6 +182,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
                     var counters = batcher.GetCounters();
                     var version = VersionLabel(batcher.Model.Version);
                     _queueDepth.Set(counters.QueueDepth, model, version);
+                    _batchLimit.Set(counters.BatchLimit, model, version);
                     _inFlight.Set(counters.InFlight + counters.WaitingForRoom, model, version);
                 }
             }

@@ -46,6 +46,9 @@ public sealed record BatcherCounters(
     long FailedModelRuns,
     IReadOnlyList<int> RecentBatchSizes)
 {
+    /// <summary>Most rows the next batch takes: <see cref="BatchingSettings.MaxBatchSize"/>, or less while a latency objective holds it back.</summary>
+    public int BatchLimit { get; init; }
+
     /// <summary>Triton's in-flight count: requests queued or executing.</summary>
     public int InFlight => QueueDepth + Executing;
 }

@@ -66,6 +66,14 @@ public sealed record BatchingSettings
     public const int MaxInstances = 64;
 
     /// <summary>
+    /// Optional latency objective for queue + inference time. When set, the batcher tunes the rows
+    /// it puts in a batch (up to <see cref="MaxBatchSize"/>) as Clipper does: one more after a full
+    /// batch whose slowest request met the objective (additive increase), 10% fewer after one that
+    /// missed it (multiplicative decrease). Null (the default): batches are filled to <see cref="MaxBatchSize"/>.
+    /// </summary>
+    public TimeSpan? LatencyObjective { get; init; }
+
+    /// <summary>
     /// Most requests waiting for a batch (not counting the batch that is running). Past it
     /// <see cref="DynamicBatcher.Enqueue"/> refuses with queue_full and
     /// <see cref="DynamicBatcher.EnqueueAsync"/> waits for room. Must be at least
@@ -90,6 +98,7 @@ public sealed record BatchingSettings
             MaxQueueDelay = TimeSpan.FromMilliseconds(hints.MaxQueueDelayMs),
             DispatchWhenIdle = hints.DispatchWhenIdle ?? true,
             Instances = hints.Instances ?? 1,
+            LatencyObjective = hints.LatencyObjectiveMs is { } objective ? TimeSpan.FromMilliseconds(objective) : null,
             MaxQueueSize = hints.MaxBatchSize > 0 && hints.MaxBatchSize <= int.MaxValue / DefaultQueueBatches
                 ? hints.MaxBatchSize * DefaultQueueBatches
                 : hints.MaxBatchSize,
@@ -127,6 +136,13 @@ public sealed record BatchingSettings
             throw new ArgumentException($"{prefix}{nameof(Instances)} must be from 1 to {MaxInstances}, was {Instances}");
         }
 
+        if (LatencyObjective is { } objective && (objective <= TimeSpan.Zero || objective > MaxQueueDelayLimit))
+        {
+            throw new ArgumentException(
+                $"{prefix}{nameof(LatencyObjective)} must be above 0 and at most {MaxQueueDelayLimit.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s, " +
+                $"was {objective.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)} ms");
+        }
+
         if (MaxQueueSize < MaxBatchSize)
         {
             throw new ArgumentException(
@@ -139,6 +155,9 @@ public sealed record BatchingSettings
         var dispatch = DispatchWhenIdle
             ? "dispatch when idle"
             : string.Create(CultureInfo.InvariantCulture, $"max queue delay {MaxQueueDelay.TotalMilliseconds} ms");
-        return $"max batch {MaxBatchSize} rows, {dispatch}, max queue {MaxQueueSize} requests" + (Instances > 1 ? $", {Instances} instances" : "");
+        var objective = LatencyObjective is { } o
+            ? string.Create(CultureInfo.InvariantCulture, $", batch size tuned to {o.TotalMilliseconds} ms")
+            : "";
+        return $"max batch {MaxBatchSize} rows, {dispatch}, max queue {MaxQueueSize} requests" + (Instances > 1 ? $", {Instances} instances" : "") + objective;
     }
 }

@@ -69,6 +69,8 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
     private int _threadsLeft;
     private IInferenceModel _model;
     private long _queuedRows;
+    // Rows a batch may take now: MaxBatchSize, or what the latency objective allows (see BatchLimit).
+    private int _batchLimit;
     private int _executing;
     private bool _stopping;
     private long _batchesRun;
@@ -97,6 +99,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         settings.Validate();
         _model = model;
         Settings = settings;
+        _batchLimit = settings.MaxBatchSize;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _onBatch = onBatch;
@@ -218,7 +221,10 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 Interlocked.Read(ref _rejectedQueueFull),
                 Interlocked.Read(ref _rejectedShuttingDown),
                 Interlocked.Read(ref _failedModelRuns),
-                recent);
+                recent)
+            {
+                BatchLimit = _batchLimit,
+            };
         }
     }
 
@@ -363,7 +369,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
 
         // The thread needs waking only to dispatch (or start the delay for) a new oldest request, or to
         // dispatch a full batch; otherwise it is already waiting for an earlier deadline or running a batch.
-        if (_queue.Count == 1 || _queuedRows >= Settings.MaxBatchSize)
+        if (_queue.Count == 1 || _queuedRows >= _batchLimit)
         {
             Monitor.Pulse(_gate);
         }
@@ -503,7 +509,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                 {
                     // This thread runs no batch, so an instance is free: with DispatchWhenIdle whatever is queued goes now.
                     var waited = _time.GetElapsedTime(oldest.Value.QueuedAt);
-                    if (Settings.DispatchWhenIdle || _queuedRows >= Settings.MaxBatchSize || _stopping || waited >= Settings.MaxQueueDelay)
+                    if (Settings.DispatchWhenIdle || _queuedRows >= _batchLimit || _stopping || waited >= Settings.MaxQueueDelay)
                     {
                         return TakeBatch();
                     }
@@ -521,12 +527,12 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
     }
 
-    // Under _gate: the oldest requests that fit in MaxBatchSize rows (always at least one).
+    // Under _gate: the oldest requests that fit in the batch limit (always at least one).
     private Batch TakeBatch()
     {
-        var items = new List<PendingRequest>(Math.Min(_queue.Count, Settings.MaxBatchSize));
+        var items = new List<PendingRequest>(Math.Min(_queue.Count, _batchLimit));
         long rows = 0;
-        while (_queue.First is { } node && (items.Count == 0 || rows + node.Value.Rows <= Settings.MaxBatchSize))
+        while (_queue.First is { } node && (items.Count == 0 || rows + node.Value.Rows <= _batchLimit))
         {
             _queue.RemoveFirst();
             node.Value.State = PendingState.Running;
@@ -610,6 +616,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         {
             _running.Remove(model);
             _executing -= requests.Length;
+            TuneBatchLimit(batch, results);
             _recent[Interlocked.Read(ref _batchesRun) % RecentBatchCount] = requests.Length;
             Interlocked.Increment(ref _batchesRun);
             Interlocked.Add(ref _requestsRun, requests.Length);
@@ -641,6 +648,29 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         foreach (var (old, released) in releases)
         {
             released.TrySetResult(old);
+        }
+    }
+
+    /// <summary>
+    /// Under _gate, after a batch: Clipper's AIMD on the batch limit when a latency objective is set.
+    /// The batch's slowest request (queue + inference) is what the objective bounds; a batch that
+    /// was not full says nothing about a larger one, so only a full one may raise the limit.
+    /// </summary>
+    private void TuneBatchLimit(Batch batch, BatchResult[] results)
+    {
+        if (Settings.LatencyObjective is not { } objective || results.Length == 0)
+        {
+            return;
+        }
+
+        var slowest = results.Max(r => r.Timings is { } t ? t.QueueTime + t.InferenceTime : TimeSpan.Zero);
+        if (slowest > objective)
+        {
+            _batchLimit = Math.Max(1, (int)(_batchLimit * 0.9));
+        }
+        else if (batch.Rows >= _batchLimit && _batchLimit < Settings.MaxBatchSize)
+        {
+            _batchLimit++;
         }
     }
 

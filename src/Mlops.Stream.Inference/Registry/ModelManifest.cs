@@ -45,8 +45,10 @@ public sealed record ModelManifest : ModelMetadata
 /// run a request at once when the model is free (null, the default, means true); false waits up to
 /// <paramref name="MaxQueueDelayMs"/> for batch-mates as Triton does (see <see cref="Batching.BatchingSettings.DispatchWhenIdle"/>).
 /// <paramref name="Instances"/>: batches that may run at once (null means 1; see <see cref="Batching.BatchingSettings.Instances"/>).
+/// <paramref name="LatencyObjectiveMs"/>: tune the batch size to keep queue + inference time under it (null: off;
+/// see <see cref="Batching.BatchingSettings.LatencyObjective"/>).
 /// </summary>
-public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null, int? Instances = null)
+public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null, int? Instances = null, double? LatencyObjectiveMs = null)
 {
     public static BatchingHints Default { get; } = new(32, 5);
 }

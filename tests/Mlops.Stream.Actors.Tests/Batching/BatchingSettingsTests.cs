@@ -84,4 +84,15 @@ public sealed class BatchingSettingsTests
         Assert.Equal("Batching:Instances must be from 1 to 64, was 0", zero.Message);
         Assert.Throws<ArgumentException>(() => (BatchingSettings.Default with { Instances = 65 }).Validate());
     }
+
+    [Fact]
+    public void A_latency_objective_comes_from_the_manifest_and_must_be_positive()
+    {
+        Assert.Null(BatchingSettings.Default.LatencyObjective);
+        var tuned = BatchingSettings.FromHints(new BatchingHints(16, 5, LatencyObjectiveMs: 2.5));
+        Assert.Equal(TimeSpan.FromMilliseconds(2.5), tuned.LatencyObjective);
+        Assert.Contains("batch size tuned to 2.5 ms", tuned.ToString());
+        var zero = Assert.Throws<ArgumentException>(() => (BatchingSettings.Default with { LatencyObjective = TimeSpan.Zero }).Validate());
+        Assert.StartsWith("LatencyObjective must be above 0", zero.Message);
+    }
 }

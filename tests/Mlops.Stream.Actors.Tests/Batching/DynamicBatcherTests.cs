@@ -371,12 +371,13 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
-    public async Task With_two_instances_a_swapped_out_model_is_handed_back_only_after_both_of_its_batches_end()
+    public async Task With_several_instances_a_swapped_out_model_is_handed_back_only_after_all_of_its_batches_end()
     {
         using var v1 = new FakeModel(version: 1);
         using var v2 = new FakeModel(version: 2);
         v1.Block();
-        var batcher = new DynamicBatcher(v1, new BatchingSettings { MaxBatchSize = 1, MaxQueueSize = 4, Instances = 2 }, _time);
+        // Three instances: two run (and hold) batches on the old model, the third serves the new one meanwhile.
+        var batcher = new DynamicBatcher(v1, new BatchingSettings { MaxBatchSize = 1, MaxQueueSize = 4, Instances = 3 }, _time);
         var a = batcher.Enqueue(Request("a", 10));
         await v1.NextRunStartedAsync();
         var b = batcher.Enqueue(Request("b", 10));
@@ -392,6 +393,45 @@ public sealed class DynamicBatcherTests
         Assert.All(await All(a, b), r => Assert.Equal(1, r.ModelVersion));
         await batcher.StopAsync().WaitAsync(Guard);
         Assert.True(batcher.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_latency_objective_shrinks_the_batch_after_a_slow_batch_and_grows_it_again_after_fast_full_ones()
+    {
+        using var model = new FakeModel();
+        await using var batcher = new DynamicBatcher(model,
+            new BatchingSettings { MaxBatchSize = 10, MaxQueueSize = 64, LatencyObjective = TimeSpan.FromMilliseconds(10) }, _time);
+        Assert.Equal(10, batcher.GetCounters().BatchLimit);
+
+        // A batch that runs 20 ms misses the 10 ms objective: the limit backs off by 10%.
+        model.Block();
+        var slow = batcher.Enqueue(Request("slow"));
+        await model.NextRunStartedAsync();
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        var queued = Enumerable.Range(0, 20).Select(i => batcher.Enqueue(Request($"q{i}", i))).ToArray();
+        model.Release();
+        await All([slow, .. queued]);
+
+        // The next batch took only 9 rows; every fast full batch since added one row back, up to the max.
+        Assert.Equal(["slow"], model.Runs.First());
+        Assert.Equal([9, 10, 1], model.Runs.Skip(1).Select(r => r.Length));
+        Assert.Equal(10, batcher.GetCounters().BatchLimit);
+    }
+
+    [Fact]
+    public async Task Without_a_latency_objective_the_batch_limit_stays_the_max_batch_size()
+    {
+        using var model = new FakeModel();
+        await using var batcher = EagerBatcher(model, maxBatch: 4, maxQueue: 8);
+
+        model.Block();
+        var slow = batcher.Enqueue(Request("slow"));
+        await model.NextRunStartedAsync();
+        _time.Advance(TimeSpan.FromSeconds(5));
+        model.Release();
+        await slow.WaitAsync(Guard);
+
+        Assert.Equal(4, batcher.GetCounters().BatchLimit);
     }
 
     [Fact]
