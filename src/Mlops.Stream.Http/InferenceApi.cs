@@ -18,7 +18,8 @@ namespace Mlops.Stream.Http;
 /// infer bodies are handed over as raw bytes (the serving side owns the one v2 codec). Errors are
 /// <see cref="ErrorResponse"/> bodies: 400 invalid request or version, 404 unknown model or
 /// version, 408 body too slow, 413 body over <see cref="InferenceApiOptions.MaxRequestBodyBytes"/>,
-/// 415 body not <c>application/json</c>, 429 queue full
+/// 415 body not <c>application/json</c> (or binary tensors with an <c>Inference-Header-Content-Length</c>
+/// header: the protocol's binary extension, see <see cref="Internal.BinaryTensorExtension"/>), 429 queue full
 /// (with <c>Retry-After</c>), 500 model failure, 503 not ready or shutting down, 504 no answer
 /// within <see cref="InferenceApiOptions.InferTimeout"/>.
 /// </summary>
@@ -132,13 +133,16 @@ public static class InferenceApi
         var logger = loggers.CreateLogger(LoggerCategory);
         using var scope = logger.BeginScope("Model {Model}, version {Version}", model, versionText ?? ServingVersion);
 
-        // Only JSON: a text/plain or form post is a "simple" request a browser page may send to any
+        // Only JSON, or the binary tensor extension (a JSON header, its length in a header no browser
+        // form sets): a text/plain or form post is a "simple" request a browser page may send to any
         // origin without a CORS preflight, and inference can be keyless.
-        if (!context.Request.HasJsonContentType())
+        var binaryHeaderLength = context.Request.Headers[BinaryTensorExtension.HeaderLength].ToString();
+        var binaryRequest = binaryHeaderLength.Length > 0;
+        if (!binaryRequest && !context.Request.HasJsonContentType())
         {
             return (Error(
                 StatusCodes.Status415UnsupportedMediaType,
-                $"the body must be application/json (found '{context.Request.ContentType}')",
+                $"the body must be application/json, or binary tensors with an {BinaryTensorExtension.HeaderLength} header (found '{context.Request.ContentType}')",
                 HttpErrorCodes.UnsupportedMediaType), new InferOutcome(RequestOutcomes.Invalid));
         }
 
@@ -167,6 +171,17 @@ public static class InferenceApi
             return (TypedResults.StatusCode(ClientClosedRequest), new InferOutcome(RequestOutcomes.Cancelled));
         }
 
+        if (binaryRequest)
+        {
+            var (json, invalid) = BinaryTensorExtension.ToJson(body.Span, binaryHeaderLength);
+            if (invalid is not null)
+            {
+                return (Error(StatusCodes.Status400BadRequest, invalid.Message, invalid.WireCode), new InferOutcome(RequestOutcomes.Invalid));
+            }
+            body = json;
+        }
+        var binaryOutputs = BinaryTensorExtension.Requested(body.Span);
+
         // The timeout bounds the gateway call only, not the upload. WaitAsync also covers a gateway
         // that does not watch its token, so the caller always gets an answer.
         InferReply reply;
@@ -194,13 +209,18 @@ public static class InferenceApi
             }
         }
 
-        return (ToResult(reply, context.Response), InferOutcome.Of(reply, version));
+        return (ToResult(reply, context.Response, binaryOutputs), InferOutcome.Of(reply, version));
     }
 
-    private static Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult> ToResult(InferReply reply, HttpResponse response)
+    private static Results<FileContentHttpResult, JsonHttpResult<ErrorResponse>, StatusCodeHttpResult> ToResult(
+        InferReply reply, HttpResponse response, BinaryOutputs binaryOutputs)
     {
         switch (reply)
         {
+            case InferReply.Served served when binaryOutputs.Any:
+                var (binary, headerLength) = BinaryTensorExtension.ToBinary(served.ResponseJson, binaryOutputs);
+                response.Headers[BinaryTensorExtension.HeaderLength] = headerLength.ToString(CultureInfo.InvariantCulture);
+                return TypedResults.Bytes(binary, "application/octet-stream");
             case InferReply.Served served:
                 return TypedResults.Bytes(served.ResponseJson, "application/json");
             case InferReply.Invalid invalid:

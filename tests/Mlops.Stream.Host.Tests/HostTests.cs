@@ -117,6 +117,32 @@ public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<Runnin
         }
     }
 
+    [Fact]
+    public async Task A_binary_request_asking_for_binary_outputs_gets_the_same_numbers_as_the_json_request()
+    {
+        await Node.WaitForOkAsync("/healthz/ready");
+        var features = DemoRequests.Features;
+        var raw = new byte[features.Length * 4];
+        for (var i = 0; i < features.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(raw.AsSpan(i * 4), features[i]);
+        var header = System.Text.Encoding.UTF8.GetBytes(
+            """{"id":"bin","parameters":{"binary_data_output":true},"inputs":[{"name":"features","datatype":"FP32","shape":[1,30],"parameters":{"binary_data_size":120}}]}""");
+        using var content = new ByteArrayContent([.. header, .. raw]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
+        content.Headers.Add("Inference-Header-Content-Length", header.Length.ToString());
+
+        using var binary = await Node.Http.PostAsync("/v2/models/fraud-demo/infer", content);
+        using var json = await Node.Http.PostAsync("/v2/models/fraud-demo/infer", JsonBody.From(DemoRequests.Body("json")));
+
+        Assert.Equal(HttpStatusCode.OK, binary.StatusCode);
+        var body = await binary.Content.ReadAsByteArrayAsync();
+        var length = int.Parse(binary.Headers.GetValues("Inference-Header-Content-Length").Single());
+        var expected = InferenceCodec.DecodeResponse(await json.Content.ReadAsByteArrayAsync()).Outputs.Single(o => o.Name == "probabilities").Span<float>().ToArray();
+        // Outputs in order (probabilities, label): the probabilities are the first 8 bytes after the header.
+        var got = new[] { System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(body.AsSpan(length)), System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(body.AsSpan(length + 4)) };
+        Assert.Equal(expected, got);
+        Assert.Equal(8 + 8, body.Length - length);
+    }
+
     private static async Task<string?> CodeAsync(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<ErrorResponse>())?.Code;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Text.Json;
 using Google.Protobuf;
 using Mlops.Stream.Grpc.Protocol;
@@ -131,62 +130,23 @@ internal static class InferRequestTranslator
             case TensorDataType.Bool: foreach (var v in contents.BoolContents) writer.WriteBooleanValue(v); break;
             case TensorDataType.Int32: foreach (var v in contents.IntContents) writer.WriteNumberValue(v); break;
             case TensorDataType.Int64: foreach (var v in contents.Int64Contents) writer.WriteNumberValue(v); break;
-            case TensorDataType.Fp32: foreach (var v in contents.Fp32Contents) WriteFloat(writer, v); break;
-            case TensorDataType.Fp64: foreach (var v in contents.Fp64Contents) WriteFloat(writer, v); break;
+            case TensorDataType.Fp32: foreach (var v in contents.Fp32Contents) RawTensorElements.WriteJsonFloat(writer, v); break;
+            case TensorDataType.Fp64: foreach (var v in contents.Fp64Contents) RawTensorElements.WriteJsonFloat(writer, v); break;
         }
         return null;
     }
 
     private static InferenceError? WriteRaw(Utf8JsonWriter writer, string name, TensorDataType type, ReadOnlySpan<byte> raw)
     {
-        var size = RawElements.Size(type);
+        var size = RawTensorElements.Size(type);
         if (raw.Length % size != 0)
         {
             return Invalid(InferenceErrorCode.ShapeMismatch,
                 $"input '{name}': its raw contents are {raw.Length} bytes, not a whole number of {size}-byte {type.ToWireName()} elements");
         }
 
-        for (var at = 0; at < raw.Length; at += size)
-        {
-            var element = raw[at..];
-            switch (type)
-            {
-                case TensorDataType.Bool: writer.WriteBooleanValue(element[0] != 0); break;
-                case TensorDataType.Int32: writer.WriteNumberValue(BinaryPrimitives.ReadInt32LittleEndian(element)); break;
-                case TensorDataType.Int64: writer.WriteNumberValue(BinaryPrimitives.ReadInt64LittleEndian(element)); break;
-                case TensorDataType.Fp32: WriteFloat(writer, BinaryPrimitives.ReadSingleLittleEndian(element)); break;
-                case TensorDataType.Fp64: WriteFloat(writer, BinaryPrimitives.ReadDoubleLittleEndian(element)); break;
-            }
-        }
+        RawTensorElements.WriteJsonValues(writer, type, raw);
         return null;
-    }
-
-    /// <summary>
-    /// JSON has no NaN or infinity: they go as the strings the codec reads ("NaN", "Infinity",
-    /// "-Infinity"), so it refuses them as non_finite exactly as it would an HTTP body.
-    /// </summary>
-    private static void WriteFloat(Utf8JsonWriter writer, double value)
-    {
-        if (double.IsFinite(value))
-        {
-            writer.WriteNumberValue(value);
-        }
-        else
-        {
-            writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
-        }
-    }
-
-    private static void WriteFloat(Utf8JsonWriter writer, float value)
-    {
-        if (float.IsFinite(value))
-        {
-            writer.WriteNumberValue(value);
-        }
-        else
-        {
-            WriteFloat(writer, (double)value);
-        }
     }
 
     private static InferenceError Invalid(InferenceErrorCode code, string message) => new(code, message);

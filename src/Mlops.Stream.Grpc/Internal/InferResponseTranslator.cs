@@ -29,7 +29,7 @@ internal static class InferResponseTranslator
             InferParameters.Read(output.Parameters, tensor.Parameters);
             if (raw)
             {
-                response.RawOutputContents.Add(ByteString.CopyFrom(RawElements.Of(output)));
+                response.RawOutputContents.Add(ByteString.CopyFrom(RawTensorElements.Of(output)));
             }
             else
             {
