@@ -71,6 +71,48 @@ public sealed class ModelUploadTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(onnx)), manifest.Sha256);
     }
 
+    [Fact]
+    public async Task A_multipart_upload_over_128_MiB_is_read_whole_and_judged_on_its_content()
+    {
+        // Past ASP.NET's 128 MiB form default (uploads were once refused there): the node's limit is Registry:MaxUploadBytes alone.
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        await using var node = await TestNode.StartAsync($"--Registry:Path={registryFolder.Path}");
+        const long size = 130L * 1024 * 1024;
+        using var content = new MultipartFormDataContent { { new StreamContent(new ZeroStream(size)), "file", "big.onnx" } };
+
+        using var response = await node.Http.PostAsync(Versions, content);
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {body}");
+        Assert.Contains("ONNX", body.GetProperty("error").GetString());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(registryFolder.Path, ".*", SearchOption.AllDirectories));
+    }
+
+    /// <summary><paramref name="length"/> zero bytes, read forward only, without holding them in memory.</summary>
+    private sealed class ZeroStream(long length) : System.IO.Stream
+    {
+        private long _position;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = (int)Math.Min(count, length - _position);
+            Array.Clear(buffer, offset, read);
+            _position += read;
+            return read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     /// <summary>Sends the first <paramref name="pauseAt"/> bytes, then waits for <paramref name="resume"/> before the rest (chunked, no length).</summary>
     private sealed class PausingContent(byte[] bytes, int pauseAt, Task resume) : HttpContent
     {

@@ -13,8 +13,8 @@ public sealed class RegistryOptions
     /// <summary>When the registry holds no model at start, generate and register the demo model.</summary>
     public bool CreateDemoWhenEmpty { get; set; } = true;
 
-    /// <summary>The largest model an upload may hold; larger ones get 413 and nothing is kept.</summary>
-    public long MaxUploadBytes { get; set; } = 512L * 1024 * 1024;   // 512 MiB
+    /// <summary>The largest model an upload may hold; larger ones get 413 and nothing is kept. Default 2 GiB, ONNX's own limit (a protobuf message).</summary>
+    public long MaxUploadBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 
     public string FullPath => System.IO.Path.GetFullPath(Path);
 }
