@@ -44,6 +44,39 @@ public sealed class GrpcSecurityTests
         Assert.Equal(expected == StatusCode.OK ? 1 : 0, app.Gateway.Calls.Count);
     }
 
+    [Fact]
+    public async Task A_bearer_jwt_is_checked_as_over_http_valid_with_its_role_or_unauthenticated()
+    {
+        using var signer = System.Security.Cryptography.RSA.Create(2048);
+        using var folder = new TempDirectory("mlops-grpc-jwt-");
+        var keyFile = Path.Combine(folder.Path, "issuer.pem");
+        await File.WriteAllTextAsync(keyFile, signer.ExportSubjectPublicKeyInfoPem());
+        await using var app = await GrpcTestApp.StartAsync(security: s =>
+            s.Jwt = new JwtOptions { Issuer = "https://issuer.test", Audience = "mlops-stream", SigningKeyFile = keyFile });
+        app.Gateway.Models = Models.All;
+        app.Gateway.Reply(new InferReply.Served(ServedJson, 2));
+
+        var good = await StatusOf(app.Client.ModelInferAsync(OipRequests.Typed(), GrpcTestApp.WithKey(Token(signer, "infer"))).ResponseAsync);
+        var forged = await StatusOf(app.Client.ModelInferAsync(OipRequests.Typed(),
+            GrpcTestApp.WithKey(Token(System.Security.Cryptography.RSA.Create(2048), "infer"))).ResponseAsync);
+        var none = await StatusOf(app.Client.ModelInferAsync(OipRequests.Typed(), GrpcTestApp.WithKey(null)).ResponseAsync);
+
+        Assert.Equal((StatusCode.OK, (string?)null), good);
+        Assert.Equal((StatusCode.Unauthenticated, HttpErrorCodes.InvalidKey), forged);
+        Assert.Equal((StatusCode.Unauthenticated, HttpErrorCodes.KeyRequired), none);
+    }
+
+    private static string Token(System.Security.Cryptography.RSA signer, string role) =>
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = "https://issuer.test",
+            Audience = "mlops-stream",
+            Subject = new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim("sub", "svc"), new System.Security.Claims.Claim("roles", role)]),
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.RsaSecurityKey(signer), Microsoft.IdentityModel.Tokens.SecurityAlgorithms.RsaSha256),
+        });
+
     [Theory]
     [InlineData(Caller.None)]
     [InlineData(Caller.WrongKey)]

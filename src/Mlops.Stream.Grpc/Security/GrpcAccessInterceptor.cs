@@ -30,21 +30,21 @@ public sealed class GrpcAccessInterceptor(
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        using var permit = Admit(context);
+        using var permit = await AdmitAsync(context);
         return await continuation(request, context);
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        using var permit = Admit(context);
+        using var permit = await AdmitAsync(context);
         return await continuation(requestStream, context);
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        using var permit = Admit(context);
+        using var permit = await AdmitAsync(context);
         await continuation(request, responseStream, context);
     }
 
@@ -52,12 +52,12 @@ public sealed class GrpcAccessInterceptor(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
         DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        using var permit = Admit(context);
+        using var permit = await AdmitAsync(context);
         await continuation(requestStream, responseStream, context);
     }
 
     /// <summary>The rate-limit permit held for the call (null when none is needed), or the refusal thrown.</summary>
-    private RateLimitLease? Admit(ServerCallContext context)
+    private async Task<RateLimitLease?> AdmitAsync(ServerCallContext context)
     {
         var access = GrpcAccessPolicy.For(context.Method);
         if (access == RouteAccess.Open)
@@ -66,7 +66,7 @@ public sealed class GrpcAccessInterceptor(
         }
 
         var http = context.GetHttpContext();
-        var caller = keys.IdentifyBearer(context.RequestHeaders.GetValue("authorization"));
+        var caller = await keys.IdentifyBearerAsync(context.RequestHeaders.GetValue("authorization"));
         // The rate limiter partitions by this feature, exactly as for an HTTP request.
         http.Features.Set(caller);
         var permit = TakePermit(http);

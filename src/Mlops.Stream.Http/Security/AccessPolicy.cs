@@ -61,7 +61,9 @@ public static class AccessPolicy
         }
         if (caller.PresentedInvalidKey)
         {
-            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, HttpErrorCodes.InvalidKey, "the API key is not valid");
+            return AccessDecision.Deny(StatusCodes.Status401Unauthorized, HttpErrorCodes.InvalidKey, caller.Name == JwtCallerValidator.InvalidTokenName
+                ? "the bearer token is not valid (its signature, issuer, audience or lifetime)"
+                : "the API key is not valid");
         }
 
         var role = access == RouteAccess.Admin ? ApiRole.Admin : ApiRole.Infer;
@@ -72,11 +74,12 @@ public static class AccessPolicy
 
         if (keys.HasKeys(role))
         {
-            return caller.Role is null
-                ? AccessDecision.Deny(StatusCodes.Status401Unauthorized, HttpErrorCodes.KeyRequired,
-                    $"this route needs an API key with the {RoleName(role)} role: send 'Authorization: Bearer <key>'")
-                : AccessDecision.Deny(StatusCodes.Status403Forbidden, HttpErrorCodes.Forbidden,
-                    $"the API key has the {RoleName(caller.Role.Value)} role; this route needs the {RoleName(role)} role");
+            if (!caller.Authenticated)
+                return AccessDecision.Deny(StatusCodes.Status401Unauthorized, HttpErrorCodes.KeyRequired,
+                    $"this route needs an API key with the {RoleName(role)} role: send 'Authorization: Bearer <key>'");
+            return AccessDecision.Deny(StatusCodes.Status403Forbidden, HttpErrorCodes.Forbidden, caller.Role is { } held
+                ? $"the {(caller.Name.StartsWith(JwtCallerValidator.CallerPrefix, StringComparison.Ordinal) ? "token" : "API key")} has the {RoleName(held)} role; this route needs the {RoleName(role)} role"
+                : $"the token carries neither the admin nor the infer role; this route needs the {RoleName(role)} role");
         }
 
         // No key configured for this role.

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Mlops.Stream.Http.Security;
 
 /// <summary>
-/// The configured API keys, kept only as SHA-256 hashes. A presented key is hashed and compared with
+/// Who a bearer credential names: the configured API keys, and bearer JWTs when <c>Security:Jwt</c>
+/// is on (<see cref="JwtCallerValidator"/>). Keys are kept only as SHA-256 hashes. A presented key is hashed and compared with
 /// every stored hash by <see cref="CryptographicOperations.FixedTimeEquals"/> (equal-length digests,
 /// no early exit), so neither the comparison nor the key's length leaks through timing.
 /// </summary>
@@ -15,14 +16,16 @@ public sealed class ApiKeyStore
     private const string BearerPrefix = "Bearer ";
 
     private readonly Entry[] _entries;
+    private readonly JwtCallerValidator? _jwt;
 
     public ApiKeyStore(IOptions<SecurityOptions> options, IConfiguration configuration)
-        : this(Sources(options.Value, configuration))
+        : this(Sources(options.Value, configuration), options.Value.Jwt.Enabled ? new JwtCallerValidator(options.Value.Jwt) : null)
     {
     }
 
-    public ApiKeyStore(IEnumerable<KeySource> keys)
+    public ApiKeyStore(IEnumerable<KeySource> keys, JwtCallerValidator? jwt = null)
     {
+        _jwt = jwt;
         _entries = keys
             .Where(k => !string.IsNullOrEmpty(k.Value))
             .Select(k => new Entry(SHA256.HashData(Encoding.UTF8.GetBytes(k.Value!)), new ApiCaller(k.Source, k.Role, false)))
@@ -35,8 +38,26 @@ public sealed class ApiKeyStore
 
     public int InferKeyCount { get; }
 
-    /// <summary>True when at least one key of <paramref name="role"/> is configured; a role without keys is open (see <see cref="AccessPolicy"/>).</summary>
-    public bool HasKeys(ApiRole role) => role == ApiRole.Admin ? AdminKeyCount > 0 : InferKeyCount > 0;
+    /// <summary>True when JWTs are accepted.</summary>
+    public bool AcceptsJwt => _jwt is not null;
+
+    /// <summary>
+    /// True when a credential of <paramref name="role"/> can exist: a key of it is configured, or JWTs are
+    /// accepted; a role without any is open (see <see cref="AccessPolicy"/>).
+    /// </summary>
+    public bool HasKeys(ApiRole role) => _jwt is not null || (role == ApiRole.Admin ? AdminKeyCount > 0 : InferKeyCount > 0);
+
+    /// <summary>
+    /// Like <see cref="IdentifyBearer"/>, and a bearer that is no configured key but has a JWT's shape
+    /// is checked as a JWT when they are accepted.
+    /// </summary>
+    public async ValueTask<ApiCaller> IdentifyBearerAsync(string? authorization)
+    {
+        var caller = IdentifyBearer(authorization);
+        if (_jwt is null || !caller.PresentedInvalidKey || authorization is null) return caller;
+        var token = authorization[BearerPrefix.Length..].Trim();
+        return JwtCallerValidator.LooksLikeJwt(token) ? await _jwt.IdentifyAsync(token).ConfigureAwait(false) : caller;
+    }
 
     /// <summary>
     /// The caller an <c>Authorization</c> value (HTTP header or gRPC metadata) names: anonymous without

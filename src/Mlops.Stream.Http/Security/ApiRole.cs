@@ -24,6 +24,9 @@ public sealed record ApiCaller(string Name, ApiRole? Role, bool PresentedInvalid
     public static ApiCaller Invalid { get; } = new("invalid-key", null, true);
 
     public bool Has(ApiRole role) => Role is { } held && (held == role || held == ApiRole.Admin);
+
+    /// <summary>A valid credential named this caller (a key always has a role; a token may have none).</summary>
+    public bool Authenticated => Role is not null || Name.StartsWith(JwtCallerValidator.CallerPrefix, StringComparison.Ordinal);
 }
 
 public static class ApiCallerExtensions

@@ -39,6 +39,9 @@ public sealed class SecurityOptions
     /// body we accept. Inference bodies go through the v2 codec, which has its own limit (64).
     /// </summary>
     public int MaxJsonDepth { get; set; } = 32;
+
+    /// <summary>Bearer JWTs from an OpenID Connect issuer, beside the keys (off unless configured).</summary>
+    public JwtOptions Jwt { get; set; } = new();
 }
 
 /// <summary>Section <c>Security:RateLimit</c>: a fixed window per caller.</summary>
@@ -74,6 +77,19 @@ public sealed class SecurityOptionsValidator(IConfiguration configuration) : IVa
             {
                 failures.Add($"{key.Source} must not contain whitespace (an Authorization header could not carry it).");
             }
+        }
+
+        if (options.Jwt.Enabled)
+        {
+            var jwt = $"{SecurityOptions.Section}:{nameof(SecurityOptions.Jwt)}";
+            if (string.IsNullOrWhiteSpace(options.Jwt.Audience))
+                failures.Add($"{jwt}:{nameof(JwtOptions.Audience)} must name the audience tokens are issued for, when JWTs are accepted.");
+            if (string.IsNullOrWhiteSpace(options.Jwt.Issuer) && string.IsNullOrWhiteSpace(options.Jwt.Authority))
+                failures.Add($"{jwt}:{nameof(JwtOptions.Issuer)} (or {nameof(JwtOptions.Authority)}) must name the issuer tokens come from.");
+            if (!string.IsNullOrWhiteSpace(options.Jwt.SigningKeyFile) && !File.Exists(options.Jwt.SigningKeyFile))
+                failures.Add($"{jwt}:{nameof(JwtOptions.SigningKeyFile)} must be a PEM file with the issuer's public key (found no file '{options.Jwt.SigningKeyFile}').");
+            if (!string.IsNullOrWhiteSpace(options.Jwt.Authority) && !Uri.TryCreate(options.Jwt.Authority, UriKind.Absolute, out _))
+                failures.Add($"{jwt}:{nameof(JwtOptions.Authority)} must be the issuer's URL (found '{options.Jwt.Authority}').");
         }
 
         for (var i = 0; i < options.CorsOrigins.Length; i++)

@@ -12,10 +12,10 @@ namespace Mlops.Stream.Http.Security.Internal;
 /// </summary>
 internal sealed class IdentifyCallerMiddleware(RequestDelegate next, ApiKeyStore keys)
 {
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         var caller = AccessPolicy.For(context.Request.Path) != RouteAccess.Open
-            ? keys.IdentifyBearer(context.Request.Headers.Authorization.ToString())
+            ? await keys.IdentifyBearerAsync(context.Request.Headers.Authorization.ToString())
             : ApiCaller.Anonymous;
 
         context.Features.Set(caller);
@@ -24,9 +24,9 @@ internal sealed class IdentifyCallerMiddleware(RequestDelegate next, ApiKeyStore
             // For authorization-aware code downstream (the admin API's audit trail): a name, never the key.
             context.User = new ClaimsPrincipal(new ClaimsIdentity(
                 [new Claim(ClaimTypes.Name, caller.Name), new Claim(ClaimTypes.Role, AccessPolicy.RoleName(role))],
-                authenticationType: "ApiKey"));
+                authenticationType: caller.Name.StartsWith(JwtCallerValidator.CallerPrefix, StringComparison.Ordinal) ? "Jwt" : "ApiKey"));
         }
-        return next(context);
+        await next(context);
     }
 }
 
