@@ -209,11 +209,16 @@ public sealed class MlflowModelRegistry : IModelRegistry, IRegistryReachability,
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(upload);
         VersionChecks.CheckRegistration(registration);
-        if (registration.Version is { } asked)
-            throw new ModelRegistryException(ModelRegistryError.Invalid,
-                $"version {asked} was asked for, but MLflow numbers the versions of a registered model itself; register without a version");
         var signature = VersionChecks.CheckModel(registration, upload.Path);
         var model = registration.Model;
+        if (registration.Version is { } asked)
+        {
+            // MLflow numbers versions itself (max + 1); a registration may only name that number.
+            var next = (await _reader.ReadModelAsync(model, cancellationToken).ConfigureAwait(false)).Versions.Keys.LastOrDefault() + 1;
+            if (asked != next)
+                throw new ModelRegistryException(asked < next ? ModelRegistryError.Conflict : ModelRegistryError.Invalid,
+                    $"model '{model}' version {asked} cannot be registered: MLflow numbers versions itself and would make this version {next}");
+        }
 
         try
         {
