@@ -183,12 +183,12 @@ public sealed class MlflowModelRegistryTests
         Assert.Contains("\"replicas\"", fake.ModelTag(Model, MlflowTags.Scale));
 
         // The version serves from the uploaded file: nothing is downloaded; a fresh registry downloads and gets the same manifest.
-        Assert.Equal(DemoVersion(1).Registration.FeatureNames, (await registry.OpenVersionAsync(Model, 1)).Manifest.FeatureNames);
+        Assert.Equal(DemoVersion(1).Registration.FeatureNames.ToArray(), (await registry.OpenVersionAsync(Model, 1)).Manifest.FeatureNames.ToArray());
         Assert.Equal(0, fake.DownloadsOf("/model.onnx"));
         using var other = new TempDirectory("mlops-mlflow-cache-");
         using var elsewhere = new MlflowModelRegistry(Settings(fake, other.Path));
         var downloaded = await elsewhere.GetManifestAsync(Model, 1);
-        Assert.Equal(DemoVersion(1).Registration.FeatureNames, downloaded.FeatureNames);
+        Assert.Equal(DemoVersion(1).Registration.FeatureNames.ToArray(), downloaded.FeatureNames.ToArray());
         Assert.Equal(DemoVersion(1).Sha256, downloaded.Sha256);
         Assert.NotNull(downloaded.SampleRequest);
         Assert.Equal(1, fake.DownloadsOf("/model.onnx"));
