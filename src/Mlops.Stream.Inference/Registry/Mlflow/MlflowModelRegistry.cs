@@ -230,17 +230,7 @@ public sealed class MlflowModelRegistry : IModelRegistry, IRegistryReachability,
         }
 
         var folder = $"{_settings.ArtifactPath.Trim('/')}/{model}/{Guid.NewGuid():N}";
-        var declared = new MlflowManifestDocument
-        {
-            FeatureNames = registration.FeatureNames,
-            Labels = registration.Labels,
-            Batching = registration.Batching,
-            ReferenceProfile = registration.ReferenceProfile,
-            SampleRequest = registration.SampleRequest,
-            Description = registration.Description,
-            Inputs = signature.Inputs,
-            Outputs = signature.Outputs,
-        };
+        var declared = new MlflowManifestDocument(registration, signature);
         await using (var file = new FileStream(upload.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous))
             await _client.UploadAsync($"{folder}/{FolderModelRegistry.ModelFileName}", file, cancellationToken).ConfigureAwait(false);
         await using (var manifest = new MemoryStream(JsonSerializer.SerializeToUtf8Bytes(declared, MlflowManifestJsonContext.Default.MlflowManifestDocument)))

@@ -75,11 +75,33 @@ internal sealed record TransitionStageRequest(string Name, string Version, strin
 /// </summary>
 internal sealed record MlflowManifestDocument : ModelMetadata
 {
+    [JsonConstructor]
+    public MlflowManifestDocument() { }
+
+    /// <summary>What a registration declared, with the signature the model was found to have.</summary>
+    public MlflowManifestDocument(ModelMetadata declared, ModelSignature signature) : base(declared)
+    {
+        Inputs = signature.Inputs;
+        Outputs = signature.Outputs;
+    }
+
     public ImmutableArray<TensorSpec> Inputs { get; init; } = [];
     public ImmutableArray<TensorSpec> Outputs { get; init; } = [];
 
     [JsonIgnore]
     public ModelSignature? Signature => Inputs.IsDefaultOrEmpty || Outputs.IsDefaultOrEmpty ? null : new(Inputs, Outputs);
+
+    /// <summary>A registration of <paramref name="model"/> declaring what this document declares (its signature included, when it has one).</summary>
+    public ModelRegistration ToRegistration(string model) => new(model, ReadOnlyMemory<byte>.Empty)
+    {
+        Signature = Signature,
+        FeatureNames = FeatureNames,
+        Labels = Labels,
+        Batching = Batching,
+        ReferenceProfile = ReferenceProfile,
+        SampleRequest = SampleRequest,
+        Description = Description,
+    };
 }
 
 /// <summary>Source-generated serializers for MLflow's REST JSON (snake_case; numbers also read from strings, as older servers wrote int64s).</summary>

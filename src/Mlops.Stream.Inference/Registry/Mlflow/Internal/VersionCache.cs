@@ -64,18 +64,8 @@ internal sealed class VersionCache(FolderModelRegistry folder, ArtifactLocator l
             logger.LogWarning("MLflow model {Model} version {Version} has no {Tag} tag: its file is kept with the sha256 it arrived with ({Sha256})",
                 model, version.Number, MlflowTags.Sha256, upload.Sha256);
 
-        var registration = new ModelRegistration(model, ReadOnlyMemory<byte>.Empty)
-        {
-            Version = version.Number,
-            Created = version.Created,
-            Signature = declared?.Signature,
-            FeatureNames = declared?.FeatureNames ?? [],
-            Labels = declared?.Labels ?? [],
-            Batching = declared?.Batching ?? BatchingHints.Default,
-            ReferenceProfile = declared?.ReferenceProfile ?? [],
-            SampleRequest = declared?.SampleRequest,
-            Description = declared?.Description,
-        };
+        var registration = (declared?.ToRegistration(model) ?? new ModelRegistration(model, ReadOnlyMemory<byte>.Empty))
+            with { Version = version.Number, Created = version.Created };
         try
         {
             return await folder.RegisterVersionAsync(registration, upload, ct).ConfigureAwait(false);
