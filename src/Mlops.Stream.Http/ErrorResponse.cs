@@ -73,6 +73,9 @@ public static class HttpErrorCodes
     /// <summary>The model's replica refused a promoted version (its load, checks or warm-up failed) and production is the serving version again (409).</summary>
     public const string VersionRefused = "version_refused";
 
+    /// <summary>The model registry's backend (MLflow) cannot be reached; a change could not be made or read. Try again later.</summary>
+    public const string RegistryUnavailable = "registry_unavailable";
+
     /// <summary>
     /// The code for an error the server or the framework raised with only a status (routing, Kestrel's
     /// body limits): one table, so the same status always carries the same code. Null for other statuses.

@@ -14,6 +14,7 @@ public static class MlopsApis
     public static WebApplication MapMlopsApis(this WebApplication app)
     {
         app.UseMlopsErrorBodies();
+        app.UseRegistryUnavailableAnswer();
         app.UseMlopsSecurity();
         app.MapHealthApi();
         app.MapMetricsApi();

@@ -22,6 +22,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("Inference:KafkaInFlight", "--Inference:KafkaInFlight=abc")]
     [InlineData("Http:Limits:KeepAliveTimeout", "--Http:Limits:KeepAliveTimeout=soon")]
     [InlineData("Security:InferKeys:0", "--Security:InferKeys:0=tooshort")]
+    [InlineData("Registry:Kind", "--Registry:Kind=mlfow")]
+    [InlineData("Registry:Mlflow:TrackingUri", "--Registry:Kind=mlflow")]
     public async Task A_bad_setting_stops_the_node_with_one_line_naming_the_key_and_exit_code_2(string key, string argument)
     {
         var line = await ConfigurationErrorAsync(argument);

@@ -2,10 +2,21 @@ using Microsoft.Extensions.Options;
 
 namespace Mlops.Stream.Host.Options;
 
-/// <summary>Section <c>Registry</c>: where models live (the folder backend, the embedded default).</summary>
+/// <summary>Section <c>Registry</c>: where models live (the folder backend, the embedded default, or MLflow).</summary>
 public sealed class RegistryOptions
 {
     public const string Section = "Registry";
+
+    public const string FolderKind = "folder";
+
+    public const string MlflowKind = "mlflow";
+
+    /// <summary><c>folder</c> (models in <see cref="Path"/>) or <c>mlflow</c> (MLflow's Model Registry, see <see cref="Mlflow"/>).</summary>
+    public string Kind { get; set; } = FolderKind;
+
+    public MlflowRegistryOptions Mlflow { get; set; } = new();
+
+    public bool IsMlflow => Kind.Equals(MlflowKind, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Folder of <c>&lt;model&gt;/&lt;version&gt;/model.onnx</c>, relative to the working directory.</summary>
     public string Path { get; set; } = "registry";
@@ -34,9 +45,18 @@ public sealed class RegistryOptionsValidator : IValidateOptions<RegistryOptions>
         {
             return ValidateOptionsResult.Fail($"{Key} must be a folder path (found '{options.Path}').");
         }
+        if (!options.IsMlflow && !options.Kind.Equals(RegistryOptions.FolderKind, StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Fail($"{RegistryOptions.Section}:{nameof(RegistryOptions.Kind)} must be '{RegistryOptions.FolderKind}' or '{RegistryOptions.MlflowKind}' (found '{options.Kind}').");
+        }
         if (options.MaxUploadBytes <= 0)
         {
             return ValidateOptionsResult.Fail($"{RegistryOptions.Section}:{nameof(RegistryOptions.MaxUploadBytes)} must be a positive number of bytes (found {options.MaxUploadBytes}).");
+        }
+        if (options.IsMlflow)
+        {
+            // Registry:Path is the folder backend's; an MLflow node keeps its files in Registry:Mlflow:CacheDirectory.
+            return options.Mlflow.Problems().ToList() is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
         }
         var path = options.FullPath;
         if (File.Exists(path))

@@ -233,7 +233,7 @@ public sealed class FolderModelRegistry : IModelRegistry
                     {
                         Name = registration.Model,
                         Version = version,
-                        Created = DateTimeOffset.UtcNow,
+                        Created = registration.Created ?? DateTimeOffset.UtcNow,
                         Sha256 = upload.Sha256,
                         Inputs = signature.Inputs,
                         Outputs = signature.Outputs,

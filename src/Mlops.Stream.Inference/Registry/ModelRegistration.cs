@@ -13,4 +13,10 @@ public sealed record ModelRegistration(string Model, ReadOnlyMemory<byte> OnnxMo
 
     /// <summary>Declared signature; null reads it from the model with ONNX Runtime.</summary>
     public ModelSignature? Signature { get; init; }
+
+    /// <summary>
+    /// When the version was created, for a version copied from another registry (the MLflow
+    /// backend's local cache keeps MLflow's creation time); null stamps the registration time.
+    /// </summary>
+    public DateTimeOffset? Created { get; init; }
 }

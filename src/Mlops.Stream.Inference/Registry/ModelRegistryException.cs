@@ -23,6 +23,12 @@ public enum ModelRegistryError
 
     /// <summary>An upload holds more bytes than it may.</summary>
     TooLarge,
+
+    /// <summary>
+    /// The registry's backend cannot be reached or answered with a server error (MLflow down, a
+    /// timeout); trying again later may succeed. The folder registry never reports it.
+    /// </summary>
+    Unavailable,
 }
 
 /// <summary>A registry operation failed; the message names the file or entry and the problem.</summary>
