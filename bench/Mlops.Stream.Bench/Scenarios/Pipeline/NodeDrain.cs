@@ -1,0 +1,72 @@
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Bench.Cluster;
+using Mlops.Stream.Kafka.Topics;
+
+namespace Mlops.Stream.Bench.Scenarios.Pipeline;
+
+/// <summary>
+/// End-to-end Kafka capacity of one node: with the model undeployed, a backlog was written to its
+/// request topic; the model is deployed and its replica drains the backlog (decode, batch, ONNX,
+/// prediction and served event acknowledged, commit). Requests per second from the first prediction
+/// record's timestamp to the last one's; the run counts only once the serving group's committed
+/// offsets reach the backlog's end and every request has its prediction and served event.
+/// Allocated bytes are the node's <c>dotnet_gc_allocated_bytes_total</c> before the deploy and after
+/// the commits (the deploy's own allocations are measured apart and subtracted by the caller).
+/// </summary>
+public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int partitions)
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(3);
+    public const string AllocatedMetric = "dotnet_gc_allocated_bytes_total";
+
+    public sealed record Result(int Requests, double Seconds, int Predictions, long ServedEvents, double AllocatedBytes)
+    {
+        public double RequestsPerSecond => Requests / Seconds;
+    }
+
+    public async Task<Result> RunAsync(RequestBacklog backlog)
+    {
+        var bootstrap = cluster.Broker.BootstrapServers;
+        var topics = cluster.Topics;
+        using var offsets = new KafkaOffsets(bootstrap, ModelTopics.ConsumerGroup(cluster.Model));
+        var predictionPartitions = PartitionsOf(topics.Predictions);
+        var predictionsBefore = offsets.EndOffsets(topics.Predictions, predictionPartitions);
+        var servedBefore = offsets.EndOffsets(topics.Served, PartitionsOf(topics.Served));
+        var allocatedBefore = await cluster.MetricAsync(0, AllocatedMetric);
+
+        await models.StartDeployAsync(cluster.Model);
+        if (!await offsets.WaitForCommitsAsync(topics.Requests, backlog.Ends, DrainTimeout))
+            throw new TimeoutException($"{backlog.Run}: the serving group's commits did not reach the backlog's end within {DrainTimeout}");
+        var allocated = await cluster.MetricAsync(0, AllocatedMetric) - allocatedBefore;
+
+        var predictionsAfter = offsets.EndOffsets(topics.Predictions, predictionPartitions);
+        var served = offsets.EndOffsets(topics.Served, servedBefore.Length).Sum() - servedBefore.Sum();
+        var (predictions, firstMs, lastMs) = KafkaOffsets.Timestamps(bootstrap, topics.Predictions, predictionsBefore, predictionsAfter);
+        if (predictions < backlog.Requests || served < backlog.Requests)
+            throw new InvalidOperationException($"{backlog.Run}: {backlog.Requests} requests committed but {predictions} predictions and {served} served events written");
+        return new Result(backlog.Requests, Math.Max(lastMs - firstMs, 1) / 1000.0, predictions, served, allocated);
+    }
+
+    /// <summary>Writes <paramref name="requests"/> requests while the model serves and waits until they are committed: JIT and first batches land in no figure.</summary>
+    public async Task WarmUpAsync(int requests)
+    {
+        var backlog = RequestBacklog.Produce(cluster.Broker.BootstrapServers, cluster.Topics.Requests, "warm", requests);
+        using var offsets = new KafkaOffsets(cluster.Broker.BootstrapServers, ModelTopics.ConsumerGroup(cluster.Model));
+        if (!await offsets.WaitForCommitsAsync(cluster.Topics.Requests, backlog.Ends, DrainTimeout))
+            throw new TimeoutException($"the warm-up requests were not committed within {DrainTimeout}");
+    }
+
+    /// <summary>
+    /// What a deploy allocates by itself (load, checks, warm-up, stream start) with nothing to drain:
+    /// the allocations of a drain less this are the requests'.
+    /// </summary>
+    public async Task<double> DeployAllocationsAsync()
+    {
+        var before = await cluster.MetricAsync(0, AllocatedMetric);
+        await models.DeployAsync(cluster.Model, partitions);
+        return await cluster.MetricAsync(0, AllocatedMetric) - before;
+    }
+
+    /// <summary>Partitions of a model topic as the catalog declares them (the bench creates them so).</summary>
+    public static int PartitionsOf(string topic) =>
+        TopicCatalog.Default.Identify(topic)?.Family.Partitions ?? throw new InvalidOperationException($"{topic} is not a topic of the catalog");
+}
