@@ -18,7 +18,7 @@ public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int parti
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(3);
     public const string AllocatedMetric = "dotnet_gc_allocated_bytes_total";
 
-    public sealed record Result(int Requests, double Seconds, int Predictions, long ServedEvents, double AllocatedBytes)
+    public sealed record Result(int Requests, double Seconds, int Predictions, long ServedEvents, double AllocatedBytes, double MeanBatch)
     {
         public double RequestsPerSecond => Requests / Seconds;
     }
@@ -32,19 +32,27 @@ public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int parti
         var predictionsBefore = offsets.EndOffsets(topics.Predictions, predictionPartitions);
         var servedBefore = offsets.EndOffsets(topics.Served, PartitionsOf(topics.Served));
         var allocatedBefore = await cluster.MetricAsync(0, AllocatedMetric);
+        var (rowsBefore, batchesBefore) = await BatchesAsync();
 
         await models.StartDeployAsync(cluster.Model);
         if (!await offsets.WaitForCommitsAsync(topics.Requests, backlog.Ends, DrainTimeout))
             throw new TimeoutException($"{backlog.Run}: the serving group's commits did not reach the backlog's end within {DrainTimeout}");
         var allocated = await cluster.MetricAsync(0, AllocatedMetric) - allocatedBefore;
+        var (rows, batches) = await BatchesAsync();
 
         var predictionsAfter = offsets.EndOffsets(topics.Predictions, predictionPartitions);
         var served = offsets.EndOffsets(topics.Served, servedBefore.Length).Sum() - servedBefore.Sum();
         var (predictions, firstMs, lastMs) = KafkaOffsets.Timestamps(bootstrap, topics.Predictions, predictionsBefore, predictionsAfter);
         if (predictions < backlog.Requests || served < backlog.Requests)
             throw new InvalidOperationException($"{backlog.Run}: {backlog.Requests} requests committed but {predictions} predictions and {served} served events written");
-        return new Result(backlog.Requests, Math.Max(lastMs - firstMs, 1) / 1000.0, predictions, served, allocated);
+        return new Result(backlog.Requests, Math.Max(lastMs - firstMs, 1) / 1000.0, predictions, served, allocated,
+            (rows - rowsBefore) / Math.Max(1, batches - batchesBefore));
     }
+
+    /// <summary>Rows and model runs of the model so far, from the node's batch size histogram.</summary>
+    private async Task<(double Rows, double Batches)> BatchesAsync() =>
+        (await cluster.MetricAsync(0, "mlops_batch_size_sum", ("model", cluster.Model)),
+         await cluster.MetricAsync(0, "mlops_batch_size_count", ("model", cluster.Model)));
 
     /// <summary>Writes <paramref name="requests"/> requests while the model serves and waits until they are committed: JIT and first batches land in no figure.</summary>
     public async Task WarmUpAsync(int requests)

@@ -38,7 +38,8 @@ public sealed class PipelineReport(
             .Add("ratio_e2e_to_transport", "  e2e / transport ceiling", endToEnd / transport, "x")
             .Add("ratio_e2e_to_model", "  e2e / model ceiling", endToEnd / ceiling.Best, "x")
             .Add("ratio_e2e_to_naive", "e2e / naive loop", endToEnd / naive, Goal(endToEnd / naive >= 5, null, ">= 5"))
-            .Add("alloc_bytes_per_kafka_request", "node allocations per Kafka request (median)", kafkaAllocation, "bytes");
+            .Add("alloc_bytes_per_kafka_request", "node allocations per Kafka request (median)", kafkaAllocation, "bytes")
+            .Add("e2e_mean_batch", "node's mean batch during the drain (median)", Median(rounds.Select(r => r.EndToEnd.MeanBatch)), "rows");
 
         foreach (var cell in http)
         {
@@ -113,10 +114,10 @@ public sealed class PipelineReport(
     {
         Console.WriteLine();
         Console.WriteLine($"Kafka, requests/s ({settings.Requests:N0} requests per round; the node from first to last prediction, loops from first record to last ack)");
-        Console.WriteLine($"{"round",5}  {"node e2e",10}  {"transport",10}  {"naive",8}  {"node alloc B/req",16}");
+        Console.WriteLine($"{"round",5}  {"node e2e",10}  {"transport",10}  {"naive",8}  {"node alloc B/req",16}  {"node mean batch",15}");
         foreach (var r in rounds)
             Console.WriteLine($"{r.Index + 1,5}  {r.EndToEnd.RequestsPerSecond,10:N0}  {r.TransportPerSecond,10:N0}  {r.NaivePerSecond,8:N0}  " +
-                $"{(r.EndToEnd.AllocatedBytes - deployAllocations) / r.EndToEnd.Requests,16:N0}");
+                $"{(r.EndToEnd.AllocatedBytes - deployAllocations) / r.EndToEnd.Requests,16:N0}  {r.EndToEnd.MeanBatch,15:F1}");
 
         Console.WriteLine();
         Console.WriteLine("model ceiling, ONNX Runtime alone (rows/s, median of 3)");
