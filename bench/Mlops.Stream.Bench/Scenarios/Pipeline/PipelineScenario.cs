@@ -46,6 +46,7 @@ public static class PipelineScenario
         Console.WriteLine($"pipeline: one node process (pid {cluster.Nodes[0].Id}, {cluster.Http[0].BaseAddress}) and the embedded broker " +
             $"{cluster.Broker.BootstrapServers} on {Environment.ProcessorCount} cores; model {Model}, {partitions} request partitions, " +
             $"{settings.Requests:N0} requests per Kafka round, {settings.Rounds} rounds, device {settings.Device ?? "as the node chooses (auto)"}");
+        var loadAtStart = LoadAverage();
         var models = new NodeModels(cluster);
         var drain = new NodeDrain(cluster, models, partitions);
         await models.WaitServingAsync(Model, partitions);
@@ -89,8 +90,13 @@ public static class PipelineScenario
             PrintOpenLoop(httpOpen[^1]);
         }
 
-        return new PipelineReport(settings, partitions, ceiling, rounds, deployAllocations, kafkaOpen, twins, http, httpAllocation, httpOpen).Build();
+        return new PipelineReport(settings, partitions, ceiling, rounds, deployAllocations, kafkaOpen, twins, http, httpAllocation, httpOpen).Build()
+            .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
     }
+
+    /// <summary>The machine's 1-minute load average (Linux), to judge how much other work shared the cores; empty elsewhere.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "";
 
     /// <summary>Bytes the node allocates per HTTP request: its allocation counter around a closed-loop run at 64 clients (or the most asked for).</summary>
     private static async Task<double> HttpAllocationAsync(LocalCluster cluster, InferClient client, BatchingTwin twin, PipelineSettings settings)
