@@ -59,7 +59,7 @@ public static class PipelineScenario
         // Unmeasured: the node's JIT and first batches, on a backlog drained as it is written.
         await drain.WarmUpAsync(Math.Min(settings.Requests, 10_000));
         await models.UndeployAsync(Model);
-        var deployAllocations = await drain.DeployAllocationsAsync();
+        var deployCost = await drain.DeployCostAsync();
         var rounds = await new KafkaRounds(cluster, models, drain, raw, settings).RunAsync();
         var capacity = HttpComparison.Median(rounds.Select(r => r.EndToEnd.RequestsPerSecond));
 
@@ -80,7 +80,7 @@ public static class PipelineScenario
         }
         using var client = new InferClient(cluster.Http[0].BaseAddress!);
         var http = await HttpComparison.RunAsync(client, twins, settings.Clients, settings.Rounds, TimeSpan.FromSeconds(settings.HttpSeconds));
-        var httpAllocation = await HttpAllocationAsync(cluster, client, twins[0], settings);
+        var httpCost = await HttpCostAsync(cluster, client, twins[0], settings);
         var httpCapacity = http.Where(c => c.Twin == twins[0]).Max(c => c.RequestsPerSecond);
         await HttpOpenLoop.RunAsync(client, Model, OpenLoopFractions[0], OpenLoopFractions[0] * httpCapacity, TimeSpan.FromSeconds(1));
         var httpOpen = new List<OpenLoopResult>();
@@ -90,7 +90,7 @@ public static class PipelineScenario
             PrintOpenLoop(httpOpen[^1]);
         }
 
-        return new PipelineReport(settings, partitions, ceiling, rounds, deployAllocations, kafkaOpen, twins, http, httpAllocation, httpOpen).Build()
+        return new PipelineReport(settings, partitions, ceiling, rounds, deployCost, kafkaOpen, twins, http, httpCost, httpOpen).Build()
             .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
     }
 
@@ -98,14 +98,15 @@ public static class PipelineScenario
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "";
 
-    /// <summary>Bytes the node allocates per HTTP request: its allocation counter around a closed-loop run at 64 clients (or the most asked for).</summary>
-    private static async Task<double> HttpAllocationAsync(LocalCluster cluster, InferClient client, BatchingTwin twin, PipelineSettings settings)
+    /// <summary>What the node spends per HTTP request (bytes allocated, CPU seconds): its counters around a closed-loop run at 64 clients (or the most asked for).</summary>
+    private static async Task<NodeDrain.NodeCost> HttpCostAsync(LocalCluster cluster, InferClient client, BatchingTwin twin, PipelineSettings settings)
     {
         var clients = settings.Clients.Contains(64) ? 64 : settings.Clients.Max();
-        var before = await cluster.MetricAsync(0, NodeDrain.AllocatedMetric);
+        var before = await NodeDrain.NodeCost.ReadAsync(cluster);
         var run = await HttpClosedLoop.RunAsync(client, twin.Model, clients, TimeSpan.FromSeconds(settings.HttpSeconds));
-        var allocated = await cluster.MetricAsync(0, NodeDrain.AllocatedMetric) - before;
-        return allocated / Math.Max(1, run.Ok + run.Refused + run.Failed);
+        var cost = await NodeDrain.NodeCost.ReadAsync(cluster) - before;
+        var requests = Math.Max(1, run.Ok + run.Refused + run.Failed);
+        return new NodeDrain.NodeCost(cost.AllocatedBytes / requests, cost.CpuSeconds / requests);
     }
 
     private static void PrintOpenLoop(OpenLoopResult r) =>

@@ -1,6 +1,6 @@
 namespace Mlops.Stream.Bench.Scenarios.Pipeline;
 
-/// <summary>The pipeline scenario's options (<c>--name value</c>), with defaults that keep a run near 5 minutes on 2 cores.</summary>
+/// <summary>The pipeline scenario's options (<c>--name value</c>), with defaults that keep a run near 5 minutes on 2 cores (5 alternating rounds: the cores are shared, so medians of several short runs).</summary>
 public sealed record PipelineSettings(
     int Requests,
     int? Partitions,
@@ -15,10 +15,10 @@ public sealed record PipelineSettings(
     public static PipelineSettings From(BenchArgs args) => new(
         Requests: args.Int("requests", 40_000),
         Partitions: args.Int("partitions", 0) is > 0 and var p ? p : null,
-        Rounds: args.Int("rounds", 3),
-        HttpSeconds: args.Int("seconds", 3),
+        Rounds: args.Int("rounds", 5),
+        HttpSeconds: args.Int("seconds", 2),
         Clients: args.Ints("clients", [1, 16, 64, 256]),
-        NaiveSeconds: args.Int("naive-seconds", 5),
+        NaiveSeconds: args.Int("naive-seconds", 3),
         OpenLoopSeconds: args.Int("open-seconds", 4),
         BatchSizes: args.Ints("batch-sizes", [1, 8, 32, 64, 128]),
         Device: args.Text("device"));
