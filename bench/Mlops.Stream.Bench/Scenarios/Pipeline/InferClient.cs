@@ -7,8 +7,8 @@ namespace Mlops.Stream.Bench.Scenarios.Pipeline;
 
 /// <summary>
 /// HTTP inference calls to one node (<c>POST /v2/models/{model}/infer</c> with a demo request body),
-/// each call timed. The pool opens up to 512 connections, under the node's default limit of 1,000
-/// (past which it closes new connections), so an overloaded node makes calls wait, not fail.
+/// each call timed. The pool opens at most <c>connections</c> connections (kept under the node's
+/// default limit of 1,000, past which it closes new ones): more calls at once wait for a connection.
 /// </summary>
 public sealed class InferClient : IDisposable
 {
@@ -16,9 +16,9 @@ public sealed class InferClient : IDisposable
     private readonly HttpClient _http;
     private readonly byte[] _body = DemoRequests.Body("http-bench");
 
-    public InferClient(Uri node)
+    public InferClient(Uri node, int connections)
     {
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
         {
             BaseAddress = node, Timeout = TimeSpan.FromSeconds(30),
         };

@@ -10,29 +10,21 @@ namespace Mlops.Stream.Bench.Scenarios.Pipeline;
 /// prediction and served event acknowledged, commit). Requests per second from the first prediction
 /// record's timestamp to the last one's; the run counts only once the serving group's committed
 /// offsets reach the backlog's end and every request has its prediction and served event.
-/// Allocated bytes and CPU time are the changes of the node's <c>dotnet_gc_allocated_bytes_total</c>
-/// and <c>process_cpu_seconds_total</c> from before the deploy to after the commits (a deploy's own
-/// cost is measured apart, <see cref="DeployCostAsync"/>, and subtracted by the report).
+/// Allocated bytes and CPU time are the node's, over that same first-to-last-prediction stretch
+/// (<see cref="NodeCostTimeline"/>), so the deploy's model load and warm-up are not in them.
 /// </summary>
-public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int partitions)
+public sealed class NodeDrain(LocalCluster cluster, NodeModels models)
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(3);
-    public const string AllocatedMetric = "dotnet_gc_allocated_bytes_total";
-    private const string CpuMetric = "process_cpu_seconds_total";
 
-    /// <summary>What the node spent (managed bytes allocated, CPU seconds) over a stretch of time.</summary>
-    public sealed record NodeCost(double AllocatedBytes, double CpuSeconds)
-    {
-        public static NodeCost operator -(NodeCost a, NodeCost b) => new(a.AllocatedBytes - b.AllocatedBytes, a.CpuSeconds - b.CpuSeconds);
-
-        /// <summary>The node's counters so far (node 0 of <paramref name="cluster"/>).</summary>
-        public static async Task<NodeCost> ReadAsync(LocalCluster cluster) =>
-            new(await cluster.MetricAsync(0, AllocatedMetric), await cluster.MetricAsync(0, CpuMetric));
-    }
-
-    public sealed record Result(int Requests, double Seconds, int Predictions, long ServedEvents, NodeCost Cost, double MeanBatch)
+    /// <param name="Cost">What the node spent from the reading before the first prediction to the one after the last.</param>
+    /// <param name="CostSeconds">The time between those two readings (a little more than <paramref name="Seconds"/>).</param>
+    public sealed record Result(int Requests, double Seconds, int Predictions, long ServedEvents, NodeCost Cost, double CostSeconds, double MeanBatch)
     {
         public double RequestsPerSecond => Requests / Seconds;
+
+        /// <summary>Node CPU seconds per second of the drain: how many of the machine's cores the node kept busy.</summary>
+        public double CoresBusy => Cost.CpuSeconds / CostSeconds;
     }
 
     public async Task<Result> RunAsync(RequestBacklog backlog)
@@ -43,13 +35,12 @@ public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int parti
         var predictionPartitions = PartitionsOf(topics.Predictions);
         var predictionsBefore = offsets.EndOffsets(topics.Predictions, predictionPartitions);
         var servedBefore = offsets.EndOffsets(topics.Served, PartitionsOf(topics.Served));
-        var costBefore = await CostAsync();
         var (rowsBefore, batchesBefore) = await BatchesAsync();
 
+        await using var timeline = new NodeCostTimeline(cluster);
         await models.StartDeployAsync(cluster.Model);
         if (!await offsets.WaitForCommitsAsync(topics.Requests, backlog.Ends, DrainTimeout))
             throw new TimeoutException($"{backlog.Run}: the serving group's commits did not reach the backlog's end within {DrainTimeout}");
-        var cost = await CostAsync() - costBefore;
         var (rows, batches) = await BatchesAsync();
 
         var predictionsAfter = offsets.EndOffsets(topics.Predictions, predictionPartitions);
@@ -57,7 +48,8 @@ public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int parti
         var (predictions, firstMs, lastMs) = KafkaOffsets.Timestamps(bootstrap, topics.Predictions, predictionsBefore, predictionsAfter);
         if (predictions < backlog.Requests || served < backlog.Requests)
             throw new InvalidOperationException($"{backlog.Run}: {backlog.Requests} requests committed but {predictions} predictions and {served} served events written");
-        return new Result(backlog.Requests, Math.Max(lastMs - firstMs, 1) / 1000.0, predictions, served, cost,
+        var (cost, costSeconds) = await timeline.BetweenAsync(firstMs, lastMs);
+        return new Result(backlog.Requests, Math.Max(lastMs - firstMs, 1) / 1000.0, predictions, served, cost, costSeconds,
             (rows - rowsBefore) / Math.Max(1, batches - batchesBefore));
     }
 
@@ -74,19 +66,6 @@ public sealed class NodeDrain(LocalCluster cluster, NodeModels models, int parti
         if (!await offsets.WaitForCommitsAsync(cluster.Topics.Requests, backlog.Ends, DrainTimeout))
             throw new TimeoutException($"the warm-up requests were not committed within {DrainTimeout}");
     }
-
-    /// <summary>
-    /// What a deploy costs by itself (load, checks, warm-up, stream start) with nothing to drain:
-    /// the cost of a drain less this is the requests'.
-    /// </summary>
-    public async Task<NodeCost> DeployCostAsync()
-    {
-        var before = await CostAsync();
-        await models.DeployAsync(cluster.Model, partitions);
-        return await CostAsync() - before;
-    }
-
-    private Task<NodeCost> CostAsync() => NodeCost.ReadAsync(cluster);
 
     /// <summary>Partitions of a model topic as the catalog declares them (the bench creates them so).</summary>
     public static int PartitionsOf(string topic) =>

@@ -11,11 +11,10 @@ public sealed class PipelineReport(
     int partitions,
     ModelCeiling.Result ceiling,
     IReadOnlyList<KafkaRounds.Round> rounds,
-    NodeDrain.NodeCost deployCost,
     IReadOnlyList<OpenLoopResult> kafkaOpen,
     IReadOnlyList<BatchingTwin> twins,
     IReadOnlyList<HttpComparison.Cell> http,
-    NodeDrain.NodeCost httpCostPerRequest,
+    NodeCost httpCostPerRequest,
     IReadOnlyList<OpenLoopResult> httpOpen)
 {
     private const int RatioClients = 64;
@@ -26,9 +25,9 @@ public sealed class PipelineReport(
         var transport = Median(rounds.Select(r => r.TransportPerSecond));
         var naive = Median(rounds.Select(r => r.NaivePerSecond));
         var floor = Math.Min(transport, ceiling.Best);
-        var kafkaAllocation = Median(rounds.Select(r => RequestsCost(r).AllocatedBytes / r.EndToEnd.Requests));
-        var kafkaCpu = Median(rounds.Select(r => RequestsCost(r).CpuSeconds * 1e6 / r.EndToEnd.Requests));
-        var kafkaCores = Median(rounds.Select(r => RequestsCost(r).CpuSeconds / r.EndToEnd.Seconds));
+        var kafkaAllocation = Median(rounds.Select(r => PerRequest(r).AllocatedBytes));
+        var kafkaCpu = Median(rounds.Select(r => PerRequest(r).CpuSeconds * 1e6));
+        var kafkaCores = Median(rounds.Select(r => r.EndToEnd.CoresBusy));
         PrintTables();
 
         var result = new BenchResult("pipeline")
@@ -42,7 +41,7 @@ public sealed class PipelineReport(
             .Add("ratio_e2e_to_naive", "e2e / naive loop", endToEnd / naive, Goal(endToEnd / naive >= 5, null, ">= 5"))
             .Add("alloc_bytes_per_kafka_request", "node allocations per Kafka request (median)", kafkaAllocation, "bytes")
             .Add("cpu_us_per_kafka_request", "node CPU per Kafka request (median)", kafkaCpu, "µs")
-            .Add("e2e_node_cores_busy", "node cores busy while draining (CPU s / drain s, median)", kafkaCores, $"of {Environment.ProcessorCount}")
+            .Add("e2e_node_cores_busy", "node cores busy while draining (median)", kafkaCores, $"of {Environment.ProcessorCount}")
             .Add("e2e_mean_batch", "node's mean batch during the drain (median)", Median(rounds.Select(r => r.EndToEnd.MeanBatch)), "rows");
 
         foreach (var cell in http)
@@ -80,8 +79,6 @@ public sealed class PipelineReport(
             .Note("naive_rps_rounds", Rounded(rounds.Select(r => r.NaivePerSecond)))
             .Note("e2e_committed_to_end", true)
             .Note("e2e_served_events", rounds.Sum(r => r.EndToEnd.ServedEvents))
-            .Note("deploy_alloc_bytes", Math.Round(deployCost.AllocatedBytes))
-            .Note("deploy_cpu_s", Math.Round(deployCost.CpuSeconds, 3))
             .Note("request_bytes", rounds[0].Backlog.Bytes / rounds[0].Backlog.Requests)
             .Note("prediction_bytes", rounds[0].PredictionBytes)
             .Note("served_event_bytes", rounds[0].ServedBytes)
@@ -123,7 +120,7 @@ public sealed class PipelineReport(
         Console.WriteLine($"{"round",5}  {"node e2e",10}  {"transport",10}  {"naive",8}  {"node alloc B/req",16}  {"node CPU µs/req",15}  {"node mean batch",15}");
         foreach (var r in rounds)
             Console.WriteLine($"{r.Index + 1,5}  {r.EndToEnd.RequestsPerSecond,10:N0}  {r.TransportPerSecond,10:N0}  {r.NaivePerSecond,8:N0}  " +
-                $"{RequestsCost(r).AllocatedBytes / r.EndToEnd.Requests,16:N0}  {RequestsCost(r).CpuSeconds * 1e6 / r.EndToEnd.Requests,15:F1}  {r.EndToEnd.MeanBatch,15:F1}");
+                $"{PerRequest(r).AllocatedBytes,16:N0}  {PerRequest(r).CpuSeconds * 1e6,15:F1}  {r.EndToEnd.MeanBatch,15:F1}");
 
         Console.WriteLine();
         Console.WriteLine("model ceiling, ONNX Runtime alone (rows/s, median of 3)");
@@ -146,8 +143,8 @@ public sealed class PipelineReport(
             Console.WriteLine($"  {r.Label,-40} p50 {r.Latency.P50,8:F2} ms  p99 {r.Latency.P99,8:F2} ms  p99.9 {r.Latency.P999,8:F2} ms  answered {r.Answered:N0}/{r.Sent:N0}");
     }
 
-    /// <summary>What a round's requests cost the node: its drain less a deploy's own cost.</summary>
-    private NodeDrain.NodeCost RequestsCost(KafkaRounds.Round round) => round.EndToEnd.Cost - deployCost;
+    /// <summary>What one request of a round cost the node while it drained.</summary>
+    private static NodeCost PerRequest(KafkaRounds.Round round) => round.EndToEnd.Cost.PerRequest(round.EndToEnd.Requests);
 
     private static double Median(IEnumerable<double> values) => HttpComparison.Median(values);
 

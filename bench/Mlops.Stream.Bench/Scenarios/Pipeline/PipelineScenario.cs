@@ -48,7 +48,7 @@ public static class PipelineScenario
             $"{settings.Requests:N0} requests per Kafka round, {settings.Rounds} rounds, device {settings.Device ?? "as the node chooses (auto)"}");
         var loadAtStart = LoadAverage();
         var models = new NodeModels(cluster);
-        var drain = new NodeDrain(cluster, models, partitions);
+        var drain = new NodeDrain(cluster, models);
         await models.WaitServingAsync(Model, partitions);
 
         var onnx = await File.ReadAllBytesAsync(Path.Combine(cluster.RegistryPath, Model, "1", FolderModelRegistry.ModelFileName));
@@ -58,8 +58,6 @@ public static class PipelineScenario
 
         // Unmeasured: the node's JIT and first batches, on a backlog drained as it is written.
         await drain.WarmUpAsync(Math.Min(settings.Requests, 10_000));
-        await models.UndeployAsync(Model);
-        var deployCost = await drain.DeployCostAsync();
         var rounds = await new KafkaRounds(cluster, models, drain, raw, settings).RunAsync();
         var capacity = HttpComparison.Median(rounds.Select(r => r.EndToEnd.RequestsPerSecond));
 
@@ -78,19 +76,22 @@ public static class PipelineScenario
             cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
             await models.RegisterTwinAsync(Model, twin.Model, twin.Batching!, NodeDrain.PartitionsOf(cluster.Topics.Requests));
         }
-        using var client = new InferClient(cluster.Http[0].BaseAddress!);
+        // Closed loops: a connection per client. Open loops: a pool of 64, as a service calling another keeps,
+        // so a stall queues calls in the pool (counted from their intended start) instead of piling connections on the node.
+        using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.Clients.Max()));
+        using var openClient = new InferClient(cluster.Http[0].BaseAddress!, connections: 64);
         var http = await HttpComparison.RunAsync(client, twins, settings.Clients, settings.Rounds, TimeSpan.FromSeconds(settings.HttpSeconds));
         var httpCost = await HttpCostAsync(cluster, client, twins[0], settings);
         var httpCapacity = http.Where(c => c.Twin == twins[0]).Max(c => c.RequestsPerSecond);
-        await HttpOpenLoop.RunAsync(client, Model, OpenLoopFractions[0], OpenLoopFractions[0] * httpCapacity, TimeSpan.FromSeconds(1));
+        await HttpOpenLoop.RunAsync(openClient, Model, OpenLoopFractions[0], OpenLoopFractions[0] * httpCapacity, TimeSpan.FromSeconds(1));
         var httpOpen = new List<OpenLoopResult>();
         foreach (var fraction in OpenLoopFractions)
         {
-            httpOpen.Add(await HttpOpenLoop.RunAsync(client, Model, fraction, fraction * httpCapacity, TimeSpan.FromSeconds(settings.OpenLoopSeconds)));
+            httpOpen.Add(await HttpOpenLoop.RunAsync(openClient, Model, fraction, fraction * httpCapacity, TimeSpan.FromSeconds(settings.OpenLoopSeconds)));
             PrintOpenLoop(httpOpen[^1]);
         }
 
-        return new PipelineReport(settings, partitions, ceiling, rounds, deployCost, kafkaOpen, twins, http, httpCost, httpOpen).Build()
+        return new PipelineReport(settings, partitions, ceiling, rounds, kafkaOpen, twins, http, httpCost, httpOpen).Build()
             .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
     }
 
@@ -99,14 +100,12 @@ public static class PipelineScenario
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "";
 
     /// <summary>What the node spends per HTTP request (bytes allocated, CPU seconds): its counters around a closed-loop run at 64 clients (or the most asked for).</summary>
-    private static async Task<NodeDrain.NodeCost> HttpCostAsync(LocalCluster cluster, InferClient client, BatchingTwin twin, PipelineSettings settings)
+    private static async Task<NodeCost> HttpCostAsync(LocalCluster cluster, InferClient client, BatchingTwin twin, PipelineSettings settings)
     {
         var clients = settings.Clients.Contains(64) ? 64 : settings.Clients.Max();
-        var before = await NodeDrain.NodeCost.ReadAsync(cluster);
+        var before = await NodeCost.ReadAsync(cluster);
         var run = await HttpClosedLoop.RunAsync(client, twin.Model, clients, TimeSpan.FromSeconds(settings.HttpSeconds));
-        var cost = await NodeDrain.NodeCost.ReadAsync(cluster) - before;
-        var requests = Math.Max(1, run.Ok + run.Refused + run.Failed);
-        return new NodeDrain.NodeCost(cost.AllocatedBytes / requests, cost.CpuSeconds / requests);
+        return (await NodeCost.ReadAsync(cluster) - before).PerRequest(Math.Max(1, run.Ok + run.Refused + run.Failed));
     }
 
     private static void PrintOpenLoop(OpenLoopResult r) =>
