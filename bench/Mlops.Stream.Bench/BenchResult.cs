@@ -16,6 +16,15 @@ public sealed class BenchArgs(IReadOnlyDictionary<string, string> values)
 
     public int Int(string name, int fallback) =>
         values.TryGetValue(name, out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>A text option; null when not given.</summary>
+    public string? Text(string name) => values.TryGetValue(name, out var text) ? text : null;
+
+    /// <summary>A comma-separated list of whole numbers, such as <c>--clients 1,16,64,256</c>.</summary>
+    public int[] Ints(string name, int[] fallback) =>
+        values.TryGetValue(name, out var text)
+            ? [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture))]
+            : fallback;
 }
 
 /// <summary>A scenario's figures: rows for people, one JSON object (the last line) for scripts.</summary>

@@ -1,5 +1,6 @@
 using Mlops.Stream.Bench;
 using Mlops.Stream.Bench.Scenarios;
+using Mlops.Stream.Bench.Scenarios.Pipeline;
 
 // Benchmarks: `dotnet run -c Release --project bench/Mlops.Stream.Bench -- <scenario> [options]`.
 // Each scenario prints a readable table and, as its last line, one JSON object with every figure.
@@ -8,11 +9,12 @@ var scenarios = new Dictionary<string, Func<BenchArgs, Task<BenchResult>>>(Strin
     ["kafka"] = KafkaScenario.RunAsync,
     ["swap"] = SwapScenario.RunAsync,
     ["scale"] = ScaleScenario.RunAsync,
+    ["pipeline"] = PipelineScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
-    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S");
+    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S\n  {PipelineSettings.Usage}");
     return 2;
 }
 

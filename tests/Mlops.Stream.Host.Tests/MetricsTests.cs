@@ -90,6 +90,8 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics.Sum("mlops_sharding_entities", ("model", Model)));
         Assert.True(metrics.Sum("mlops_sharding_shards") >= 1);
         Assert.Contains("process_cpu_seconds_total", metrics.Text);
+        // The managed allocations of the process (the pipeline bench divides its change by the requests).
+        Assert.True(metrics.Sum("dotnet_gc_allocated_bytes_total") > 0);
     }
 
     [Fact]

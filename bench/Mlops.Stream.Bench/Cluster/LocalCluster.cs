@@ -26,10 +26,13 @@ public sealed partial class LocalCluster : IDisposable
     private readonly List<NodeProcess> _nodes = [];
     private readonly string _registry;
 
-    private LocalCluster(EmbeddedKafka broker, string registry, string model)
+    private readonly string[] _extraArguments;
+
+    private LocalCluster(EmbeddedKafka broker, string registry, string model, string[] extraArguments)
     {
         Broker = broker;
         _registry = registry;
+        _extraArguments = extraArguments;
         Model = model;
         Topics = ModelTopics.For(TopicCatalog.Default, model);
     }
@@ -47,16 +50,22 @@ public sealed partial class LocalCluster : IDisposable
 
     public HttpClient[] Http { get; private set; } = [];
 
-    public static async Task<LocalCluster> StartAsync(string model, int nodes)
+    /// <summary>The registry folder the nodes share (the first node to start writes the demo model there).</summary>
+    public string RegistryPath => _registry;
+
+    /// <param name="requestPartitions">Partitions of the model's request topic; the topic catalog's count when null.</param>
+    /// <param name="extraArguments">Arguments added to every node's command line (settings such as <c>--Inference:KafkaInFlight=512</c>).</param>
+    public static async Task<LocalCluster> StartAsync(string model, int nodes, int? requestPartitions = null, IEnumerable<string>? extraArguments = null)
     {
         var broker = EmbeddedKafka.Start();
-        var registry = Path.Combine(Path.GetTempPath(), "mlops-bench-scale-" + Guid.NewGuid().ToString("N"));
+        var registry = Path.Combine(Path.GetTempPath(), "mlops-bench-cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(registry);
-        var cluster = new LocalCluster(broker, registry, model);
+        var cluster = new LocalCluster(broker, registry, model, [.. extraArguments ?? []]);
         try
         {
             // The embedded broker has no CreateTopics call: every topic the nodes use exists before they start.
-            broker.CreateTopics(TopicCatalog.Default.DeclareAll([model]));
+            broker.CreateTopics(TopicCatalog.Default.DeclareAll([model]).Select(d =>
+                d.Name == cluster.Topics.Requests && requestPartitions is { } partitions ? d with { Partitions = partitions } : d));
             await cluster.StartNodesAsync(nodes);
             return cluster;
         }
@@ -92,6 +101,7 @@ public sealed partial class LocalCluster : IDisposable
         // The embedded broker answers a fetch only when its wait runs out: nodes ask with a short one.
         "--Kafka:FetchWait=00:00:00.005", $"--Registry:Path={_registry}",
         "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
+        .. _extraArguments,
     ];
 
     /// <summary>Sets a fixed replica count with the admin API (on node 0, the seed, which is never killed).</summary>

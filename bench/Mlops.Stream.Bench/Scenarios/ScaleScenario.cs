@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Bench.Cluster;
 using Mlops.Stream.Demo;
-using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Bench.Scenarios;
@@ -31,7 +28,6 @@ public static class ScaleScenario
     private const string DuplicatesMetric = "mlops_kafka_duplicates_total";
     private static readonly TimeSpan ScaleTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(5);
-    private static readonly float[] Features = [.. Enumerable.Range(0, 30).Select(i => i / 30f)];
 
     /// <summary>One capacity round: drain time of the backlog and the Kafka requests each node counted.</summary>
     private sealed record CapacityRound(int Replicas, int Requests, double ProduceSeconds, double DrainSeconds, double[] NodeRequests, int[] NodeReplicas, string Placement)
@@ -207,29 +203,8 @@ public static class ScaleScenario
         return partitionOf.Count;
     }
 
-    private static void ProduceWhenRoom(IProducer<string, byte[]> producer, string topic, string id, Action<DeliveryReport<string, byte[]>> delivered)
-    {
-        var message = new Message<string, byte[]>
-        {
-            Key = id, Value = Body(id), Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
-        };
-        while (true)
-        {
-            try
-            {
-                producer.Produce(topic, message, delivered);
-                return;
-            }
-            catch (ProduceException<string, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                producer.Poll(TimeSpan.FromMilliseconds(10));
-            }
-        }
-    }
-
-    /// <summary>An Open Inference Protocol v2 request with the demo model's 30 FP32 features.</summary>
-    private static byte[] Body(string id) =>
-        InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", Features, 1, 30)]));
+    private static void ProduceWhenRoom(IProducer<string, byte[]> producer, string topic, string id, Action<DeliveryReport<string, byte[]>> delivered) =>
+        DemoRequests.ProduceWhenRoom(producer, topic, DemoRequests.Record(id), delivered);
 
     /// <summary>The longest time between consecutive prediction records (duplicates included) of one partition's requests.</summary>
     private static PartitionGap LongestGap(int partition, ConcurrentDictionary<string, int> partitionOf, IReadOnlyList<Prediction> records, long killMs, bool onKilledNode)
