@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Mlops.Stream.Http.Internal;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Lifecycle;
+using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Wire;
 
@@ -243,16 +244,31 @@ public static class AdminApi
         if (root.TryGetProperty("batching", out var batching))
             registration = registration with
             {
-                Batching = new BatchingHints(
+                Batching = CheckedBatching(new BatchingHints(
                     batching.TryGetProperty("max_batch_size", out var size) ? size.GetInt32() : BatchingHints.Default.MaxBatchSize,
                     batching.TryGetProperty("max_queue_delay_ms", out var delay) ? delay.GetInt32() : BatchingHints.Default.MaxQueueDelayMs,
                     batching.TryGetProperty("dispatch_when_idle", out var eager) ? eager.GetBoolean() : null,
                     batching.TryGetProperty("instances", out var instances) ? instances.GetInt32() : null,
-                    batching.TryGetProperty("latency_objective_ms", out var objective) ? objective.GetDouble() : null),
+                    batching.TryGetProperty("latency_objective_ms", out var objective) ? objective.GetDouble() : null,
+                    batching.TryGetProperty("max_queue_size", out var queue) ? queue.GetInt32() : null)),
             };
         if (root.TryGetProperty("sample_request", out var sample))
             registration = registration with { SampleRequest = InferenceCodec.DecodeRequest(System.Text.Encoding.UTF8.GetBytes(sample.GetRawText())) };
         return registration;
+    }
+
+    /// <summary>Batching hints a batcher would refuse are refused now, at registration, not when a replica loads the version.</summary>
+    private static BatchingHints CheckedBatching(BatchingHints hints)
+    {
+        try
+        {
+            BatchingSettings.FromHints(hints).Validate("batching");
+            return hints;
+        }
+        catch (ArgumentException e)
+        {
+            throw new JsonException(e.Message);
+        }
     }
 
     /// <summary>Who made the change: the authenticated caller's name when the edge knows it. Shared by every audited admin route.</summary>

@@ -88,6 +88,27 @@ public sealed class ModelUploadTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(registryFolder.Path, ".*", SearchOption.AllDirectories));
     }
 
+    [Fact]
+    public async Task A_manifest_whose_batching_a_batcher_would_refuse_is_refused_at_registration()
+    {
+        using var registryFolder = new TempDirectory("mlops-test-registry-");
+        await using var node = await TestNode.StartAsync($"--Registry:Path={registryFolder.Path}");
+        var onnx = DemoModelBuilder.Build("fraud-demo", seed: 9).OnnxModel;
+        using var content = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(onnx), "file", "model.onnx" },
+            { new StringContent("""{"batching":{"max_batch_size":8,"max_queue_size":4}}"""), "manifest" },
+        };
+
+        using var response = await node.Http.PostAsync(Versions, content);
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {body}");
+        Assert.Equal("invalid_manifest", body.GetProperty("code").GetString());
+        Assert.Contains("batching:MaxQueueSize must be at least MaxBatchSize (8)", body.GetProperty("error").GetString());
+        Assert.Equal([1], await node.App.Services.GetRequiredService<IModelRegistry>().ListVersionsAsync("fraud-demo"));
+    }
+
     /// <summary><paramref name="length"/> zero bytes, read forward only, without holding them in memory.</summary>
     private sealed class ZeroStream(long length) : System.IO.Stream
     {

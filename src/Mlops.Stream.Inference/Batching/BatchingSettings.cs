@@ -99,9 +99,9 @@ public sealed record BatchingSettings
             DispatchWhenIdle = hints.DispatchWhenIdle ?? true,
             Instances = hints.Instances ?? 1,
             LatencyObjective = hints.LatencyObjectiveMs is { } objective ? TimeSpan.FromMilliseconds(objective) : null,
-            MaxQueueSize = hints.MaxBatchSize > 0 && hints.MaxBatchSize <= int.MaxValue / DefaultQueueBatches
+            MaxQueueSize = hints.MaxQueueSize ?? (hints.MaxBatchSize > 0 && hints.MaxBatchSize <= int.MaxValue / DefaultQueueBatches
                 ? hints.MaxBatchSize * DefaultQueueBatches
-                : hints.MaxBatchSize,
+                : hints.MaxBatchSize),
         };
     }
 

@@ -46,9 +46,11 @@ public sealed record ModelManifest : ModelMetadata
 /// <paramref name="MaxQueueDelayMs"/> for batch-mates as Triton does (see <see cref="Batching.BatchingSettings.DispatchWhenIdle"/>).
 /// <paramref name="Instances"/>: batches that may run at once (null means 1; see <see cref="Batching.BatchingSettings.Instances"/>).
 /// <paramref name="LatencyObjectiveMs"/>: tune the batch size to keep queue + inference time under it (null: off;
-/// see <see cref="Batching.BatchingSettings.LatencyObjective"/>).
+/// see <see cref="Batching.BatchingSettings.LatencyObjective"/>). <paramref name="MaxQueueSize"/>: requests that may wait
+/// (null: 16 batches' worth; a model served one row at a time may want a deeper queue than 16).
 /// </summary>
-public sealed record BatchingHints(int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null, int? Instances = null, double? LatencyObjectiveMs = null)
+public sealed record BatchingHints(
+    int MaxBatchSize, int MaxQueueDelayMs, bool? DispatchWhenIdle = null, int? Instances = null, double? LatencyObjectiveMs = null, int? MaxQueueSize = null)
 {
     public static BatchingHints Default { get; } = new(32, 5);
 }

@@ -95,4 +95,12 @@ public sealed class BatchingSettingsTests
         var zero = Assert.Throws<ArgumentException>(() => (BatchingSettings.Default with { LatencyObjective = TimeSpan.Zero }).Validate());
         Assert.StartsWith("LatencyObjective must be above 0", zero.Message);
     }
+
+    [Fact]
+    public void A_manifest_may_set_the_queue_size_instead_of_16_batches_worth()
+    {
+        Assert.Equal(16, BatchingSettings.FromHints(new BatchingHints(1, 5)).MaxQueueSize);
+        Assert.Equal(512, BatchingSettings.FromHints(new BatchingHints(1, 5, MaxQueueSize: 512)).MaxQueueSize);
+        Assert.Throws<ArgumentException>(() => BatchingSettings.FromHints(new BatchingHints(8, 5, MaxQueueSize: 4)).Validate());
+    }
 }
