@@ -142,6 +142,11 @@ internal sealed class AdminClient : IDisposable
         {
             return await exchange().ConfigureAwait(false);
         }
+        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            throw new CliException(ExitCodes.Unavailable,
+                $"cannot reach {_endpoint.Display}: {Innermost(e)} (trust the node's CA with --ca-cert FILE or {GlobalOptions.CaCertificateVariable})");
+        }
         catch (HttpRequestException e)
         {
             throw new CliException(ExitCodes.Unavailable, $"cannot reach {_endpoint.Display}: {Innermost(e)}");

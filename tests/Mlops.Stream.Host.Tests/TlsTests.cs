@@ -68,6 +68,7 @@ public sealed class TlsTests
         // The CLI refuses a certificate nothing vouches for, and trusts it once told to.
         var untrusted = await MlopsCli.RunAsync("models", "list", "--url", node.Address.ToString());
         Assert.Equal(3, untrusted.Code);
+        Assert.Contains("--ca-cert", untrusted.Error);
         var trusted = await MlopsCli.RunAsync("models", "list", "--url", node.Address.ToString(), "--ca-cert", certificatePath);
         Assert.True(trusted.Code == 0, trusted.Error);
         Assert.Contains(Model, trusted.Output);
