@@ -110,7 +110,7 @@ public static class AdminApi
         var models = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Admin");
         models.MapPost("/versions", RegisterAsync)
             .WithSummary("Register a new version: the ONNX file as the body, or multipart with 'file' and an optional JSON 'manifest'")
-            .Accepts<System.IO.Stream>("application/octet-stream", "multipart/form-data")
+            .DocumentsBody<System.IO.Stream>("application/octet-stream", "multipart/form-data")
             .Produces<AdminChangeResponse>(StatusCodes.Status201Created)
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
         models.MapPost("/promote", PromoteAsync)

@@ -64,6 +64,23 @@ public static class ApiDocs
         return builder;
     }
 
+    /// <summary>
+    /// Declares a request body that the handler reads itself (as bytes or a stream), in the document
+    /// only. Not <c>Accepts</c>: that also makes routing refuse every other content type with a bare
+    /// 415 before the handler runs, and these handlers judge the body themselves (the binary tensor
+    /// extension on infer is recognised by its header, not its content type).
+    /// </summary>
+    public static RouteHandlerBuilder DocumentsBody<TBody>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(typeof(TBody), null, cancellationToken);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = contentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
+            };
+        });
+
     private static Task DescribeDocument(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info = new OpenApiInfo

@@ -77,7 +77,7 @@ public static class InferenceApi
         .WithDescription("The body is a v2 infer request as JSON, or the binary tensor extension as Triton and KServe clients send it: " +
             "the JSON header, then the tensors' raw bytes, with the header's length in `Inference-Header-Content-Length` " +
             "(and `parameters.binary_data_size` per input). Outputs asked for with `binary_data: true` come back the same way.")
-        .Accepts<InferRequestBody>("application/json")
+        .DocumentsBody<InferRequestBody>("application/json")
         .Produces<InferResponseBody>(StatusCodes.Status200OK, "application/json")
         .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status408RequestTimeout,
             StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests,

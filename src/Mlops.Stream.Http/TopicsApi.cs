@@ -53,7 +53,7 @@ public static class TopicsApi
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
         model.MapPost("/requests", ProduceEndpoint.ProduceAsync)
             .WithSummary($"Write a JSON array of v2 infer requests (each with an id; at most {MaxProduceBatch}) to the model's request topic")
-            .Accepts<IReadOnlyList<InferRequestBody>>("application/json")
+            .DocumentsBody<IReadOnlyList<InferRequestBody>>("application/json")
             .Produces<ProducedRequestsResponse>()
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
         model.MapGet("/reference", ModelReferenceEndpoint.GetAsync)
