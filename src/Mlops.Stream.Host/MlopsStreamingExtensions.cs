@@ -7,6 +7,7 @@ using Mlops.Stream.Host.Logging;
 using Mlops.Stream.Host.Metrics;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Host.Shutdown;
 using Mlops.Stream.Http;
 using Mlops.Stream.Http.Security;
 
@@ -31,6 +32,7 @@ public static class MlopsStreamingExtensions
         builder.AddMlopsServing();
         builder.AddMlopsDrift();
         builder.AddMlopsAkka();
+        builder.AddMlopsShutdown();
         builder.Services.AddSingleton<ISystemInfoSource, SystemInfoSource>();
         return builder;
     }

@@ -42,6 +42,7 @@ public sealed record ModelSummary(
             {
                 Partitions = stream.Partitions,
                 Lag = stream.Lag,
+                WaitingForKafka = stream.WaitingForKafka,
             }
             : null,
         Replica = status.Replica,
@@ -112,4 +113,8 @@ public sealed record KafkaStreamSummary(
 
     /// <summary>Records behind on those partitions, as last measured.</summary>
     [JsonPropertyName("lag")] public long? Lag { get; init; }
+
+    /// <summary>Why the stream waits to start (Kafka does not answer); absent once it runs.</summary>
+    [JsonPropertyName("waiting_for_kafka"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? WaitingForKafka { get; init; }
 }

@@ -43,7 +43,7 @@ public sealed class HostTests(RunningNodeFixture fixture) : IClassFixture<Runnin
         using var response = await Node.WaitForOkAsync("/healthz/ready");
 
         var body = await response.Content.ReadFromJsonAsync<HealthReportResponse>();
-        Assert.Equal(["akka.cluster.join", "kafka", "kafka-clients", "kafka-shared-topics", "models"], body!.Checks.Select(c => c.Name).Order());
+        Assert.Equal(["akka.cluster.join", "kafka", "kafka-clients", "kafka-shared-topics", "models", "shutdown"], body!.Checks.Select(c => c.Name).Order());
         Assert.All(body.Checks, c => Assert.Equal("Healthy", c.Status));
     }
 

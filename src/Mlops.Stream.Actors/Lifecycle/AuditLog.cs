@@ -1,3 +1,4 @@
+using Mlops.Stream.Kafka;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
@@ -43,7 +44,7 @@ public sealed class AuditLog(IProducer<string?, byte[]>? producer, string topic,
     {
         var config = new ProducerConfig { BootstrapServers = bootstrapServers };
         foreach (var (key, value) in producerProperties) config.Set(key, value);
-        return new AuditLog(new ProducerBuilder<string?, byte[]>(config).Build(), topic, logger);
+        return new AuditLog(new ProducerBuilder<string?, byte[]>(config).SetLogHandler((_, message) => LibrdkafkaLog.Write(message)).Build(), topic, logger);
     }
 
     public async Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)

@@ -10,4 +10,11 @@ public interface INodeLiveness
     bool IsLive(Address node);
 
     CancellationToken LostToken(Address node);
+
+    /// <summary>
+    /// This node is on its way out (leaving, exiting, downed, or its actor system shutting down):
+    /// nothing more should be sent through its shard region, which would buffer it and hold up the
+    /// region's graceful shutdown until it times out.
+    /// </summary>
+    bool SelfLeaving => false;
 }

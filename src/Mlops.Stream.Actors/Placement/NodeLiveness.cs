@@ -13,11 +13,13 @@ namespace Mlops.Stream.Actors.Placement;
 public sealed class NodeLiveness : INodeLiveness
 {
     private readonly Cluster _cluster;
+    private readonly CoordinatedShutdown _shutdown;
     private readonly ConcurrentDictionary<Address, CancellationTokenSource> _tokens = new();
 
     private NodeLiveness(ActorSystem system)
     {
         _cluster = Cluster.Get(system);
+        _shutdown = CoordinatedShutdown.Get(system);
     }
 
     public Address Self => _cluster.SelfAddress;
@@ -50,6 +52,10 @@ public sealed class NodeLiveness : INodeLiveness
             return oldest is not null && oldest.Address == _cluster.SelfAddress;
         }
     }
+
+    public bool SelfLeaving =>
+        _shutdown.ShutdownReason is not null
+        || _cluster.SelfMember.Status is MemberStatus.Leaving or MemberStatus.Exiting or MemberStatus.Down or MemberStatus.Removed;
 
     /// <summary>Up (or weakly up), reachable from here, and not on its way out.</summary>
     public bool IsLive(Address node)

@@ -1,3 +1,4 @@
+using Mlops.Stream.Kafka;
 using System.Text;
 using System.Threading.Channels;
 using Confluent.Kafka;
@@ -54,7 +55,7 @@ public sealed class HttpServedEvents : IAsyncDisposable
             DeliveryReportFields = "status",
         };
         foreach (var (key, value) in producerProperties) config.Set(key, value);
-        _producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
+        _producer = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler((_, message) => LibrdkafkaLog.Write(message)).Build();
         _metrics = metrics;
         _logger = logger;
         _loop = Task.Run(ProduceAsync);

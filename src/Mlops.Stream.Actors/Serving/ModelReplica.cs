@@ -24,6 +24,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private sealed class Drained { public static readonly Drained Instance = new(); }
     private sealed class RetryLoad { public static readonly RetryLoad Instance = new(); }
     private sealed class RestartPipeline { public static readonly RestartPipeline Instance = new(); }
+    private sealed class TopicsReady { public static readonly TopicsReady Instance = new(); }
+    private sealed record TopicsUnavailable(string Reason);
+
+    /// <summary>First and longest wait between tries to make sure of the topics while Kafka does not answer.</summary>
+    private static readonly TimeSpan FirstKafkaRetry = TimeSpan.FromSeconds(1), MaxKafkaRetry = TimeSpan.FromSeconds(30);
 
     private readonly string _entityId;
     private readonly string _model;
@@ -41,6 +46,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private SetTargets? _targets;
     private ReplicaServing? _serving;
     private DrainingControl<Done>? _pipeline;
+
+    /// <summary>Why the model's topics are not made sure of yet (Kafka did not answer); null once they are.</summary>
+    private string? _waitingForKafka;
+    private TimeSpan _kafkaRetry = FirstKafkaRetry;
 
     public ModelReplica(string entityId, ServingContext context)
     {
@@ -125,6 +134,14 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<CanaryController.RolledBack>(serving.Canary.OnRolledBack);
         Receive<PipelineEnded>(OnPipelineEnded);
         Receive<RestartPipeline>(_ => StartPipeline(serving));
+        Receive<TopicsReady>(_ =>
+        {
+            if (_waitingForKafka is not null) _log.Info("Replica {0}: Kafka answers again; its topics are there, starting the Kafka stream", _entityId);
+            _waitingForKafka = null;
+            _kafkaRetry = FirstKafkaRetry;
+            StartPipeline(serving);
+        });
+        Receive<TopicsUnavailable>(unavailable => WaitForKafka(unavailable.Reason));
         ReceiveCommon();
     }
 
@@ -163,7 +180,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             Versions = _statistics.All(),
             LastCanaryRollback = _serving?.Canary.LastRollback,
             LastGuardCheck = _serving?.Canary.LastGuardCheck,
-            KafkaStream = _serving?.Topics is null ? null : StreamStatus(),
+            KafkaStream = _serving?.Topics is null ? null : StreamStatus() with { WaitingForKafka = _pipeline is null ? _waitingForKafka : null },
             QueueDepth = QueueDepth(),
         };
     }
@@ -209,7 +226,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _context.LocalReplicas?.SetReady(_entityId, true);
         _log.Info("Replica {0} serving {1}", _entityId, prepared.Model);
         Become(() => Ready(serving));
-        StartPipeline(serving);
+        if (prepared.TopicsProblem is { } problem) WaitForKafka(problem);
+        else StartPipeline(serving);
         serving.Swapper.Retarget(_targets?.Production ?? prepared.Version, _targets?.AllowBreaking ?? false);
         serving.Canary.Retarget(_targets?.Canary);
     }
@@ -217,10 +235,29 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartPipeline(ReplicaServing serving)
     {
         if (serving.Topics is not { } topics || _context.Kafka is not { } kafka) return;
+        if (_waitingForKafka is not null)
+        {
+            _loader.ProvisionTopicsAsync().PipeTo(Self, success: _ => TopicsReady.Instance, failure: e => new TopicsUnavailable(e.GetBaseException().Message));
+            return;
+        }
         _pipeline = new ServingPipeline(serving.Inference, topics, replica: _entityId, log: _log).Run(kafka, Context.Materializer());
         _stream.Started(DateTimeOffset.UtcNow);
         _gauges.Consumer = _pipeline;
         _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
+    }
+
+    /// <summary>
+    /// Kafka did not answer when the model's topics were to be made sure of: the replica serves HTTP
+    /// and tries again, backing off, until they are there; then its stream starts. Not a stream
+    /// failure: the model stays ready for HTTP, and the wait shows in its status.
+    /// </summary>
+    private void WaitForKafka(string reason)
+    {
+        if (_waitingForKafka is null)
+            _log.Warning("Replica {0}: Kafka does not answer ({1}); serving HTTP only, and trying again until it does", _entityId, reason);
+        _waitingForKafka = reason;
+        Timers.StartSingleTimer(nameof(RestartPipeline), RestartPipeline.Instance, _kafkaRetry);
+        _kafkaRetry = TimeSpan.FromTicks(Math.Min(_kafkaRetry.Ticks * 2, MaxKafkaRetry.Ticks));
     }
 
     private void OnPipelineEnded(PipelineEnded ended)

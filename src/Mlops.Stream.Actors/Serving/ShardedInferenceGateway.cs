@@ -42,7 +42,9 @@ public sealed class ShardedInferenceGateway(
                     return TimedOut(model);
             }
         }
-        return notReady ?? new InferReply.NotReady($"Model '{model}' has no replica that can answer now: their nodes are unreachable or leaving.");
+        return notReady ?? new InferReply.NotReady(directory.Liveness.SelfLeaving
+            ? $"This node is shutting down and has no replica of model '{model}' left; send the request to another node."
+            : $"Model '{model}' has no replica that can answer now: their nodes are unreachable or leaving.");
     }
 
     public async Task<ModelStatus?> GetModelAsync(string model, CancellationToken cancellationToken)
@@ -141,6 +143,9 @@ public sealed class ShardedInferenceGateway(
         var lost = target.Node is { } node ? directory.Liveness.LostToken(node) : CancellationToken.None;
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(deadline, lost);
         var recipient = message is GetReplicaStatus ? directory.WithoutStarting(target) ?? region : target.Local ?? region;
+        // A node on its way out sends nothing through its shard region: the region would buffer it and
+        // wait for it before it could stop. Its own replicas are asked directly while they last.
+        if (recipient == region && directory.Liveness.SelfLeaving) return new Answer<T>.NodeLost();
         try
         {
             var reply = await recipient.Ask<T>(message, timeout, attempt.Token).ConfigureAwait(false);

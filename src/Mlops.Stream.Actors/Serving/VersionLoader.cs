@@ -5,6 +5,7 @@ using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Wire;
+using Confluent.Kafka;
 using Mlops.Stream.Kafka.Topics;
 
 namespace Mlops.Stream.Actors.Serving;
@@ -12,8 +13,13 @@ namespace Mlops.Stream.Actors.Serving;
 /// <summary>Which of a replica's versions a load is for.</summary>
 internal enum VersionSlot { Production, Canary }
 
-/// <summary>A version loaded and warmed, ready to serve (sent to the replica actor that asked for it).</summary>
-internal sealed record VersionPrepared(VersionSlot Slot, int Version, IInferenceModel Model, ModelManifest Manifest, ModelTopics? Topics);
+/// <summary>
+/// A version loaded and warmed, ready to serve (sent to the replica actor that asked for it).
+/// <paramref name="Topics"/> names the model's topics when the node has Kafka; <paramref name="TopicsProblem"/>
+/// says why they could not be made sure of yet (Kafka did not answer), which does not stop the version serving HTTP.
+/// </summary>
+internal sealed record VersionPrepared(VersionSlot Slot, int Version, IInferenceModel Model, ModelManifest Manifest, ModelTopics? Topics,
+    string? TopicsProblem = null);
 
 /// <summary>A version that failed a step of its load; it never serves.</summary>
 internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Exception Cause);
@@ -21,7 +27,8 @@ internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Excep
 /// <summary>
 /// Loads versions of one model for its replica: opens the version in the registry (which checks
 /// its sha256 and manifest), checks its signature against the serving contract, creates the
-/// model's topics when asked, loads it into ONNX Runtime and warms it. Runs off the actor's thread
+/// model's topics when asked (a Kafka that does not answer is reported, not a failure: the version
+/// serves HTTP without it), loads it into ONNX Runtime and warms it. Runs off the actor's thread
 /// and touches no actor state; the outcome comes back to the actor as a message.
 /// </summary>
 internal sealed class VersionLoader(string model, ServingContext context)
@@ -67,10 +74,9 @@ internal sealed class VersionLoader(string model, ServingContext context)
                 throw new InvalidOperationException(
                     $"Version {version} of '{model}' is not compatible with the serving version: {string.Join("; ", differences)}.");
 
-            // Topics before the ONNX session, so a Kafka failure here leaves nothing to dispose.
-            var topics = withTopics ? await ProvisionTopicsAsync().ConfigureAwait(false) : null;
+            var (topics, topicsProblem) = withTopics ? await TryProvisionTopicsAsync().ConfigureAwait(false) : (null, null);
             var loaded = await Task.Run(() => LoadAndWarm(artifacts, version, loading)).ConfigureAwait(false);
-            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics);
+            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics, topicsProblem);
         }
         catch (Exception e)
         {
@@ -96,9 +102,24 @@ internal sealed class VersionLoader(string model, ServingContext context)
         }
     }
 
-    private async Task<ModelTopics?> ProvisionTopicsAsync()
+    /// <summary>The model's topics made sure of, or their names and why not (Kafka does not answer); null without Kafka.</summary>
+    private async Task<(ModelTopics? Topics, string? Problem)> TryProvisionTopicsAsync()
     {
-        if (context.Kafka is null || context.Endpoint is not { } endpoint) return null;
+        if (context.Kafka is null || context.Endpoint is null) return (null, null);
+        try
+        {
+            return (await ProvisionTopicsAsync().ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or KafkaException)
+        {
+            return (ModelTopics.For(context.Topics, model), e.Message);
+        }
+    }
+
+    /// <summary>Creates the model's topics that are missing (bounded by the provisioner's metadata timeout); throws when Kafka does not answer.</summary>
+    public async Task<ModelTopics> ProvisionTopicsAsync()
+    {
+        var endpoint = context.Endpoint ?? throw new InvalidOperationException("the node has no Kafka");
         var provisioner = endpoint.CreateProvisioner(context.LoggerFactory.CreateLogger<TopicProvisioner>());
         await provisioner.EnsureAsync(context.Topics.DeclareForModel(model)).ConfigureAwait(false);
         return ModelTopics.For(context.Topics, model);

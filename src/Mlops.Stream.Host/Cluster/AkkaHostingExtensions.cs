@@ -8,6 +8,7 @@ using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Logging;
 using Mlops.Stream.Host.Models;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Host.Shutdown;
 using Mlops.Stream.Http;
 
 namespace Mlops.Stream.Host.Cluster;
@@ -27,6 +28,7 @@ public static class AkkaHostingExtensions
         var options = builder.Configuration.BindValidatedNow<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
         builder.Services.AddValidatedOptions<AkkaOptions, AkkaOptionsValidator>(AkkaOptions.Section);
         var drift = builder.Configuration.BindValidatedNow<DriftJobOptions, DriftJobOptionsValidator>(DriftJobOptions.Section);
+        var shutdown = builder.Configuration.BindValidatedNow<ShutdownOptions, ShutdownOptionsValidator>(ShutdownOptions.Section);
 
         builder.Services.AddAkka(options.SystemName, (akka, services) =>
         {
@@ -40,6 +42,7 @@ public static class AkkaHostingExtensions
                 })
                 .WithClustering(new ClusterOptions { SeedNodes = options.SeedNodes, SplitBrainResolver = new KeepMajorityOption() })
                 .AddHocon(FailoverSettings(options), HoconAddMode.Prepend)
+                .AddHocon(ShutdownSettings(shutdown), HoconAddMode.Prepend)
                 .WithMlopsSharding()
                 .WithModelReplicas()
                 .WithDriftJobs(drift.Enabled)
@@ -103,6 +106,15 @@ public static class AkkaHostingExtensions
           split-brain-resolver.stable-after = {{(int)options.DownUnreachableAfter.TotalMilliseconds}}ms
         }
         """;
+
+    /// <summary>
+    /// The shard region's graceful stop (its replicas drain their Kafka streams and hand over) gets
+    /// half of <see cref="ShutdownOptions.Timeout"/>, the HTTP and gRPC drain before it the rest, so
+    /// a stop stays within the limit even when a drain hangs (Kafka down): the region then stops
+    /// anyway and what was not committed is redelivered.
+    /// </summary>
+    private static string ShutdownSettings(ShutdownOptions shutdown) =>
+        $"akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = {(int)(shutdown.Timeout.TotalMilliseconds / 2)}ms";
 
     private const string ShardingOverrides = """
         akka.cluster.sharding {

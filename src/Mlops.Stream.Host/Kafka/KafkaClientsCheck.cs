@@ -6,7 +6,8 @@ namespace Mlops.Stream.Host.Kafka;
 /// <summary>
 /// Readiness: no Kafka client of this node (stream consumers, producers) currently reports the
 /// broker unreachable. Complements <see cref="KafkaReachableCheck"/>, which asks the broker
-/// directly: this one says which stream is waiting and since when.
+/// directly: this one says which stream is waiting and since when. Degraded, like that check: an
+/// outage pauses the Kafka path, not inference.
 /// </summary>
 public sealed class KafkaClientsCheck(KafkaHealthMonitor monitor) : IHealthCheck
 {
@@ -15,7 +16,7 @@ public sealed class KafkaClientsCheck(KafkaHealthMonitor monitor) : IHealthCheck
         var outages = monitor.Outages;
         return Task.FromResult(outages.Count == 0
             ? HealthCheckResult.Healthy("Every Kafka client reaches its broker")
-            : HealthCheckResult.Unhealthy(string.Join("; ", outages.Select(o =>
+            : HealthCheckResult.Degraded(string.Join("; ", outages.Select(o =>
                 $"{o.Client} cannot reach Kafka since {o.Since:O}: {o.Reason}"))));
     }
 }

@@ -36,7 +36,10 @@ public static class KafkaHostingExtensions
     private static KafkaEndpoint StartKafka(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Kafka");
+        var loggers = services.GetRequiredService<ILoggerFactory>();
+        var logger = loggers.CreateLogger("Mlops.Stream.Kafka");
+        // Before the first client: every client of the node logs through it (see LibrdkafkaLog).
+        LibrdkafkaLog.UseLogger(loggers);
         if (!options.IsEmbedded)
         {
             logger.LogInformation("Kafka: external cluster at {BootstrapServers}", options.BootstrapServers);

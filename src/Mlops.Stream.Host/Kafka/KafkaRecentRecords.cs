@@ -1,3 +1,4 @@
+using Mlops.Stream.Kafka;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Mlops.Stream.Http;
@@ -39,7 +40,8 @@ public sealed class KafkaRecentRecords(KafkaAdminReader broker, KafkaClientConfi
     {
         try
         {
-            using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(configs.ReadOnlyConsumer($"mlops-read-{Guid.NewGuid():N}")).Build();
+            using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(configs.ReadOnlyConsumer($"mlops-read-{Guid.NewGuid():N}"))
+                .SetLogHandler((_, message) => LibrdkafkaLog.Write(message)).Build();
             consumer.Assign(ranges.Select(r => new TopicPartitionOffset(r.Partition, r.From)));
             var remaining = ranges.ToDictionary(r => r.Partition, r => r.To);
             var records = new List<ConsumeResult<byte[]?, byte[]?>>();

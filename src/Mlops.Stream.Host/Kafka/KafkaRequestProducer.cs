@@ -1,3 +1,4 @@
+using Mlops.Stream.Kafka;
 using System.Text;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
@@ -21,6 +22,7 @@ public sealed class KafkaRequestProducer(KafkaAdminReader broker, KafkaClientCon
 
     private readonly Lazy<IProducer<string, byte[]>> _producer = new(() => new ProducerBuilder<string, byte[]>(configs.Producer())
         .SetErrorHandler((_, error) => logger.LogDebug("Request producer: librdkafka error {Code}: {Reason}", error.Code, error.Reason))
+        .SetLogHandler((_, message) => LibrdkafkaLog.Write(message))
         .Build());
 
     public async Task<ProduceOutcome> ProduceAsync(string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken)

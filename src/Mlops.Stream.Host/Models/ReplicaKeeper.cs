@@ -62,6 +62,9 @@ public sealed class ReplicaKeeper(
 
     private async Task PassAsync(IActorRef region, CancellationToken cancellationToken)
     {
+        // The nodes that stay drive the replicas; a message to a region that is shutting down would be
+        // buffered and hold up its graceful shutdown.
+        if (liveness.SelfLeaving) return;
         var targets = await served.RefreshAsync(cancellationToken);
         var perNode = PerNodeCount();
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);

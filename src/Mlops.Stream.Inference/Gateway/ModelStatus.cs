@@ -59,6 +59,12 @@ public sealed record KafkaStreamStatus(bool Running, int Restarts, int Consecuti
 
     /// <summary>Records behind on those partitions, as last measured; null before the first measurement.</summary>
     public long? Lag { get; init; }
+
+    /// <summary>
+    /// Why the stream has not started yet when Kafka does not answer (its topics could not be made
+    /// sure of); the replica serves HTTP meanwhile and retries. Null once the stream runs.
+    /// </summary>
+    public string? WaitingForKafka { get; init; }
 }
 
 /// <summary>A canary version and the share of request ids (0..1) it serves.</summary>

@@ -142,11 +142,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
                 _settings.Health.ReportError(_settings.Name, error);
                 if (KafkaErrorDecider.Decide(error) == KafkaErrorAction.Stop) _fatalError = error;
             })
-            .SetLogHandler((_, message) =>
-            {
-                if (message.Level <= SyslogLevel.Warning) _log.Warning("librdkafka {0}: {1}", message.Facility, message.Message);
-                else _log.Debug("librdkafka {0}: {1}", message.Facility, message.Message);
-            });
+            .SetLogHandler((_, message) => LibrdkafkaLog.Write(message));
         if (_settings.KeyDeserializer is not null) builder.SetKeyDeserializer(_settings.KeyDeserializer);
         if (_settings.ValueDeserializer is not null) builder.SetValueDeserializer(_settings.ValueDeserializer);
         return builder.Build();

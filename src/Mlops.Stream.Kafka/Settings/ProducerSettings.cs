@@ -85,7 +85,8 @@ public sealed record ProducerSettings<TKey, TValue>
     public IProducer<TKey, TValue> CreateProducer()
     {
         var builder = new ProducerBuilder<TKey, TValue>(ToConfig())
-            .SetErrorHandler((_, error) => Health.ReportError(Name, error));
+            .SetErrorHandler((_, error) => Health.ReportError(Name, error))
+            .SetLogHandler((_, message) => LibrdkafkaLog.Write(message));
         if (KeySerializer is not null) builder.SetKeySerializer(KeySerializer);
         if (ValueSerializer is not null) builder.SetValueSerializer(ValueSerializer);
         return builder.Build();

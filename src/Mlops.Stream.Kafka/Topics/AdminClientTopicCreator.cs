@@ -36,7 +36,7 @@ public sealed class AdminClientTopicCreator : ITopicCreator
         IReadOnlyCollection<TopicDeclaration> topics, CancellationToken cancellationToken = default)
     {
         if (topics.Count == 0) return [];
-        using var admin = new AdminClientBuilder(AdminConfigs.For(_bootstrapServers, _properties)).Build();
+        using var admin = new AdminClientBuilder(AdminConfigs.For(_bootstrapServers, _properties)).SetLogHandler((_, message) => LibrdkafkaLog.Write(message)).Build();
         var specifications = topics.Select(t => new TopicSpecification
         {
             Name = t.Name,

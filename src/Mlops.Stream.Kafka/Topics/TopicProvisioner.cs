@@ -117,7 +117,7 @@ public sealed class TopicProvisioner
     private Task<Dictionary<string, int>> ReadPartitionCountsAsync(CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
-            using var admin = new AdminClientBuilder(AdminConfigs.For(_bootstrapServers, _properties)).Build();
+            using var admin = new AdminClientBuilder(AdminConfigs.For(_bootstrapServers, _properties)).SetLogHandler((_, message) => LibrdkafkaLog.Write(message)).Build();
             Metadata metadata;
             try
             {

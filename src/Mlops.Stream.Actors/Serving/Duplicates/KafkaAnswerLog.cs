@@ -1,3 +1,4 @@
+using Mlops.Stream.Kafka;
 using System.Buffers.Text;
 using Confluent.Kafka;
 
@@ -39,7 +40,7 @@ public sealed class KafkaAnswerLog(ConsumerConfig config, IReadOnlyList<string> 
     public IReadOnlyList<EarlierAnswers> Find(IReadOnlyList<AnswerQuery> queries, CancellationToken cancellationToken)
     {
         var scan = new Scan(queries, queries.Min(q => q.NotBefore) - ClockSkew);
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(config).SetLogHandler((_, message) => LibrdkafkaLog.Write(message)).Build();
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
         string? incomplete = null;
         try
