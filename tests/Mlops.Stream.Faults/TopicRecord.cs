@@ -25,6 +25,15 @@ public static class TopicReader
 {
     private static readonly TimeSpan BrokerTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The sum of the partitions' end offsets: how many records the topic has taken so far.</summary>
+    public static long EndOffsetSum(string bootstrapServers, string topic)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = "mlops-end-offsets" }).Build();
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        return admin.GetMetadata(topic, BrokerTimeout).Topics.Single().Partitions
+            .Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), BrokerTimeout).High.Value);
+    }
+
     /// <exception cref="TimeoutException">The topic could not be read to its end within <paramref name="timeout"/>.</exception>
     public static IReadOnlyList<TopicRecord> ReadAll(string bootstrapServers, string topic, TimeSpan? timeout = null)
     {
