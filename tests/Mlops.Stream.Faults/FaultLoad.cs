@@ -71,7 +71,10 @@ public sealed class FaultLoad : IAsyncDisposable
             BootstrapServers = bootstrapServers, Acks = Acks.All, LingerMs = 5,
             // Whatever the fault, the load's records get to the broker eventually: the node is tested, not this producer.
             MessageTimeoutMs = 300_000,
-        }).Build();
+        })
+            // Its complaints while the broker is down are expected and not the node's: kept off the console.
+            .SetLogHandler((_, _) => { })
+            .Build();
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; !_stop.IsCancellationRequested; i++)
         {

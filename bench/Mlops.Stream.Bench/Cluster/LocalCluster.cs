@@ -54,9 +54,11 @@ public sealed class LocalCluster : IDisposable
 
     /// <param name="requestPartitions">Partitions of the model's request topic; the topic catalog's count when null.</param>
     /// <param name="extraArguments">Arguments added to every node's command line (settings such as <c>--Inference:KafkaInFlight=512</c>).</param>
-    public static async Task<LocalCluster> StartAsync(string model, int nodes, int? requestPartitions = null, IEnumerable<string>? extraArguments = null)
+    /// <param name="brokers">Brokers of the embedded cluster (a partition leader can move only with two or more).</param>
+    public static async Task<LocalCluster> StartAsync(string model, int nodes, int? requestPartitions = null, IEnumerable<string>? extraArguments = null,
+        int brokers = 1)
     {
-        var broker = EmbeddedKafka.Start();
+        var broker = EmbeddedKafka.Start(brokers);
         var registry = Path.Combine(Path.GetTempPath(), "mlops-bench-cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(registry);
         var cluster = new LocalCluster(broker, registry, model, [.. extraArguments ?? []]);
