@@ -15,7 +15,7 @@ public sealed record BrokerFault(string Name, string Description, Func<EmbeddedK
     public override string ToString() => Name;
 }
 
-/// <summary>The broker faults of issue 14 (scenarios 1 to 5), each short enough to run in CI.</summary>
+/// <summary>The broker faults of issue 14 (scenarios 1 to 5, and a rebalance by lost partitions), each short enough to run in CI.</summary>
 public static class BrokerFaults
 {
     /// <summary>How long slow answers and pushed errors last.</summary>
@@ -54,7 +54,31 @@ public static class BrokerFaults
         MoveLeaders(broker, partitions, 1);
     }, Brokers: 2);
 
-    public static IReadOnlyList<BrokerFault> All { get; } = [BrokerDown, SlowBroker, ProduceErrors, CommitErrors, LeaderMove];
+    /// <summary>
+    /// 6 (a rebalance without scaling): the consumer loses its partitions and joins again while every
+    /// answer is 500 ms late, so answers and commits from before are slow to land when the
+    /// partitions come back and their uncommitted records are answered again.
+    /// </summary>
+    public static readonly BrokerFault SlowRebalance = new("slow-rebalance", "heartbeats refused (ILLEGAL_GENERATION: partitions lost, group joined again) while every broker answer is 500 ms late", async (broker, _, stop) =>
+    {
+        broker.SetBrokerRtt(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+            // The next heartbeats are told their member is of an old generation: its partitions are lost
+            // (no commit on the way out) and it joins again. Any group's heartbeat may meet them (the
+            // drift job's too), so there are enough for the serving group to meet one.
+            broker.PushRequestErrors(KafkaApi.Heartbeat, [.. Enumerable.Repeat(ErrorCode.IllegalGeneration, 6)]);
+            await Task.Delay(FaultTime + FaultTime, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            broker.ClearRequestErrors(KafkaApi.Heartbeat);
+            broker.SetBrokerRtt(TimeSpan.Zero);
+        }
+    });
+
+    public static IReadOnlyList<BrokerFault> All { get; } = [BrokerDown, SlowBroker, ProduceErrors, CommitErrors, LeaderMove, SlowRebalance];
 
     public static BrokerFault Named(string name) => All.Single(f => f.Name == name);
 

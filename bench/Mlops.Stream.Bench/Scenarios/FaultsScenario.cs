@@ -7,10 +7,11 @@ using Mlops.Stream.Inference.Registry;
 namespace Mlops.Stream.Bench.Scenarios;
 
 /// <summary>
-/// Issue 14's broker faults (scenarios 1 to 5), each on a fresh embedded broker and one node
-/// process under steady Kafka load (<c>--rate</c> requests a second, open loop) and one HTTP
-/// client: broker down 10 s, every answer 500 ms late, pushed produce errors, pushed commit errors,
-/// partition leaders moved. After each, the delivery checker reads the model's topics and reports
+/// Issue 14's broker faults (scenarios 1 to 5, and a rebalance while the broker is slow), each on a
+/// fresh embedded broker and one node process under steady Kafka load (<c>--rate</c> requests a
+/// second, open loop) and one HTTP client: broker down 10 s, every answer 500 ms late, pushed
+/// produce errors, pushed commit errors, partition leaders moved, partitions lost and assigned
+/// again under 500 ms answers. After each, the delivery checker reads the model's topics and reports
 /// sent, predicted, dead-lettered, lost, duplicated (and what the node counted in
 /// <c>mlops_kafka_duplicates_total</c>), wrong against a direct ONNX Runtime run, reordered per
 /// key and the longest gap between predictions. The same runs are the <c>BrokerFaultTests</c>.
