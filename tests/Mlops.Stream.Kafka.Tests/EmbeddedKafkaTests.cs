@@ -49,6 +49,70 @@ public sealed class EmbeddedKafkaTests
     }
 
     [Fact]
+    public async Task A_round_trip_time_delays_every_answer_by_at_least_that_long()
+    {
+        using var kafka = EmbeddedKafka.Start();
+        const string topic = "embedded-rtt";
+        kafka.CreateTopic(topic, partitions: 1);
+        using var producer = new ProducerBuilder<string, string>(KafkaTestClient.ProducerConfig(kafka.BootstrapServers)).Build();
+        await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "before" }).WaitAsync(KafkaTestClient.DefaultTimeout);
+
+        // A lower bound only: the broker holds each answer back that long, however fast the machine.
+        kafka.SetBrokerRtt(TimeSpan.FromMilliseconds(400));
+        var slowed = System.Diagnostics.Stopwatch.StartNew();
+        var result = await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "slowed" }).WaitAsync(KafkaTestClient.DefaultTimeout);
+        Assert.Equal(PersistenceStatus.Persisted, result.Status);
+        Assert.True(slowed.Elapsed >= TimeSpan.FromMilliseconds(400), $"acknowledged after {slowed.Elapsed.TotalMilliseconds} ms");
+
+        kafka.SetBrokerRtt(TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => kafka.SetBrokerRtt(TimeSpan.FromMilliseconds(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => kafka.SetBrokerRtt(TimeSpan.Zero, brokerId: 2));
+    }
+
+    [Fact]
+    public async Task Pushed_errors_fail_requests_until_they_are_cleared()
+    {
+        using var kafka = EmbeddedKafka.Start();
+        const string topic = "embedded-pushed-errors";
+        kafka.CreateTopic(topic, partitions: 1);
+        // No retries: a pushed error reaches the caller instead of being retried away.
+        var config = KafkaTestClient.ProducerConfig(kafka.BootstrapServers);
+        config.MessageSendMaxRetries = 0;
+        using var producer = new ProducerBuilder<string, string>(config).Build();
+        await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "connect" }).WaitAsync(KafkaTestClient.DefaultTimeout);
+
+        kafka.PushRequestErrors(KafkaApi.Produce, ErrorCode.NotEnoughReplicas, ErrorCode.NotEnoughReplicas);
+        var refused = await Assert.ThrowsAsync<ProduceException<string, string>>(() =>
+            producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "refused" }).WaitAsync(KafkaTestClient.DefaultTimeout));
+        Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error.Code);
+
+        // One pushed error is left; cleared, the next request is answered normally.
+        kafka.ClearRequestErrors(KafkaApi.Produce);
+        var result = await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "after" }).WaitAsync(KafkaTestClient.DefaultTimeout);
+        Assert.Equal(PersistenceStatus.Persisted, result.Status);
+    }
+
+    [Fact]
+    public async Task A_moved_partition_leader_shows_in_metadata_and_producers_follow_it()
+    {
+        using var kafka = EmbeddedKafka.Start(brokerCount: 2);
+        const string topic = "embedded-leader-move";
+        kafka.CreateTopic(topic, partitions: 1);
+        using var producer = new ProducerBuilder<string, string>(KafkaTestClient.ProducerConfig(kafka.BootstrapServers)).Build();
+        await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "before" }).WaitAsync(KafkaTestClient.DefaultTimeout);
+        var before = Leader(kafka.BootstrapServers, topic);
+        var other = before == 1 ? 2 : 1;
+
+        kafka.SetPartitionLeader(topic, 0, other);
+
+        Assert.Equal(other, Leader(kafka.BootstrapServers, topic));
+        var result = await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "after" }).WaitAsync(KafkaTestClient.DefaultTimeout);
+        Assert.Equal(PersistenceStatus.Persisted, result.Status);
+        Assert.Equal(1, result.Offset.Value);
+        Assert.Throws<ArgumentOutOfRangeException>(() => kafka.SetPartitionLeader(topic, 0, 3));
+    }
+
+    [Fact]
     public void Creating_an_existing_topic_fails_with_a_message_naming_it()
     {
         using var kafka = EmbeddedKafka.Start();
@@ -105,6 +169,12 @@ public sealed class EmbeddedKafkaTests
             .ToList();
 
         Assert.Single(loaded);
+    }
+
+    private static int Leader(string bootstrapServers, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        return admin.GetMetadata(topic, KafkaTestClient.DefaultTimeout).Topics.Single().Partitions.Single().Leader;
     }
 
     private static (string Host, int Port) FirstBroker(string bootstrapServers)

@@ -1,10 +1,9 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Faults;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
 
@@ -19,7 +18,7 @@ public sealed record ReplicaView(string Replica, string Node, string State, bool
 /// folder (the first node to start creates the demo model in it), the first node being the seed.
 /// Dispose kills every node still running (by process id), stops the broker and deletes the registry.
 /// </summary>
-public sealed partial class LocalCluster : IDisposable
+public sealed class LocalCluster : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
@@ -55,9 +54,11 @@ public sealed partial class LocalCluster : IDisposable
 
     /// <param name="requestPartitions">Partitions of the model's request topic; the topic catalog's count when null.</param>
     /// <param name="extraArguments">Arguments added to every node's command line (settings such as <c>--Inference:KafkaInFlight=512</c>).</param>
-    public static async Task<LocalCluster> StartAsync(string model, int nodes, int? requestPartitions = null, IEnumerable<string>? extraArguments = null)
+    /// <param name="brokers">Brokers of the embedded cluster (a partition leader can move only with two or more).</param>
+    public static async Task<LocalCluster> StartAsync(string model, int nodes, int? requestPartitions = null, IEnumerable<string>? extraArguments = null,
+        int brokers = 1)
     {
-        var broker = EmbeddedKafka.Start();
+        var broker = EmbeddedKafka.Start(brokers);
         var registry = Path.Combine(Path.GetTempPath(), "mlops-bench-cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(registry);
         var cluster = new LocalCluster(broker, registry, model, [.. extraArguments ?? []]);
@@ -184,19 +185,8 @@ public sealed partial class LocalCluster : IDisposable
     /// The sum of every series of a Prometheus counter on one node's <c>/metrics</c> that carries all
     /// of <paramref name="labels"/> (so <c>mlops_requests_total</c> with model and source sums over versions and outcomes).
     /// </summary>
-    public async Task<double> MetricAsync(int node, string name, params (string Name, string Value)[] labels)
-    {
-        var text = await Http[node].GetStringAsync("/metrics");
-        var sum = 0.0;
-        foreach (var line in text.Split('\n'))
-        {
-            if (SampleLine().Match(line) is not { Success: true } sample || sample.Groups["name"].Value != name) continue;
-            var found = LabelPair().Matches(sample.Groups["labels"].Value).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["value"].Value);
-            if (labels.All(l => found.TryGetValue(l.Name, out var value) && value == l.Value))
-                sum += double.Parse(sample.Groups["value"].Value, CultureInfo.InvariantCulture);
-        }
-        return sum;
-    }
+    public async Task<double> MetricAsync(int node, string name, params (string Name, string Value)[] labels) =>
+        (await PrometheusText.ScrapeAsync(Http[node])).Sum(name, labels);
 
     public string Tails() => string.Join(Environment.NewLine,
         _nodes.Select((n, i) => $"--- node {i} (pid {n.Id}) ---{Environment.NewLine}{n.Tail}"));
@@ -235,10 +225,4 @@ public sealed partial class LocalCluster : IDisposable
             foreach (var listener in listeners) listener.Stop();
         }
     }
-
-    [GeneratedRegex("""^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?<labels>.*)\})? (?<value>\S+)( \d+)?$""")]
-    private static partial Regex SampleLine();
-
-    [GeneratedRegex("""(?<name>[a-zA-Z_][a-zA-Z0-9_]*)="(?<value>(\\.|[^"\\])*)",?""")]
-    private static partial Regex LabelPair();
 }

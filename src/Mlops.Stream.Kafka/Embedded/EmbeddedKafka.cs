@@ -22,6 +22,9 @@ public sealed class EmbeddedKafka : IDisposable
 {
     private const int ErrorBufferSize = 512;
 
+    /// <summary>The mock's broker id meaning "every broker".</summary>
+    private const int AllBrokers = -1;
+
     private readonly object _gate = new();
     private readonly ILogger _logger;
     private IntPtr _client;
@@ -148,6 +151,52 @@ public sealed class EmbeddedKafka : IDisposable
         _logger.LogInformation("Embedded Kafka answers the next {Count} {Api} request(s) with {Errors}", errors.Length, api, string.Join(", ", errors));
     }
 
+    /// <summary>Forgets the errors <see cref="PushRequestErrors"/> left for <paramref name="api"/> that no request has met yet.</summary>
+    public void ClearRequestErrors(KafkaApi api)
+    {
+        lock (_gate)
+        {
+            LibrdkafkaNative.MockClearRequestErrors(LiveCluster(), (short)api);
+        }
+        _logger.LogInformation("Embedded Kafka answers {Api} requests normally again", api);
+    }
+
+    /// <summary>
+    /// Delays every answer of broker <paramref name="brokerId"/> (every broker when null) by
+    /// <paramref name="rtt"/>, as a slow network or a loaded broker would; <see cref="TimeSpan.Zero"/>
+    /// removes the delay (a fault-injection hook).
+    /// </summary>
+    public void SetBrokerRtt(TimeSpan rtt, int? brokerId = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rtt, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rtt, TimeSpan.FromMilliseconds(int.MaxValue));
+        var target = brokerId is { } id ? CheckBroker(id) : AllBrokers;
+        lock (_gate)
+        {
+            ThrowOnError(LibrdkafkaNative.MockBrokerSetRtt(LiveCluster(), target, (int)rtt.TotalMilliseconds),
+                $"set the round-trip time of broker {(brokerId?.ToString() ?? "(all)")} to {rtt.TotalMilliseconds} ms");
+        }
+        _logger.LogInformation("Embedded Kafka broker {BrokerId} answers after {RttMs} ms", brokerId?.ToString() ?? "(all)", rtt.TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Moves the leadership of one partition to broker <paramref name="brokerId"/>: clients still
+    /// sending to the old leader are told NOT_LEADER_OR_FOLLOWER and must find the new one (a
+    /// fault-injection hook). The partition's records stay as they are.
+    /// </summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(topic);
+        ArgumentOutOfRangeException.ThrowIfNegative(partition);
+        CheckBroker(brokerId);
+        lock (_gate)
+        {
+            ThrowOnError(LibrdkafkaNative.MockPartitionSetLeader(LiveCluster(), topic, partition, brokerId),
+                $"make broker {brokerId} the leader of {topic} [{partition}]");
+        }
+        _logger.LogInformation("Embedded Kafka broker {BrokerId} leads {Topic} [{Partition}]", brokerId, topic, partition);
+    }
+
     /// <summary>Destroys the mock cluster, then the handle it runs on. Safe to call more than once.</summary>
     public void Dispose()
     {
@@ -169,24 +218,24 @@ public sealed class EmbeddedKafka : IDisposable
 
     private void SetBrokerState(int brokerId, bool up)
     {
-        if (brokerId < 1 || brokerId > BrokerCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(brokerId),
-                $"Broker id {brokerId} is not in 1..{BrokerCount}.");
-        }
-
+        CheckBroker(brokerId);
         lock (_gate)
         {
-            var err = up
+            ThrowOnError(up
                 ? LibrdkafkaNative.MockBrokerSetUp(LiveCluster(), brokerId)
-                : LibrdkafkaNative.MockBrokerSetDown(LiveCluster(), brokerId);
-            if (err != 0)
-            {
-                throw new InvalidOperationException(
-                    $"Embedded Kafka could not set broker {brokerId} {(up ? "up" : "down")}: {LibrdkafkaNative.DescribeError(err)} (code {err}).");
-            }
+                : LibrdkafkaNative.MockBrokerSetDown(LiveCluster(), brokerId), $"set broker {brokerId} {(up ? "up" : "down")}");
         }
         _logger.LogInformation("Embedded Kafka broker {BrokerId} is {State}", brokerId, up ? "up" : "down");
+    }
+
+    private int CheckBroker(int brokerId) => brokerId >= 1 && brokerId <= BrokerCount
+        ? brokerId
+        : throw new ArgumentOutOfRangeException(nameof(brokerId), $"Broker id {brokerId} is not in 1..{BrokerCount}.");
+
+    private static void ThrowOnError(int err, string what)
+    {
+        if (err != 0)
+            throw new InvalidOperationException($"Embedded Kafka could not {what}: {LibrdkafkaNative.DescribeError(err)} (code {err}).");
     }
 
     private IntPtr LiveCluster() =>

@@ -7,10 +7,17 @@ namespace Mlops.Stream.Actors.Serving.Duplicates;
 /// operator needs to know how many.
 ///
 /// When a partition is (re)assigned, the first record consumed under the new assignment is where
-/// redelivery starts. The ledger then asks the answer log, in the background, which records from
-/// there on already have an answer by someone else, and counts each such record once when this
-/// replica's own answer to it is acknowledged. Records answered while the log is being read are
-/// kept (bounded) and settled when it has been read. Nothing here delays the stream.
+/// redelivery starts. Once this replica's first answer under the new assignment is acknowledged,
+/// the ledger asks the answer log, in the background, which records from there on already have an
+/// answer by someone else, and counts each such record once when this replica's own answer to it
+/// is acknowledged. Records answered while the log is being read are kept (bounded) and settled
+/// when it has been read. Nothing here delays the stream.
+///
+/// Why wait for that first acknowledgement rather than ask when the first record is consumed:
+/// answers are acknowledged in the order they were sent, so by then every answer this stream sent
+/// under the earlier assignment has landed in the log. Asked earlier, under slow or failing produce
+/// requests, the log could be read before those in-flight answers land, and the records they
+/// answered, redelivered now, would be answered again without being counted.
 /// </summary>
 public sealed class DuplicateLedger : IDisposable
 {
@@ -44,27 +51,32 @@ public sealed class DuplicateLedger : IDisposable
     /// <summary>Completes when every question asked so far has been answered by the log.</summary>
     public Task Settled { get { lock (_lock) return _reading; } }
 
-    /// <summary>A record was consumed (called in consume order): the first of an assignment starts a look at the answer log.</summary>
+    /// <summary>A record was consumed (called in consume order): the first of an assignment is where its question to the answer log starts.</summary>
     public void Consumed(int partition, long assignment, long offset, DateTimeOffset requestedAt)
     {
         lock (_lock)
         {
             if (_partitions.TryGetValue(partition, out var known) && known.Assignment == assignment) return;
-            _partitions[partition] = new PartitionLedger(assignment);
             // A producer clock ahead of ours must not hide answers: never look for answers newer than now.
             var now = _clock.GetUtcNow();
-            _pending.Add(new AnswerQuery(partition, offset, requestedAt < now ? requestedAt : now, _tags.For(assignment)));
-            if (_reading.IsCompleted) _reading = Task.Run(ReadPendingAsync);
+            _partitions[partition] = new PartitionLedger(assignment,
+                new AnswerQuery(partition, offset, requestedAt < now ? requestedAt : now, _tags.For(assignment)));
         }
     }
 
-    /// <summary>This replica's answer to a record was acknowledged by Kafka.</summary>
+    /// <summary>This replica's answer to a record was acknowledged by Kafka (called in acknowledgement order): the first of an assignment asks the answer log.</summary>
     public void Answered(int partition, long assignment, long offset)
     {
         lock (_lock)
         {
             // An answer from an assignment that has been replaced was settled (or given up) with it.
             if (!_partitions.TryGetValue(partition, out var ledger) || ledger.Assignment != assignment) return;
+            if (!ledger.Asked)
+            {
+                ledger.Asked = true;
+                _pending.Add(ledger.Query);
+                if (_reading.IsCompleted) _reading = Task.Run(ReadPendingAsync);
+            }
             if (ledger.AnsweredBefore is { } answered)
             {
                 if (answered.Count > 0 && answered.Remove(offset)) Count(1);
@@ -132,9 +144,13 @@ public sealed class DuplicateLedger : IDisposable
     /// <summary>Stops reading the answer log (the stream ended); the token source is not disposed, a read may still be looking at it.</summary>
     public void Dispose() => _stopped.Cancel();
 
-    private sealed class PartitionLedger(long assignment)
+    private sealed class PartitionLedger(long assignment, AnswerQuery query)
     {
         public long Assignment { get; } = assignment;
+        /// <summary>What to ask the answer log: from the assignment's first consumed record on.</summary>
+        public AnswerQuery Query { get; } = query;
+        /// <summary>Whether <see cref="Query"/> has been asked (at the assignment's first acknowledged answer).</summary>
+        public bool Asked { get; set; }
         /// <summary>Records from the start of this assignment that someone else answered and this replica has not answered yet; null until read.</summary>
         public HashSet<long>? AnsweredBefore { get; set; }
         public List<long> AnsweredWhileReading { get; } = new();

@@ -62,6 +62,18 @@ internal static partial class LibrdkafkaNative
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_push_request_errors_array")]
     internal static partial void MockPushRequestErrorsArray(IntPtr mockCluster, short apiKey, nuint count, int[] errors);
 
+    /// <summary>Forgets the errors still pushed for <paramref name="apiKey"/> on the cluster.</summary>
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_clear_request_errors")]
+    internal static partial void MockClearRequestErrors(IntPtr mockCluster, short apiKey);
+
+    /// <summary>Delays every response of a broker (-1: all brokers) by <paramref name="rttMs"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_rtt")]
+    internal static partial int MockBrokerSetRtt(IntPtr mockCluster, int brokerId, int rttMs);
+
+    /// <summary>Makes a broker the partition's leader; clients learn it from their next metadata request.</summary>
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_partition_set_leader", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int MockPartitionSetLeader(IntPtr mockCluster, string topic, int partition, int brokerId);
+
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
     internal static partial void MockGroupInitialRebalanceDelayMs(IntPtr mockCluster, int delayMs);
 

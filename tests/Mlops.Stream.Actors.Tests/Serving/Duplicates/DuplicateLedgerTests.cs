@@ -37,29 +37,56 @@ public sealed class DuplicateLedgerTests
     }
 
     [Fact]
-    public async Task Only_the_first_record_of_an_assignment_asks_and_a_new_assignment_replaces_the_old_one()
+    public async Task Only_the_first_answer_of_an_assignment_asks_and_a_new_assignment_replaces_the_old_one()
     {
         var log = new GatedLog();
         using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, _ => { });
 
         ledger.Consumed(0, assignment: 1, offset: 10, RequestedAt);
         ledger.Consumed(0, assignment: 1, offset: 11, RequestedAt);
-        await log.Asked.Task.WaitAsync(Guard);
-        log.Reply([new EarlierAnswers(new HashSet<long> { 10, 11 })]);
+        ledger.Answered(0, assignment: 1, offset: 10);
+        ledger.Answered(0, assignment: 1, offset: 11);
+        Assert.Equal(10, (await log.Asked.Task.WaitAsync(Guard)).Single().FromOffset);
+        log.Reply([new EarlierAnswers(new HashSet<long>())]);
         await ledger.Settled.WaitAsync(Guard);
         Assert.Equal(1, log.Questions);
 
         // The partition was revoked and assigned again: the new assignment asks anew, from where it starts.
         log.Reset();
         ledger.Consumed(0, assignment: 2, offset: 11, RequestedAt);
-        ledger.Answered(0, assignment: 1, offset: 10);   // a late acknowledgement from the old assignment
+        ledger.Answered(0, assignment: 1, offset: 10);   // a late acknowledgement from the old assignment asks nothing
+        Assert.True(ledger.Settled.IsCompleted);
+        ledger.Answered(0, assignment: 2, offset: 11);
         var second = await log.Asked.Task.WaitAsync(Guard);
         Assert.Equal(11, second.Single().FromOffset);
         Assert.EndsWith("/2", second.Single().AskerTag, StringComparison.Ordinal);
         log.Reply([new EarlierAnswers(new HashSet<long> { 11 })]);
         await ledger.Settled.WaitAsync(Guard);
-        ledger.Answered(0, 2, 11);
         Assert.Equal(1, ledger.Counted);
+    }
+
+    [Fact]
+    public async Task The_log_is_read_only_after_the_new_assignments_first_answer_is_acknowledged_so_answers_still_in_flight_are_counted()
+    {
+        // Records 10 and 11 were answered under assignment 1; the answer to 11 is still on its way
+        // to the broker (a slow produce) when the partition is assigned again and 10 is consumed anew.
+        var log = new GrowingLog(10);
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, _ => { });
+
+        ledger.Consumed(0, assignment: 2, offset: 10, RequestedAt);
+        ledger.Consumed(0, assignment: 2, offset: 11, RequestedAt);
+        // Had consuming asked, this would wait for that read, which cannot see the answer still in flight.
+        await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(0, log.Questions);
+
+        // Acknowledgements come in send order: the new assignment's first one means the old answers have landed.
+        log.Land(11);
+        ledger.Answered(0, assignment: 2, offset: 10);
+        ledger.Answered(0, assignment: 2, offset: 11);
+        await ledger.Settled.WaitAsync(Guard);
+
+        Assert.Equal(1, log.Questions);
+        Assert.Equal(2, ledger.Counted);
     }
 
     [Fact]
@@ -70,6 +97,7 @@ public sealed class DuplicateLedgerTests
         using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, _ => { }, clock);
 
         ledger.Consumed(0, 1, 0, RequestedAt.AddMinutes(10));
+        ledger.Answered(0, 1, 0);
         Assert.Equal(RequestedAt, (await log.Asked.Task.WaitAsync(Guard)).Single().NotBefore);
         log.Reply([new EarlierAnswers(new HashSet<long>())]);
     }
@@ -81,8 +109,8 @@ public sealed class DuplicateLedgerTests
         using var ledger = new DuplicateLedger(new AnswerTags("m#0"), new FailingLog(), _ => { }, warnings.Enqueue);
 
         ledger.Consumed(3, 1, 0, RequestedAt);
-        await ledger.Settled.WaitAsync(Guard);
         ledger.Answered(3, 1, 0);
+        await ledger.Settled.WaitAsync(Guard);
 
         Assert.Equal(0, ledger.Counted);
         Assert.Contains(warnings, w => w.Contains("partition(s) 3", StringComparison.Ordinal) && w.Contains("broker gone", StringComparison.Ordinal));
@@ -96,10 +124,10 @@ public sealed class DuplicateLedgerTests
         using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, warnings.Enqueue);
 
         ledger.Consumed(1, 1, 5, RequestedAt);
+        ledger.Answered(1, 1, 5);
         await log.Asked.Task.WaitAsync(Guard);
         log.Reply([new EarlierAnswers(new HashSet<long> { 5 }, "too many answers")]);
         await ledger.Settled.WaitAsync(Guard);
-        ledger.Answered(1, 1, 5);
 
         Assert.Equal(1, ledger.Counted);
         Assert.Contains(warnings, w => w.Contains("partition 1 from offset 5", StringComparison.Ordinal) && w.Contains("too many answers", StringComparison.Ordinal));
@@ -126,6 +154,22 @@ public sealed class DuplicateLedgerTests
         {
             Asked = new(TaskCreationOptions.RunContinuationsAsynchronously);
             _reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>An answer log holding the offsets answered by someone else so far; answers land in it while the test runs.</summary>
+    private sealed class GrowingLog(params long[] answered) : IAnswerLog
+    {
+        private readonly ConcurrentDictionary<long, bool> _answered = new(answered.Select(o => KeyValuePair.Create(o, true)));
+
+        public int Questions { get; private set; }
+
+        public void Land(long offset) => _answered[offset] = true;
+
+        public IReadOnlyList<EarlierAnswers> Find(IReadOnlyList<AnswerQuery> queries, CancellationToken cancellationToken)
+        {
+            Questions++;
+            return [.. queries.Select(q => new EarlierAnswers(_answered.Keys.Where(o => o >= q.FromOffset).ToHashSet()))];
         }
     }
 

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Mlops.Stream.Bench.Cluster;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Faults;
+using Mlops.Stream.Inference.Registry;
+
+namespace Mlops.Stream.Bench.Scenarios;
+
+/// <summary>
+/// Issue 14's broker faults (scenarios 1 to 5, and a rebalance while the broker is slow), each on a
+/// fresh embedded broker and one node process under steady Kafka load (<c>--rate</c> requests a
+/// second, open loop) and one HTTP client: broker down 10 s, every answer 500 ms late, pushed
+/// produce errors, pushed commit errors, partition leaders moved, partitions lost and assigned
+/// again under 500 ms answers. After each, the delivery checker reads the model's topics and reports
+/// sent, predicted, dead-lettered, lost, duplicated (and what the node counted in
+/// <c>mlops_kafka_duplicates_total</c>), wrong against a direct ONNX Runtime run, reordered per
+/// key and the longest gap between predictions. The same runs are the <c>BrokerFaultTests</c>.
+/// </summary>
+public static class FaultsScenario
+{
+    private const string Model = DemoModelBuilder.DefaultModelName;
+
+    public static async Task<BenchResult> RunAsync(BenchArgs args)
+    {
+        var rate = args.Int("rate", 200);
+        var faults = args.Text("only") is { } only ? [BrokerFaults.Named(only)] : BrokerFaults.All;
+        var results = new List<FaultRunResult>();
+        foreach (var fault in faults)
+        {
+            Console.WriteLine($"--- {fault.Name}: {fault.Description}, {rate} Kafka requests/s ---");
+            using var cluster = await LocalCluster.StartAsync(Model, nodes: 1, brokers: fault.Brokers);
+            using var oracle = new RegistryOracle(new FolderModelRegistry(cluster.RegistryPath));
+            results.Add(await FaultRun.RunAsync(fault, new FaultTarget(cluster.Broker, cluster.Http[0], Model, oracle), rate, Console.WriteLine));
+        }
+        PrintTable(results);
+        return Result(results, rate);
+    }
+
+    private static void PrintTable(List<FaultRunResult> results)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{"scenario",-16} {"sent",7} {"predicted",9} {"dlq",5} {"lost",5} {"dup",5} {"dup /metrics",12} {"wrong",5} {"reordered",9} {"longest gap",11} {"http ok",7} {"http failed",11}");
+        foreach (var r in results)
+        {
+            var p = r.Report;
+            Console.WriteLine($"{r.Fault.Name,-16} {p.Sent,7} {p.Predicted,9} {p.DeadLettered,5} {p.Lost,5} {p.Duplicated,5} {r.DuplicatesOnMetrics,12} {p.Wrong,5} {p.Reordered,9} " +
+                              $"{p.LongestGap.TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) + " s",11} {r.HttpAnswered,7} {r.HttpFailures.Count,11}");
+        }
+        foreach (var problem in results.SelectMany(r => r.Report.Problems.Select(p => $"{r.Fault.Name}: {p}")))
+            Console.WriteLine(problem);
+    }
+
+    private static BenchResult Result(List<FaultRunResult> results, int rate)
+    {
+        var result = new BenchResult("faults")
+            .Add("scenarios_held", "scenarios with 0 lost, 0 wrong, duplicates = /metrics, HTTP all answered", results.Count(r => r.Held), "of " + results.Count)
+            .Add("lost_total", "lost, all scenarios", results.Sum(r => r.Report.Lost), "requests")
+            .Add("wrong_total", "wrong, all scenarios", results.Sum(r => r.Report.Wrong), "predictions")
+            .Add("duplicates_total", "duplicates found by the checker", results.Sum(r => r.Report.Duplicated), "answers")
+            .Add("duplicates_metrics_total", "duplicates counted on /metrics", results.Sum(r => r.DuplicatesOnMetrics), "answers")
+            .Note("rate", rate);
+        foreach (var r in results)
+        {
+            var p = r.Report;
+            result.Note(r.Fault.Name.Replace('-', '_'), new Dictionary<string, object>
+            {
+                ["sent"] = p.Sent, ["predicted"] = p.Predicted, ["dead_lettered"] = p.DeadLettered, ["lost"] = p.Lost,
+                ["duplicated"] = p.Duplicated, ["duplicates_metrics"] = r.DuplicatesOnMetrics, ["wrong"] = p.Wrong,
+                ["reordered"] = p.Reordered, ["longest_gap_s"] = Math.Round(p.LongestGap.TotalSeconds, 3),
+                ["http_answered"] = r.HttpAnswered, ["http_failed"] = r.HttpFailures.Count,
+            });
+        }
+        return result;
+    }
+}

@@ -1,0 +1,104 @@
+using Mlops.Stream.Actors.Serving;
+using Confluent.Kafka;
+using Mlops.Stream.Kafka.Embedded;
+
+namespace Mlops.Stream.Faults;
+
+/// <summary>
+/// Something that happens to the broker in the middle of a run, through the embedded broker's
+/// fault hooks. <see cref="InjectAsync"/> returns when the fault is over (the broker is back,
+/// the delay removed, the pushed errors met or cleared). <see cref="Brokers"/> is how many
+/// brokers the cluster needs for it.
+/// </summary>
+public sealed record BrokerFault(string Name, string Description, Func<EmbeddedKafka, ModelTopics, CancellationToken, Task> InjectAsync, int Brokers = 1)
+{
+    public override string ToString() => Name;
+}
+
+/// <summary>The broker faults of issue 14 (scenarios 1 to 5, and a rebalance by lost partitions), each short enough to run in CI.</summary>
+public static class BrokerFaults
+{
+    /// <summary>How long slow answers and pushed errors last.</summary>
+    private static readonly TimeSpan FaultTime = TimeSpan.FromSeconds(4);
+
+    /// <summary>1. The only broker goes away for 10 s: connections closed, new ones refused, then it comes back.</summary>
+    public static readonly BrokerFault BrokerDown = new("broker-down", "broker down 10 s, then up", async (broker, _, stop) =>
+    {
+        broker.SetBrokerDown(1);
+        try { await Task.Delay(TimeSpan.FromSeconds(10), stop).ConfigureAwait(false); }
+        finally { broker.SetBrokerUp(1); }
+    });
+
+    /// <summary>2. Every answer of the broker is 500 ms late for a while.</summary>
+    public static readonly BrokerFault SlowBroker = new("rtt-500ms", "every broker answer 500 ms late for 4 s", async (broker, _, stop) =>
+    {
+        broker.SetBrokerRtt(TimeSpan.FromMilliseconds(500));
+        try { await Task.Delay(FaultTime, stop).ConfigureAwait(false); }
+        finally { broker.SetBrokerRtt(TimeSpan.Zero); }
+    });
+
+    /// <summary>3. Produce requests fail with retriable errors for a while (the node's and the load's alike).</summary>
+    public static readonly BrokerFault ProduceErrors = new("produce-errors", "60 produce requests fail (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT)", (broker, _, stop) =>
+        PushForAWhile(broker, KafkaApi.Produce, [ErrorCode.NotEnoughReplicas, ErrorCode.RequestTimedOut], 30, stop));
+
+    /// <summary>4. Offset commits fail for a while: the node must neither lose nor stall, at most redeliver.</summary>
+    public static readonly BrokerFault CommitErrors = new("commit-errors", "60 offset commits fail (REQUEST_TIMED_OUT, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR)", (broker, _, stop) =>
+        PushForAWhile(broker, KafkaApi.OffsetCommit, [ErrorCode.RequestTimedOut, ErrorCode.GroupCoordinatorNotAvailable, ErrorCode.NotCoordinatorForGroup], 20, stop));
+
+    /// <summary>5. The leaders of every partition of the model's topics move to the other broker, then back.</summary>
+    public static readonly BrokerFault LeaderMove = new("leader-move", "every model partition's leader moves to broker 2, then back to broker 1", async (broker, topics, stop) =>
+    {
+        var partitions = ModelPartitions(broker.BootstrapServers, topics);
+        MoveLeaders(broker, partitions, 2);
+        await Task.Delay(FaultTime / 2, stop).ConfigureAwait(false);
+        MoveLeaders(broker, partitions, 1);
+    }, Brokers: 2);
+
+    /// <summary>
+    /// 6 (a rebalance without scaling): the consumer loses its partitions and joins again while every
+    /// answer is 500 ms late, so answers and commits from before are slow to land when the
+    /// partitions come back and their uncommitted records are answered again.
+    /// </summary>
+    public static readonly BrokerFault SlowRebalance = new("slow-rebalance", "heartbeats refused (ILLEGAL_GENERATION: partitions lost, group joined again) while every broker answer is 500 ms late", async (broker, _, stop) =>
+    {
+        broker.SetBrokerRtt(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+            // The next heartbeats are told their member is of an old generation: its partitions are lost
+            // (no commit on the way out) and it joins again. Any group's heartbeat may meet them (the
+            // drift job's too), so there are enough for the serving group to meet one.
+            broker.PushRequestErrors(KafkaApi.Heartbeat, [.. Enumerable.Repeat(ErrorCode.IllegalGeneration, 6)]);
+            await Task.Delay(FaultTime + FaultTime, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            broker.ClearRequestErrors(KafkaApi.Heartbeat);
+            broker.SetBrokerRtt(TimeSpan.Zero);
+        }
+    });
+
+    public static IReadOnlyList<BrokerFault> All { get; } = [BrokerDown, SlowBroker, ProduceErrors, CommitErrors, LeaderMove, SlowRebalance];
+
+    public static BrokerFault Named(string name) => All.Single(f => f.Name == name);
+
+    private static async Task PushForAWhile(EmbeddedKafka broker, KafkaApi api, ErrorCode[] errors, int rounds, CancellationToken stop)
+    {
+        broker.PushRequestErrors(api, [.. Enumerable.Repeat(errors, rounds).SelectMany(e => e)]);
+        // Requests meet the errors one each; whatever is left after a while is cleared, so the run ends normally.
+        try { await Task.Delay(FaultTime, stop).ConfigureAwait(false); }
+        finally { broker.ClearRequestErrors(api); }
+    }
+
+    private static void MoveLeaders(EmbeddedKafka broker, IReadOnlyList<TopicPartition> partitions, int leader)
+    {
+        foreach (var partition in partitions) broker.SetPartitionLeader(partition.Topic, partition.Partition.Value, leader);
+    }
+
+    private static List<TopicPartition> ModelPartitions(string bootstrapServers, ModelTopics topics)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        return [.. new[] { topics.Requests, topics.Predictions, topics.Served, topics.DeadLetters }.SelectMany(topic =>
+            admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId)))];
+    }
+}
