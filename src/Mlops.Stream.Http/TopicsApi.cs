@@ -15,6 +15,8 @@ namespace Mlops.Stream.Http;
 /// follows a model's output topic as NDJSON (<see cref="TailEndpoint"/>).</item>
 /// <item><c>POST /api/v1/models/{model}/requests</c>: writes a JSON array of v2 requests to the
 /// model's request topic (<see cref="ProduceEndpoint"/>), for load generators.</item>
+/// <item><c>POST /api/v1/models/{model}/feedback</c>: writes a JSON array of ground-truth labels
+/// <c>{"id", "label"}</c> to the model's feedback topic, which its drift job reads (<see cref="ProduceEndpoint"/>).</item>
 /// <item><c>GET /api/v1/models/{model}/reference</c>: the inputs and reference feature profile a
 /// load generator builds realistic requests from (<see cref="ModelReferenceEndpoint"/>).</item>
 /// </list>
@@ -47,6 +49,7 @@ public static class TopicsApi
         var model = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Topics");
         model.MapGet("/tail/{stream}", TailEndpoint.OpenAsync);
         model.MapPost("/requests", ProduceEndpoint.ProduceAsync);
+        model.MapPost("/feedback", ProduceEndpoint.ProduceFeedbackAsync);
         model.MapGet("/reference", ModelReferenceEndpoint.GetAsync);
         return endpoints;
     }

@@ -148,6 +148,12 @@ public interface IRequestProducer
     Task<ProduceOutcome> ProduceAsync(string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken);
 }
 
+/// <summary>Writes ground-truth labels to a model's feedback topic, which its drift job reads (key and header = the request id a label is for).</summary>
+public interface IFeedbackProducer
+{
+    Task<ProduceOutcome> ProduceFeedbackAsync(string model, IReadOnlyList<RequestRecord> labels, CancellationToken cancellationToken);
+}
+
 /// <summary>Kafka did not answer an admin or metadata request in time; the routes answer 503 <c>kafka_unavailable</c>.</summary>
 public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 

@@ -96,11 +96,17 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
         for (var i = 0; i < window; i++) predicted[i] = await InferAsync(node, $"fb-{i}", data.Row(i).ToArray());
         await WaitForWindowsAsync(node, windows => windows.Count == 1, "the first window");
 
-        // The true class of 14 of its 20 requests, by index and by name, after the window closed; and three bad records.
+        // The true class of 14 of its 20 requests, by index and by name, after the window closed, with `mlops feedback`;
+        // and three bad records written straight to the topic (the node refuses such labels).
         int[] labelled = [.. Enumerable.Range(0, window).Where(i => i % 3 != 2)];
-        var records = labelled.Select(i => Feedback($"fb-{i}", i % 2 == 0 ? $"{data.Labels[i]}" : data.Labels[i] == 1 ? "\"fraud\"" : "\"legit\""))
-            .Concat(new[] { "this is no feedback", """{"label":1}""", """{"id":"never-served","label":1}""" }.Select(Encoding.UTF8.GetBytes));
-        await ProduceAsync(node, $"mlops.feedback.{Model}.v1", [.. records]);
+        using var folder = new TempDirectory("drift-feedback-");
+        var file = Path.Combine(folder.Path, "labels.jsonl");
+        await File.WriteAllLinesAsync(file, labelled.Select(i => Feedback($"fb-{i}", i % 2 == 0 ? $"{data.Labels[i]}" : data.Labels[i] == 1 ? "\"fraud\"" : "\"legit\"")));
+        var (sent, sentText, sentError) = await MlopsCli.RunAsync("feedback", Model, "--file", file, "--url", node.Address.ToString());
+        Assert.True(sent == 0, sentError);
+        Assert.Equal($"Wrote {labelled.Length} label(s) to mlops.feedback.{Model}.v1.", sentText.Trim());
+        await ProduceAsync(node, $"mlops.feedback.{Model}.v1",
+            [.. new[] { "this is no feedback", """{"label":1}""", """{"id":"never-served","label":1}""" }.Select(Encoding.UTF8.GetBytes)]);
         await WaitForMetricAsync(node, m => m.Sum("mlops_drift_labels_total", ("model", Model)) == labelled.Length
                                             && m.Sum("mlops_drift_bad_feedback_total", ("model", Model), ("kind", "unreadable")) == 1
                                             && m.Sum("mlops_drift_bad_feedback_total", ("model", Model), ("kind", "missing_id")) == 1
@@ -149,7 +155,7 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
         return label.GetProperty("data")[0].GetInt32();
     }
 
-    private static byte[] Feedback(string id, string label) => Encoding.UTF8.GetBytes($$"""{"id":"{{id}}","label":{{label}}}""");
+    private static string Feedback(string id, string label) => $$"""{"id":"{{id}}","label":{{label}}}""";
 
     private static double? Ratio(int numerator, int denominator) => denominator == 0 ? null : (double)numerator / denominator;
 

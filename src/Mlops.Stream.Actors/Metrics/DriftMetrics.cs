@@ -58,8 +58,8 @@ public sealed class DriftMetrics
         _restarts = factory.CreateCounter("mlops_drift_stream_restarts_total",
             "Times a drift job's Kafka stream failed and was started again (the log names the cause).", "model");
         _lag = new SampledGauge(factory.CreateGauge("mlops_drift_consumer_lag",
-            "Served events not yet committed by the model's drift group (end offset - committed offset, summed over partitions), " +
-            "measured by the drift job's consumer; it includes the events of open windows, committed when their window is written.",
+            "Served events and feedback labels not yet committed by the model's drift group (end offset - committed offset, summed over partitions), " +
+            "measured by the drift job's consumer; it includes the events and labels of open windows, committed when their window is written.",
             "model"));
         _labelled = factory.CreateGauge("mlops_drift_labelled",
             "Labelled rows (feedback labels joined to served events) counted into the latest window of a model version.", "model", "version");
