@@ -15,28 +15,16 @@ public sealed class FeedbackCommandTests(FakeAdminApi api) : IClassFixture<FakeA
     [Theory]
     [InlineData("--id", "tx-1")]
     [InlineData("--label", "fraud")]
-    public async Task One_label_needs_both_an_id_and_a_label(params string[] args)
-    {
-        var before = api.Requests.Count;
-        var run = await Mlops(["feedback", "fraud-demo", .. args]);
-
-        Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Contains("give --id and --label for one label, or --file", run.Stderr);
-        Assert.Equal(before, api.Requests.Count);
-    }
+    public Task One_label_needs_both_an_id_and_a_label(params string[] args) =>
+        RefusedAsync("give --id and --label for one label, or --file", ["feedback", "fraud-demo", .. args]);
 
     [Fact]
     public async Task A_file_line_that_is_no_json_object_is_refused_by_number_before_anything_is_sent()
     {
         var file = Path.Combine(_folder.Path, "labels.jsonl");
         await File.WriteAllLinesAsync(file, ["""{"id":"a","label":1}""", "", "[1,2]"]);
-        var before = api.Requests.Count;
 
-        var run = await Mlops("feedback", "fraud-demo", "--file", file);
-
-        Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Contains("labels.jsonl line 3 is not a JSON object", run.Stderr);
-        Assert.Equal(before, api.Requests.Count);
+        await RefusedAsync("labels.jsonl line 3 is not a JSON object", "feedback", "fraud-demo", "--file", file);
     }
 
     [Fact]
@@ -45,9 +33,18 @@ public sealed class FeedbackCommandTests(FakeAdminApi api) : IClassFixture<FakeA
         var file = Path.Combine(_folder.Path, "one.jsonl");
         await File.WriteAllTextAsync(file, """{"id":"a","label":1}""");
 
-        var run = await Mlops("feedback", "fraud-demo", "--file", file, "--id", "a", "--label", "1");
+        await RefusedAsync("not both", "feedback", "fraud-demo", "--file", file, "--id", "a", "--label", "1");
+    }
+
+    /// <summary>Exit 2 with <paramref name="message"/>, and nothing sent to the node.</summary>
+    private async Task RefusedAsync(string message, params string[] args)
+    {
+        var before = api.Requests.Count;
+
+        var run = await Mlops(args);
 
         Assert.Equal(ExitCodes.Usage, run.ExitCode);
-        Assert.Contains("not both", run.Stderr);
+        Assert.Contains(message, run.Stderr);
+        Assert.Equal(before, api.Requests.Count);
     }
 }

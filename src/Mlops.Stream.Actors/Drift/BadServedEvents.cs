@@ -19,27 +19,26 @@ public sealed class BadServedEvents(string model, DriftMetrics metrics, ILogger 
     private readonly ConcurrentDictionary<string, byte> _logged = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _loggedFeedback = new(StringComparer.Ordinal);
 
-    public void Report(FeedbackFailure failure)
-    {
-        metrics.CountBadFeedback(model, failure.Code);
-        if (_loggedFeedback.TryAdd(failure.Code, 0))
-        {
-            logger.LogWarning(
-                "Drift job of {Model}: not counting feedback record at partition {Partition} offset {Offset}: {Code}: {Detail}. " +
-                "Further records of this kind are only counted (mlops_drift_bad_feedback_total{{kind=\"{Code}\"}}).",
-                model, failure.Partition, failure.Offset, failure.Code, failure.Detail, failure.Code);
-        }
-    }
-
     public void Report(ServedEventFailure failure)
     {
         metrics.CountBadEvent(model, failure.Code);
-        if (_logged.TryAdd(failure.Code, 0))
+        LogFirst(_logged, "served event", failure.Code, failure.Partition, failure.Offset, failure.Detail, "mlops_drift_bad_events_total");
+    }
+
+    public void Report(FeedbackFailure failure)
+    {
+        metrics.CountBadFeedback(model, failure.Code);
+        LogFirst(_loggedFeedback, "feedback record", failure.Code, failure.Partition, failure.Offset, failure.Detail, "mlops_drift_bad_feedback_total");
+    }
+
+    private void LogFirst(ConcurrentDictionary<string, byte> logged, string record, string code, int partition, long offset, string detail, string counter)
+    {
+        if (logged.TryAdd(code, 0))
         {
             logger.LogWarning(
-                "Drift job of {Model}: skipping served event at partition {Partition} offset {Offset}: {Code}: {Detail}. " +
-                "Further events of this kind are only counted (mlops_drift_bad_events_total{{kind=\"{Code}\"}}).",
-                model, failure.Partition, failure.Offset, failure.Code, failure.Detail, failure.Code);
+                "Drift job of {Model}: skipping {Record} at partition {Partition} offset {Offset}: {Code}: {Detail}. " +
+                "Further records of this kind are only counted ({Counter}{{kind=\"{Code}\"}}).",
+                model, record, partition, offset, code, detail, counter, code);
         }
     }
 }

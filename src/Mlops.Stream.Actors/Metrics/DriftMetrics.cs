@@ -63,14 +63,12 @@ public sealed class DriftMetrics
             "model"));
         _labelled = factory.CreateGauge("mlops_drift_labelled",
             "Labelled rows (feedback labels joined to served events) counted into the latest window of a model version.", "model", "version");
-        _accuracy = factory.CreateGauge("mlops_drift_accuracy",
-            "Accuracy over the labelled rows of the latest window of a model version that had labels (NaN when undefined).", "model", "version");
-        _precision = factory.CreateGauge("mlops_drift_precision",
-            "Precision of class 1 (binary) or macro precision over the labelled rows of the latest window with labels (NaN when undefined).", "model", "version");
-        _recall = factory.CreateGauge("mlops_drift_recall",
-            "Recall of class 1 (binary) or macro recall over the labelled rows of the latest window with labels (NaN when undefined).", "model", "version");
-        _rocAuc = factory.CreateGauge("mlops_drift_roc_auc",
-            "ROC AUC of the served probability of class 1 over the labelled rows of the latest window with labels (binary models; NaN when undefined).", "model", "version");
+        Gauge Performance(string name, string what) => factory.CreateGauge($"mlops_drift_{name}",
+            $"{what} over the labelled rows of the latest window of a model version that had labels (NaN when undefined).", "model", "version");
+        _accuracy = Performance("accuracy", "Accuracy");
+        _precision = Performance("precision", "Precision of class 1 (binary models) or macro precision");
+        _recall = Performance("recall", "Recall of class 1 (binary models) or macro recall");
+        _rocAuc = Performance("roc_auc", "ROC AUC of the served probability of class 1 (binary models)");
         _labels = factory.CreateCounter("mlops_drift_labels_total",
             "Feedback labels joined to their served event and counted into a window.", "model");
         _unmatchedLabels = factory.CreateCounter("mlops_drift_unmatched_labels_total",
