@@ -61,9 +61,11 @@ public sealed class DriftEvaluator<TOffset>
 
     /// <summary>
     /// Takes one served-events record: its value, its partition and offset, and the context to
-    /// hand back with the window that uses it (or at once, when it is skipped).
+    /// hand back with the window that uses it (or at once, when it is skipped). Given the clock's
+    /// <paramref name="now"/>, labels that waited too long for their event are given up in the same
+    /// step, so a busy stream (never idle) does not keep them.
     /// </summary>
-    public async Task<DriftStep<TOffset>> AddAsync(byte[]? value, int partition, long offset, TOffset context, CancellationToken cancellationToken = default)
+    public async Task<DriftStep<TOffset>> AddAsync(byte[]? value, int partition, long offset, TOffset context, DateTimeOffset? now = null, CancellationToken cancellationToken = default)
     {
         if (!ServedEventReader.TryRead(value, partition, offset, out var served, out var failure))
         {
@@ -92,6 +94,11 @@ public sealed class DriftEvaluator<TOffset>
         if (step.Prediction is { } prediction)
         {
             Join(_join.AddServed(prediction), skipped);
+        }
+
+        if (now is { } clock)
+        {
+            Join(_join.Expire(clock), skipped);
         }
 
         return Step(released, skipped);

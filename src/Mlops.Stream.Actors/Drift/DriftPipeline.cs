@@ -74,7 +74,8 @@ public sealed class DriftPipeline(
             {
                 Input.Record { Consumed.Topic: var topic } label when topic == topics.Feedback => Task.FromResult(evaluator.AddFeedback(
                     label.Consumed.Message.Value, label.Consumed.Partition.Value, label.Consumed.Offset.Value, label.Offset, _clock.GetUtcNow())),
-                Input.Record record => evaluator.AddAsync(record.Consumed.Message.Value, record.Consumed.Partition.Value, record.Consumed.Offset.Value, record.Offset),
+                Input.Record record => evaluator.AddAsync(
+                    record.Consumed.Message.Value, record.Consumed.Partition.Value, record.Consumed.Offset.Value, record.Offset, _clock.GetUtcNow()),
                 _ => Task.FromResult(evaluator.Idle(_clock.GetUtcNow())),
             })
             .SelectMany(Envelopes);

@@ -94,6 +94,17 @@ public sealed class DriftEvaluatorFeedbackTests : IDisposable
     }
 
     [Fact]
+    public async Task On_a_busy_stream_served_events_give_up_labels_that_waited_too_long()
+    {
+        var evaluator = await EvaluatorAsync(maxEvents: 100, labelWait: TimeSpan.FromMinutes(1));
+        Assert.Same(DriftStep<long>.Nothing, evaluator.AddFeedback(Label("never-served", "1"), 0, 100, 100, T0));
+
+        Assert.Empty((await evaluator.AddAsync(Served(Model, 0, T0, fraud: 0.9), 0, 0, 0, now: T0.AddSeconds(59))).Skipped);
+        Assert.Equal([100L], (await evaluator.AddAsync(Served(Model, 1, T0, fraud: 0.9), 0, 1, 1, now: T0.AddMinutes(1))).Skipped);
+        Assert.Equal(1, Sample("mlops_drift_unmatched_labels_total"));
+    }
+
+    [Fact]
     public async Task Served_events_beyond_the_join_bound_are_evicted_and_counted()
     {
         var evaluator = await EvaluatorAsync(maxEvents: 100, joinEvents: 3);
