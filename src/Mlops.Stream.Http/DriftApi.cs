@@ -23,7 +23,10 @@ public static class DriftApi
 
     public static IEndpointRouteBuilder MapDriftApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGroup("/api/v1/models/{model}").WithTags("Drift").MapGet("/drift", GetAsync);
+        endpoints.MapGroup("/api/v1/models/{model}").WithTags("Drift").MapGet("/drift", GetAsync)
+            .WithSummary("The latest drift windows of each version of the model (windows per version, default 10)")
+            .Produces<DriftStatusResponse>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 
