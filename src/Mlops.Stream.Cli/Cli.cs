@@ -72,6 +72,7 @@ public static class Cli
         root.Subcommands.Add(TopicsCommands.Build(runner));
         root.Subcommands.Add(TailCommand.Build(runner));
         root.Subcommands.Add(LoadCommand.Build(runner));
+        root.Subcommands.Add(FeedbackCommand.Build(runner));
         root.Subcommands.Add(DriftCommands.Build(runner));
         return root;
     }

@@ -6,7 +6,9 @@ namespace Mlops.Stream.Cli;
 /// <summary>
 /// <c>mlops drift status &lt;model&gt; [--windows N]</c>: whether each version of the model drifts, from
 /// its latest windows (GET /api/v1/models/{model}/drift): a line per version, a table of windows
-/// newest first, and the drifted features of every version whose latest window drifted. Exit 0
+/// newest first, and the drifted features of every version whose latest window drifted; then, when
+/// there are any, the performance of the windows that had feedback labels and each version's latest
+/// prediction drift against its baseline window. Exit 0
 /// whether or not there is drift: the answer is in the output (and <c>--output json</c>).
 /// </summary>
 internal static class DriftCommands
@@ -83,6 +85,41 @@ internal static class DriftCommands
             foreach (var f in drifted.Take(MaxFeaturesShown)) features.Add(f.Feature, f.Method, f.Score, f.Threshold, f.PValue);
             features.WriteTo(output);
         }
+
+        WritePerformance(output, versions);
+        WritePredictionDrift(output, versions);
+    }
+
+    /// <summary>The windows that had labels: what the feedback topic says of the model's accuracy.</summary>
+    private static void WritePerformance(TextWriter output, List<VersionDriftDto> versions)
+    {
+        var labelled = versions.SelectMany(v => v.Windows.Where(w => w.Performance is { Labelled: > 0 }).Select(w => (v.Version, Window: w))).ToList();
+        if (labelled.Count == 0) return;
+        output.WriteLine();
+        output.WriteLine($"Performance against feedback labels ({labelled[0].Window.Performance!.Average} precision and recall):");
+        var table = new Table("VERSION", "WINDOW-END", "LABELLED", "LATE", "ACCURACY", "PRECISION", "RECALL", "ROC-AUC");
+        foreach (var (version, w) in labelled)
+        {
+            var p = w.Performance!;
+            table.Add(version, Time(w.End), p.Labelled, p.Late, p.Accuracy, p.Precision, p.Recall, p.RocAuc);
+        }
+
+        table.WriteTo(output);
+    }
+
+    /// <summary>Each version's latest window judged against its prediction baseline, output by output.</summary>
+    private static void WritePredictionDrift(TextWriter output, List<VersionDriftDto> versions)
+    {
+        var judged = versions.Select(v => (v.Version, Window: v.Windows.FirstOrDefault(w => w.PredictionDrift is { IsBaseline: false })))
+            .Where(j => j.Window is not null).ToList();
+        if (judged.Count == 0) return;
+        output.WriteLine();
+        output.WriteLine("Prediction drift in the latest judged window, against the version's baseline window:");
+        var table = new Table("VERSION", "WINDOW-END", "OUTPUT", "METHOD", "SCORE", "THRESHOLD", "VERDICT");
+        foreach (var (version, w) in judged)
+            foreach (var o in w!.PredictionDrift!.Outputs)
+                table.Add(version, Time(w.End), o.Feature, o.Method, o.Score, o.Threshold, o.Verdict);
+        table.WriteTo(output);
     }
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -28,6 +28,29 @@ internal sealed class DriftWindowDto
     [JsonPropertyName("events")] public int Events { get; init; }
     [JsonPropertyName("dataset")] public DatasetDriftDto Dataset { get; init; } = new();
     [JsonPropertyName("features")] public IReadOnlyList<FeatureDriftDto> Features { get; init; } = [];
+    /// <summary>Null in records written before feedback labels were joined.</summary>
+    [JsonPropertyName("performance")] public PerformanceDto? Performance { get; init; }
+    /// <summary>Null when no event of the window had predictions.</summary>
+    [JsonPropertyName("prediction_drift")] public PredictionDriftDto? PredictionDrift { get; init; }
+}
+
+internal sealed class PerformanceDto
+{
+    [JsonPropertyName("labelled")] public int Labelled { get; init; }
+    [JsonPropertyName("late")] public int Late { get; init; }
+    [JsonPropertyName("average")] public string? Average { get; init; }
+    [JsonPropertyName("accuracy")] public double? Accuracy { get; init; }
+    [JsonPropertyName("precision")] public double? Precision { get; init; }
+    [JsonPropertyName("recall")] public double? Recall { get; init; }
+    [JsonPropertyName("roc_auc")] public double? RocAuc { get; init; }
+}
+
+internal sealed class PredictionDriftDto
+{
+    [JsonPropertyName("is_baseline")] public bool IsBaseline { get; init; }
+    [JsonPropertyName("baseline_end")] public DateTimeOffset BaselineEnd { get; init; }
+    [JsonPropertyName("verdict")] public string? Verdict { get; init; }
+    [JsonPropertyName("outputs")] public IReadOnlyList<FeatureDriftDto> Outputs { get; init; } = [];
 }
 
 internal sealed class DatasetDriftDto

@@ -124,6 +124,12 @@ internal sealed class ProducedRequestDto
     [JsonPropertyName("timestamp")] public DateTimeOffset Timestamp { get; init; }
 }
 
+/// <summary>What <c>mlops feedback --output json</c> prints.</summary>
+internal sealed record FeedbackWritten(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("topic")] string Topic,
+    [property: JsonPropertyName("written")] int Written);
+
 /// <summary>What <c>mlops load --output json</c> prints: one object with the run's figures.</summary>
 internal sealed record LoadReport(
     [property: JsonPropertyName("model")] string Model,
@@ -156,5 +162,6 @@ internal sealed record LatencySummary(
 [JsonSerializable(typeof(ModelMetadataDto))]
 [JsonSerializable(typeof(ModelReferenceDto))]
 [JsonSerializable(typeof(ProducedRequestsDto))]
+[JsonSerializable(typeof(FeedbackWritten))]
 [JsonSerializable(typeof(LoadReport))]
 internal sealed partial class KafkaJsonContext : JsonSerializerContext;

@@ -15,6 +15,8 @@ namespace Mlops.Stream.Http;
 /// follows a model's output topic as NDJSON (<see cref="TailEndpoint"/>).</item>
 /// <item><c>POST /api/v1/models/{model}/requests</c>: writes a JSON array of v2 requests to the
 /// model's request topic (<see cref="ProduceEndpoint"/>), for load generators.</item>
+/// <item><c>POST /api/v1/models/{model}/feedback</c>: writes a JSON array of ground-truth labels
+/// <c>{"id", "label"}</c> to the model's feedback topic, which its drift job reads (<see cref="ProduceEndpoint"/>).</item>
 /// <item><c>GET /api/v1/models/{model}/reference</c>: the inputs and reference feature profile a
 /// load generator builds realistic requests from (<see cref="ModelReferenceEndpoint"/>).</item>
 /// </list>
@@ -54,6 +56,11 @@ public static class TopicsApi
         model.MapPost("/requests", ProduceEndpoint.ProduceAsync)
             .WithSummary($"Write a JSON array of v2 infer requests (each with an id; at most {MaxProduceBatch}) to the model's request topic")
             .DocumentsBody<IReadOnlyList<InferRequestBody>>("application/json")
+            .Produces<ProducedRequestsResponse>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
+        model.MapPost("/feedback", ProduceEndpoint.ProduceFeedbackAsync)
+            .WithSummary($"Write a JSON array of ground-truth labels {{\"id\", \"label\"}} (at most {MaxProduceBatch}) to the model's feedback topic, for its drift job")
+            .DocumentsBody<IReadOnlyList<FeedbackLabelBody>>("application/json")
             .Produces<ProducedRequestsResponse>()
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
         model.MapGet("/reference", ModelReferenceEndpoint.GetAsync)

@@ -148,6 +148,21 @@ public interface IRequestProducer
     Task<ProduceOutcome> ProduceAsync(string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// One ground-truth label of <c>POST /api/v1/models/{model}/feedback</c>, for the OpenAPI document
+/// only (the route writes each object as sent): <c>id</c> is the served request's id, <c>label</c> its
+/// true class as an index, a name of the manifest's labels, true/false, or an array of those, one per row.
+/// </summary>
+public sealed record FeedbackLabelBody(
+    [property: System.Text.Json.Serialization.JsonPropertyName("id")] string Id,
+    [property: System.Text.Json.Serialization.JsonPropertyName("label")] System.Text.Json.JsonElement Label);
+
+/// <summary>Writes ground-truth labels to a model's feedback topic, which its drift job reads (key and header = the request id a label is for).</summary>
+public interface IFeedbackProducer
+{
+    Task<ProduceOutcome> ProduceFeedbackAsync(string model, IReadOnlyList<RequestRecord> labels, CancellationToken cancellationToken);
+}
+
 /// <summary>Kafka did not answer an admin or metadata request in time; the routes answer 503 <c>kafka_unavailable</c>.</summary>
 public sealed class BrokerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 

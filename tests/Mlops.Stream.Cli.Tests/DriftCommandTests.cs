@@ -29,6 +29,24 @@ public sealed class DriftCommandTests(FakeAdminApi api) : IClassFixture<FakeAdmi
     }
 
     [Fact]
+    public async Task Drift_status_shows_the_performance_of_labelled_windows_and_the_latest_prediction_drift()
+    {
+        var run = await Mlops("drift", "status", "labelled");
+
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        var lines = run.StdoutLines;
+        var performance = Array.IndexOf(lines, "Performance against feedback labels (binary precision and recall):");
+        Assert.True(performance > 0, run.Stdout);
+        Assert.Matches(@"^VERSION\s+WINDOW-END\s+LABELLED\s+LATE\s+ACCURACY\s+PRECISION\s+RECALL\s+ROC-AUC$", lines[performance + 1]);
+        Assert.Matches(@"^1\s+2026-12-02 12:01:30Z\s+14\s+14\s+0.8571\s+0.75\s+1\s+-$", lines[performance + 2]);
+        Assert.Equal("Prediction drift in the latest judged window, against the version's baseline window:", lines[performance + 3]);
+        Assert.Matches(@"^VERSION\s+WINDOW-END\s+OUTPUT\s+METHOD\s+SCORE\s+THRESHOLD\s+VERDICT$", lines[performance + 4]);
+        Assert.Matches(@"^1\s+2026-12-02 12:01:30Z\s+probabilities\[fraud\]\s+population_stability_index\s+0.42\s+0.1\s+drifted$", lines[performance + 5]);
+        Assert.Matches(@"^1\s+2026-12-02 12:01:30Z\s+predicted_class\s+jensen_shannon\s+0.05\s+0.1\s+stable$", lines[performance + 6]);
+        Assert.Equal(performance + 7, lines.Length);
+    }
+
+    [Fact]
     public async Task Drift_status_asks_for_the_number_of_windows_given_and_prints_the_servers_json_as_it_answered()
     {
         var run = await Mlops("drift", "status", "fraud-demo", "--windows", "3", "-o", "json");

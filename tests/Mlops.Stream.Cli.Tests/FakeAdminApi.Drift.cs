@@ -7,10 +7,30 @@ namespace Mlops.Stream.Cli.Tests;
 /// The fake's drift route in the node's shape (DriftStatusResponse: per version, newest first, its
 /// windows as the drift topic holds them). <c>fraud-demo</c>: version 2 drifted in its latest window
 /// (three of four features, one not evaluated: score "NaN"), version 1 stable; <c>quiet</c> has no
-/// window yet; <c>ghost</c> is unknown (404).
+/// window yet; <c>ghost</c> is unknown (404); <c>labelled</c>'s latest window had feedback labels
+/// and is judged against its prediction baseline, the one before was that baseline and had no labels.
 /// </summary>
 public sealed partial class FakeAdminApi
 {
+    public const string LabelledDriftJson = """
+        {"model":"labelled","versions":[
+          {"version":1,"drift_detected":false,"windows":[
+            {"model":"labelled","version":1,"start":"2026-12-02T12:01:00+00:00","end":"2026-12-02T12:01:30+00:00","closed_by":"count","events":20,"rows":20,
+             "offsets":[{"partition":0,"first":20,"last":39}],
+             "dataset":{"feature_count":1,"evaluated_count":1,"drifted_count":0,"drifted_share":0,"threshold":0.5,"verdict":"stable"},"features":[],
+             "performance":{"labelled":14,"late":14,"classes":2,"average":"binary","positive_class":1,"accuracy":0.8571428571428571,"precision":0.75,"recall":1,"roc_auc":null},
+             "prediction_drift":{"reference":"baseline_window","is_baseline":false,"baseline_start":"2026-12-02T12:00:00+00:00","baseline_end":"2026-12-02T12:00:30+00:00",
+               "baseline_rows":20,"rows":20,"verdict":"drifted","outputs":[
+               {"feature":"probabilities[fraud]","method":"population_stability_index","reference":"profile","score":0.42,"p_value":null,"threshold":0.1,"verdict":"drifted","quality":{"count":20,"non_finite_share":0,"out_of_range_share":0}},
+               {"feature":"predicted_class","method":"jensen_shannon","reference":"sample","score":0.05,"p_value":null,"threshold":0.1,"verdict":"stable","quality":{"count":20,"non_finite_share":0,"out_of_range_share":0}}]}},
+            {"model":"labelled","version":1,"start":"2026-12-02T12:00:00+00:00","end":"2026-12-02T12:00:30+00:00","closed_by":"count","events":20,"rows":20,
+             "offsets":[{"partition":0,"first":0,"last":19}],
+             "dataset":{"feature_count":1,"evaluated_count":1,"drifted_count":0,"drifted_share":0,"threshold":0.5,"verdict":"stable"},"features":[],
+             "performance":{"labelled":0,"late":0,"classes":2,"average":"binary","positive_class":1,"accuracy":null,"precision":null,"recall":null,"roc_auc":null},
+             "prediction_drift":{"reference":"baseline_window","is_baseline":true,"baseline_start":"2026-12-02T12:00:00+00:00","baseline_end":"2026-12-02T12:00:30+00:00",
+               "baseline_rows":20,"rows":20,"verdict":"not_evaluated","outputs":[]}}]}]}
+        """;
+
     public const string DriftJson = """
         {"model":"fraud-demo","versions":[
           {"version":2,"drift_detected":true,"windows":[
@@ -36,6 +56,7 @@ public sealed partial class FakeAdminApi
         {
             "ghost" => NotFound(http, model),
             "quiet" => Json(http, 200, """{"model":"quiet","versions":[]}"""),
+            "labelled" => Json(http, 200, LabelledDriftJson),
             _ => Json(http, 200, DriftJson),
         });
 }

@@ -4,8 +4,10 @@ using System.Text.Json;
 using Akka.Actor;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Tests.Infrastructure;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Connection;
 using Xunit.Abstractions;
 
@@ -17,7 +19,8 @@ namespace Mlops.Stream.Host.Tests;
 /// gives windows without an alert (false alarms counted); a served-topic record that is no served
 /// event is counted as bad and the job goes on; traffic shifted by two standard deviations gives a
 /// window with dataset drift, on the drift topic (read back by the API), in <c>/metrics</c> and in
-/// <c>mlops drift status</c>.
+/// <c>mlops drift status</c>. With labels on the feedback topic for part of the traffic, the window
+/// that counts them reports the accuracy of the predictions the node gave.
 /// </summary>
 public sealed class DriftEndToEndTests(ITestOutputHelper output)
 {
@@ -79,6 +82,85 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
         Assert.Contains("# TYPE mlops_drift_windows_total counter", metrics);
     }
 
+    [Fact]
+    public async Task Labels_for_part_of_the_traffic_give_the_accuracy_the_predictions_had_and_bad_feedback_is_counted()
+    {
+        const int window = 20;
+        await using var node = await TestNode.StartAsync($"--Drift:WindowEvents={window}", "--Drift:WindowSpan=01:00:00", "--Drift:FeedbackLabelWait=00:00:02");
+        (await node.WaitForOkAsync($"/v2/models/{Model}/ready")).Dispose();
+        await node.ActorSystem.ActorSelection($"/user/{DriftHostingExtensions.SingletonName}").ResolveOne(Timeout);
+
+        // Rows with their true class (30% fraud), served over HTTP: the first window.
+        var data = FraudDataGenerator.Generate(2 * window, seed: 7, fraudRate: 0.3);
+        var predicted = new int[2 * window];
+        for (var i = 0; i < window; i++) predicted[i] = await InferAsync(node, $"fb-{i}", data.Row(i).ToArray());
+        await WaitForWindowsAsync(node, windows => windows.Count == 1, "the first window");
+
+        // The true class of 14 of its 20 requests, by index and by name, after the window closed, with `mlops feedback`;
+        // and three bad records written straight to the topic (the node refuses such labels).
+        int[] labelled = [.. Enumerable.Range(0, window).Where(i => i % 3 != 2)];
+        using var folder = new TempDirectory("drift-feedback-");
+        var file = Path.Combine(folder.Path, "labels.jsonl");
+        await File.WriteAllLinesAsync(file, labelled.Select(i => Feedback($"fb-{i}", i % 2 == 0 ? $"{data.Labels[i]}" : data.Labels[i] == 1 ? "\"fraud\"" : "\"legit\"")));
+        var (sent, sentText, sentError) = await MlopsCli.RunAsync("feedback", Model, "--file", file, "--url", node.Address.ToString());
+        Assert.True(sent == 0, sentError);
+        Assert.Equal($"Wrote {labelled.Length} label(s) to mlops.feedback.{Model}.v1.", sentText.Trim());
+        await ProduceAsync(node, $"mlops.feedback.{Model}.v1",
+            [.. new[] { "this is no feedback", """{"label":1}""", """{"id":"never-served","label":1}""" }.Select(Encoding.UTF8.GetBytes)]);
+        await WaitForMetricAsync(node, m => m.Sum("mlops_drift_labels_total", ("model", Model)) == labelled.Length
+                                            && m.Sum("mlops_drift_bad_feedback_total", ("model", Model), ("kind", "unreadable")) == 1
+                                            && m.Sum("mlops_drift_bad_feedback_total", ("model", Model), ("kind", "missing_id")) == 1
+                                            && m.Sum("mlops_drift_unmatched_labels_total", ("model", Model)) == 1,
+            "the labels joined, the bad records counted by kind and the unknown id given up");
+
+        // The next window counts the labels (they came after their events' window closed).
+        for (var i = window; i < 2 * window; i++) predicted[i] = await InferAsync(node, $"fb-{i}", data.Row(i).ToArray());
+        var windows = await WaitForWindowsAsync(node, w => w.Count == 2, "the second window");
+
+        var right = labelled.Count(i => predicted[i] == data.Labels[i]);
+        var expectedAccuracy = (double)right / labelled.Length;
+        var performance = windows[0].GetProperty("performance");
+        output.WriteLine($"predictions {string.Join("", predicted)}, truths {string.Join("", data.Labels)}; performance {performance.GetRawText()}");
+        Assert.Equal((labelled.Length, labelled.Length, "binary"),
+            (performance.GetProperty("labelled").GetInt32(), performance.GetProperty("late").GetInt32(), performance.GetProperty("average").GetString()));
+        Assert.Equal(expectedAccuracy, performance.GetProperty("accuracy").GetDouble(), 1e-12);
+        var truePositives = labelled.Count(i => predicted[i] == 1 && data.Labels[i] == 1);
+        Assert.Equal(Ratio(truePositives, labelled.Count(i => data.Labels[i] == 1)), Number(performance.GetProperty("recall")));
+        Assert.Equal(Ratio(truePositives, labelled.Count(i => predicted[i] == 1)), Number(performance.GetProperty("precision")));
+        Assert.Equal(0, windows[1].GetProperty("performance").GetProperty("labelled").GetInt32());
+
+        // The first window is the prediction baseline; the second is judged against it.
+        Assert.True(windows[1].GetProperty("prediction_drift").GetProperty("is_baseline").GetBoolean());
+        var judged = windows[0].GetProperty("prediction_drift");
+        Assert.Equal(["probabilities[legit]", "probabilities[fraud]", "predicted_class"],
+            judged.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("feature").GetString()));
+
+        var metrics = await WaitForMetricAsync(node, m => m.Series("mlops_drift_accuracy", ("model", Model), ("version", "1")).Any(), "the accuracy gauge");
+        Assert.Equal(expectedAccuracy, metrics.Sum("mlops_drift_accuracy", ("model", Model), ("version", "1")), 1e-9);
+        var (code, text, error) = await MlopsCli.RunAsync("drift", "status", Model, "--url", node.Address.ToString());
+        Assert.True(code == 0, error);
+        Assert.Contains("Performance against feedback labels (binary precision and recall):", text);
+    }
+
+    /// <summary>One request over HTTP; its predicted class, from the "label" output.</summary>
+    private static async Task<int> InferAsync(TestNode node, string id, float[] row)
+    {
+        var body = InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", row, 1, row.Length)]));
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", content);
+        var answer = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
+        var label = JsonDocument.Parse(answer).RootElement.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "label");
+        return label.GetProperty("data")[0].GetInt32();
+    }
+
+    private static string Feedback(string id, string label) => $$"""{"id":"{{id}}","label":{{label}}}""";
+
+    private static double? Ratio(int numerator, int denominator) => denominator == 0 ? null : (double)numerator / denominator;
+
+    private static double? Number(JsonElement value) => value.ValueKind == JsonValueKind.Null ? null : value.GetDouble();
+
     /// <summary>400 requests through the Kafka path (two windows), every one predicted.</summary>
     private async Task LoadAsync(TestNode node, double drift, int seed)
     {
@@ -107,10 +189,12 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
             metrics => string.Join('\n', metrics.Text.Split('\n').Where(l => l.StartsWith("mlops_drift", StringComparison.Ordinal))),
             TimeSpan.FromMilliseconds(200));
 
-    private static async Task ProduceToServedTopicAsync(TestNode node, byte[] value)
+    private static Task ProduceToServedTopicAsync(TestNode node, byte[] value) => ProduceAsync(node, $"mlops.served.{Model}.v1", value);
+
+    private static async Task ProduceAsync(TestNode node, string topic, params byte[][] values)
     {
         var bootstrap = node.App.Services.GetRequiredService<KafkaEndpoint>().BootstrapServers;
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();
-        await producer.ProduceAsync($"mlops.served.{Model}.v1", new Message<string, byte[]> { Key = "bad", Value = value });
+        foreach (var value in values) await producer.ProduceAsync(topic, new Message<string, byte[]> { Key = "k", Value = value });
     }
 }

@@ -33,6 +33,7 @@ public sealed class TopicsApiTests : IAsyncLifetime
         builder.Services.AddSingleton<ITopicInspector>(new FakeInspector());
         builder.Services.AddSingleton<IModelTopicTail>(_tail);
         builder.Services.AddSingleton<IRequestProducer>(_producer);
+        builder.Services.AddSingleton<IFeedbackProducer>(_producer);
         builder.Services.AddTopicsApi();
         _app = builder.Build();
         _app.MapTopicsApi();
@@ -162,6 +163,40 @@ public sealed class TopicsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_feedback_route_writes_each_label_as_sent_to_the_feedback_topic()
+    {
+        const string first = """{"id":"a","label":1}""";
+        const string second = """{"id":"b","label":["fraud",0,true]}""";
+
+        using var response = await _http.PostAsync("/api/v1/models/fraud/feedback", new StringContent($"[{first},{second}]", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (model, labels) = _producer.FeedbackCalls.Single();
+        Assert.Equal(("fraud", first, second), (model, Encoding.UTF8.GetString(labels[0].Value), Encoding.UTF8.GetString(labels[1].Value)));
+        Assert.Equal(["a", "b"], labels.Select(r => r.Id));
+        var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("mlops.feedback.fraud.v1", answer.GetProperty("topic").GetString());
+        Assert.Empty(_producer.Calls);
+    }
+
+    [Theory]
+    [InlineData("[{\"label\":1}]", "label [0] has no string 'id'")]
+    [InlineData("[{\"id\":\"a\",\"label\":1},{\"id\":\"b\"}]", "label [1] ('b') needs a 'label'")]
+    [InlineData("[{\"id\":\"a\",\"label\":-1}]", "needs a 'label'")]
+    [InlineData("[{\"id\":\"a\",\"label\":0.5}]", "needs a 'label'")]
+    [InlineData("[{\"id\":\"a\",\"label\":[]}]", "needs a 'label'")]
+    [InlineData("[{\"id\":\"a\",\"label\":{\"class\":1}}]", "needs a 'label'")]
+    [InlineData("{\"id\":\"a\",\"label\":1}", "the body must be a JSON array of feedback labels")]
+    public async Task The_feedback_route_refuses_a_label_without_id_or_class_and_writes_nothing(string body, string message)
+    {
+        using var response = await _http.PostAsync("/api/v1/models/fraud/feedback", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync());
+        Assert.Empty(_producer.FeedbackCalls);
+    }
+
+    [Fact]
     public async Task The_reference_route_serves_the_production_versions_inputs_and_feature_profile()
     {
         using var response = await _http.GetAsync("/api/v1/models/fraud/reference");
@@ -230,9 +265,18 @@ public sealed class TopicsApiTests : IAsyncLifetime
     }
 
     /// <summary>Writes every batch to partition 0 from offset 0, except for model "no-topics", whose topic is missing.</summary>
-    private sealed class FakeProducer : IRequestProducer
+    private sealed class FakeProducer : IRequestProducer, IFeedbackProducer
     {
         public ConcurrentQueue<(string Model, IReadOnlyList<RequestRecord> Requests)> Calls { get; } = new();
+
+        public ConcurrentQueue<(string Model, IReadOnlyList<RequestRecord> Labels)> FeedbackCalls { get; } = new();
+
+        public Task<ProduceOutcome> ProduceFeedbackAsync(string model, IReadOnlyList<RequestRecord> labels, CancellationToken cancellationToken)
+        {
+            FeedbackCalls.Enqueue((model, labels));
+            return Task.FromResult<ProduceOutcome>(new ProduceOutcome.Written($"mlops.feedback.{model}.v1",
+                [.. labels.Select((r, i) => new ProducedRequest(r.Id, 0, i, DateTimeOffset.UnixEpoch))]));
+        }
 
         public Task<ProduceOutcome> ProduceAsync(string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken)
         {

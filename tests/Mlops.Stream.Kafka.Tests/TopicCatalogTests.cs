@@ -20,6 +20,7 @@ public sealed class TopicCatalogTests : IDisposable
         Assert.Equal("mlops.served.iris.v1", catalog[TopicFamilies.Served].TopicFor("iris"));
         Assert.Equal("mlops.requests.iris.dlq.v1", catalog[TopicFamilies.DeadLetters].TopicFor("iris"));
         Assert.Equal("mlops.drift.iris.v1", catalog[TopicFamilies.Drift].TopicFor("iris"));
+        Assert.Equal("mlops.feedback.iris.v1", catalog[TopicFamilies.Feedback].TopicFor("iris"));
         Assert.Equal("mlops.audit.v1", catalog[TopicFamilies.Audit].TopicFor(null));
         // The drift topic keeps one order per model (its latest windows are its last records); the others spread load.
         Assert.All(catalog.Families.Where(f => f.IsPerModel && f.Name != TopicFamilies.Drift), f => Assert.Equal(8, f.Partitions));
@@ -35,7 +36,7 @@ public sealed class TopicCatalogTests : IDisposable
 
         var forModel = catalog.DeclareForModel("fraud-v2");
         Assert.Equal(
-            ["mlops.drift.fraud-v2.v1", "mlops.predictions.fraud-v2.v1", "mlops.requests.fraud-v2.dlq.v1", "mlops.requests.fraud-v2.v1", "mlops.served.fraud-v2.v1"],
+            ["mlops.drift.fraud-v2.v1", "mlops.feedback.fraud-v2.v1", "mlops.predictions.fraud-v2.v1", "mlops.requests.fraud-v2.dlq.v1", "mlops.requests.fraud-v2.v1", "mlops.served.fraud-v2.v1"],
             forModel.Select(t => t.Name).Order(StringComparer.Ordinal));
         Assert.All(forModel, t => Assert.Contains(".fraud-v2.", t.Name));
         Assert.Equal(["mlops.audit.v1"], catalog.DeclareShared().Select(t => t.Name));

@@ -1,4 +1,5 @@
 using Mlops.Stream.Drift;
+using Mlops.Stream.Drift.Feedback;
 using Mlops.Stream.Drift.Windows;
 using Mlops.Stream.Kafka;
 
@@ -25,6 +26,9 @@ public sealed record DriftJobSettings
 
     /// <summary>The statistics' thresholds and method overrides.</summary>
     public DriftOptions Statistics { get; init; } = DriftOptions.Default;
+
+    /// <summary>The bounds of the join of feedback labels to served events (default 50,000 events, 10,000 waiting labels, 5 minutes).</summary>
+    public FeedbackJoinOptions Feedback { get; init; } = FeedbackJoinOptions.Default;
 
     /// <summary>
     /// After this long without a served event the job counts itself caught up and closes, by the

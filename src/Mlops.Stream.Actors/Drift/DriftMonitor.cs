@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Streams;
 using Microsoft.Extensions.Logging;
 using Mlops.Stream.Actors.Metrics;
+using Mlops.Stream.Drift.Windows;
 using Mlops.Stream.Kafka.Dsl;
 using Mlops.Stream.Kafka.Topics;
 
@@ -20,12 +21,12 @@ public sealed class StopDrift
 }
 
 /// <summary>
-/// One model's drift job: it makes sure the model's served and drift topics exist, then owns the
+/// One model's drift job: it makes sure the model's served, feedback and drift topics exist, then owns the
 /// job's <see cref="DriftPipeline"/>, materialized here so the stream dies with the actor. A stream
 /// that fails (Kafka refusing the drift topic, say; an outage only pauses it) is started again after
 /// <see cref="DriftJobSettings.RestartAfter"/>, doubled for each failure in a row up to
 /// <see cref="DriftJobSettings.MaxRestartAfter"/>; what it held uncommitted is read again. The
-/// version references and the bad-event log outlive the stream's runs. <see cref="StopDrift"/>
+/// version references, the prediction baselines and the bad-record log outlive the stream's runs. <see cref="StopDrift"/>
 /// drains the stream, then stops the actor.
 /// </summary>
 public sealed class DriftMonitor : ReceiveActor, IWithTimers
@@ -42,6 +43,7 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
     private readonly DriftGauges _gauges;
     private readonly VersionReferences _references;
     private readonly BadServedEvents _bad;
+    private readonly PredictionBaselines _baselines = new();
     private readonly ILogger _logger;
     private DrainingControl<Done>? _pipeline;
     private DateTimeOffset _startedAt;
@@ -94,7 +96,7 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
             return;
         }
 
-        var topics = new[] { TopicFamilies.Served, TopicFamilies.Drift }.Select(f => _context.Topics[f].Declare(_model)).ToList();
+        var topics = new[] { TopicFamilies.Served, TopicFamilies.Drift, TopicFamilies.Feedback }.Select(f => _context.Topics[f].Declare(_model)).ToList();
         endpoint.CreateProvisioner(_context.LoggerFactory.CreateLogger<TopicProvisioner>()).EnsureAsync(topics)
             .PipeTo(Self, success: _ => new Provisioned(), failure: e => new ProvisionFailed(e));
     }
@@ -102,12 +104,13 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
     private void StartPipeline()
     {
         var pipeline = new DriftPipeline(_model, DriftTopics.For(_context.Topics, _model), _context.Kafka, _context.Settings,
-            _references, _bad, _context.Metrics, _logger, _context.Clock);
+            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines };
         _pipeline = pipeline.Run(Context.Materializer());
         _startedAt = _context.Clock.GetUtcNow();
         _gauges.Consumer = _pipeline;
         _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
-        _log.Info("Drift job of {0} started: group {1} on {2}", _model, DriftTopics.ConsumerGroup(_model), DriftTopics.For(_context.Topics, _model).Served);
+        var topics = DriftTopics.For(_context.Topics, _model);
+        _log.Info("Drift job of {0} started: group {1} on {2} and {3}", _model, DriftTopics.ConsumerGroup(_model), topics.Served, topics.Feedback);
     }
 
     private void OnPipelineEnded(PipelineEnded ended)

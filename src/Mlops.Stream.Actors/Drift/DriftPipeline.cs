@@ -11,13 +11,16 @@ using Mlops.Stream.Kafka.Settings;
 namespace Mlops.Stream.Actors.Drift;
 
 /// <summary>
-/// One model's drift job as a Kafka stream, at least once: served events (group
-/// <c>mlops-drift.&lt;model&gt;</c>) → <see cref="DriftEvaluator{TOffset}"/> → one record per closed
-/// window on the drift topic → the offsets of the window's events committed once that record is
-/// acknowledged. A served event is committed only with the window that used it (or at once when it
-/// is skipped as bad), so a job that stops or fails before writing a window reads its events again.
+/// One model's drift job as a Kafka stream, at least once: served events and feedback labels (one
+/// consumer, group <c>mlops-drift.&lt;model&gt;</c>, on both topics) → <see cref="DriftEvaluator{TOffset}"/>
+/// → one record per closed window on the drift topic → the offsets of the window's events and
+/// labels committed once that record is acknowledged. A record is committed only with the window
+/// that used it (or at once when it is skipped as bad or given up on), so a job that stops or fails
+/// before writing a window reads its events and labels again. The committer commits each partition
+/// up to its first unfinished record, so records finishing out of order are safe.
 /// Backpressure end to end: the consumer pauses when the producer or the evaluation lags, and memory
-/// is bounded by the open windows (at most their count of events each) and the consumer's buffer.
+/// is bounded by the open windows (at most their count of events each), the feedback join
+/// (<see cref="DriftJobSettings.Feedback"/>) and the consumer's buffer.
 /// </summary>
 public sealed class DriftPipeline(
     string model,
@@ -31,6 +34,9 @@ public sealed class DriftPipeline(
     TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>Each version's prediction baseline; the job passes its own so baselines outlive a run of the stream.</summary>
+    public PredictionBaselines Baselines { get; init; } = new();
 
     /// <summary>What travels beside a window record (or a skipped event) to the committer.</summary>
     private sealed record Commit(IReadOnlyList<CommittableOffset> Offsets, DriftWindowReport? Window);
@@ -57,16 +63,21 @@ public sealed class DriftPipeline(
             .WithHealth(kafka.Health)
             .WithClientName($"drift-producer:{model}");
         // Fresh per run: what an earlier run held in open windows was never committed and comes again.
-        var evaluator = new DriftEvaluator<CommittableOffset>(model, references, settings, bad, metrics);
+        var evaluator = new DriftEvaluator<CommittableOffset>(model, references, settings, bad, metrics, Baselines);
 
-        var steps = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(topics.Served))
+        var steps = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(topics.Served, topics.Feedback))
             .AsSource()
             .Select(Input (pair) => new Input.Record(pair.Item1, pair.Item2))
             // No record for a while: caught up, so the clock may close quiet windows.
             .KeepAlive(settings.IdleTick, () => (Input)Input.Idle.Instance)
-            .SelectAsync(1, input => input is Input.Record record
-                ? evaluator.AddAsync(record.Consumed.Message.Value, record.Consumed.Partition.Value, record.Consumed.Offset.Value, record.Offset)
-                : Task.FromResult(evaluator.Idle(_clock.GetUtcNow())))
+            .SelectAsync(1, input => input switch
+            {
+                Input.Record { Consumed.Topic: var topic } label when topic == topics.Feedback => Task.FromResult(evaluator.AddFeedback(
+                    label.Consumed.Message.Value, label.Consumed.Partition.Value, label.Consumed.Offset.Value, label.Offset, _clock.GetUtcNow())),
+                Input.Record record => evaluator.AddAsync(
+                    record.Consumed.Message.Value, record.Consumed.Partition.Value, record.Consumed.Offset.Value, record.Offset, _clock.GetUtcNow()),
+                _ => Task.FromResult(evaluator.Idle(_clock.GetUtcNow())),
+            })
             .SelectMany(Envelopes);
         return SourceWithContext.FromTuples(steps)
             .Via(KafkaProducer.FlexiFlowWithContext<byte[]?, byte[]?, Commit>(producer))

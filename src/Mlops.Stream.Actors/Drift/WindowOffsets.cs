@@ -46,5 +46,8 @@ internal sealed class WindowOffsets<TOffset>
         return released;
     }
 
+    /// <summary>Every offset held for <paramref name="version"/>, no longer held.</summary>
+    public IReadOnlyList<TOffset> ReleaseAll(int version) => Release(version, Held(version));
+
     public int Held(int version) => _held.TryGetValue(version, out var queue) ? queue.Count : 0;
 }

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Mlops.Stream.Drift;
+using Mlops.Stream.Drift.Feedback;
+using Mlops.Stream.Drift.Performance;
 using Mlops.Stream.Drift.Windows;
 using Mlops.Stream.Kafka.Dsl;
 using Prometheus;
@@ -23,6 +25,17 @@ public sealed class DriftMetrics
     private readonly Counter _badEvents;
     private readonly Counter _restarts;
     private readonly SampledGauge _lag;
+    private readonly Gauge _labelled;
+    private readonly Gauge _accuracy;
+    private readonly Gauge _precision;
+    private readonly Gauge _recall;
+    private readonly Gauge _rocAuc;
+    private readonly Counter _labels;
+    private readonly Counter _unmatchedLabels;
+    private readonly Counter _badFeedback;
+    private readonly Counter _joinEvictions;
+    private readonly Gauge _predictionScore;
+    private readonly Gauge _predictionDetected;
     private readonly ConcurrentDictionary<DriftGauges, byte> _jobs = new();
 
     public DriftMetrics(CollectorRegistry registry)
@@ -45,9 +58,30 @@ public sealed class DriftMetrics
         _restarts = factory.CreateCounter("mlops_drift_stream_restarts_total",
             "Times a drift job's Kafka stream failed and was started again (the log names the cause).", "model");
         _lag = new SampledGauge(factory.CreateGauge("mlops_drift_consumer_lag",
-            "Served events not yet committed by the model's drift group (end offset - committed offset, summed over partitions), " +
-            "measured by the drift job's consumer; it includes the events of open windows, committed when their window is written.",
+            "Served events and feedback labels not yet committed by the model's drift group (end offset - committed offset, summed over partitions), " +
+            "measured by the drift job's consumer; it includes the events and labels of open windows, committed when their window is written.",
             "model"));
+        _labelled = factory.CreateGauge("mlops_drift_labelled",
+            "Labelled rows (feedback labels joined to served events) counted into the latest window of a model version.", "model", "version");
+        Gauge Performance(string name, string what) => factory.CreateGauge($"mlops_drift_{name}",
+            $"{what} over the labelled rows of the latest window of a model version that had labels (NaN when undefined).", "model", "version");
+        _accuracy = Performance("accuracy", "Accuracy");
+        _precision = Performance("precision", "Precision of class 1 (binary models) or macro precision");
+        _recall = Performance("recall", "Recall of class 1 (binary models) or macro recall");
+        _rocAuc = Performance("roc_auc", "ROC AUC of the served probability of class 1 (binary models)");
+        _labels = factory.CreateCounter("mlops_drift_labels_total",
+            "Feedback labels joined to their served event and counted into a window.", "model");
+        _unmatchedLabels = factory.CreateCounter("mlops_drift_unmatched_labels_total",
+            "Feedback labels given up on because no served event with their id was seen in the join window (also in mlops_drift_bad_feedback_total{kind=\"unknown_id\"}).", "model");
+        _badFeedback = factory.CreateCounter("mlops_drift_bad_feedback_total",
+            "Feedback records not counted, by kind (unreadable, missing_id, bad_label, unknown_id, superseded, window_full).", "model", "kind");
+        _joinEvictions = factory.CreateCounter("mlops_drift_join_evictions_total",
+            "Served events dropped unlabelled from the feedback join because it held its maximum (Drift:FeedbackJoinEvents); a later label for one is unmatched.", "model");
+        _predictionScore = factory.CreateGauge("mlops_drift_prediction_score",
+            "Drift of an output in the latest window of a model version against the version's baseline window: PSI of a class probability, Jensen-Shannon distance of the predicted class's shares.",
+            "model", "version", "output", "method");
+        _predictionDetected = factory.CreateGauge("mlops_drift_prediction_detected",
+            "1 when an output drifted in the latest judged window of a model version (against its baseline window), else 0.", "model", "version");
         registry.AddBeforeCollectCallback(SampleJobs);
     }
 
@@ -67,6 +101,45 @@ public sealed class DriftMetrics
 
         _detected.WithLabels(window.Model, version).Set(window.Dataset.Drifted ? 1 : 0);
         _windows.WithLabels(window.Model, version).Inc();
+        RecordPerformance(window.Model, version, window.Performance);
+        if (window.PredictionDrift is { IsBaseline: false } predictions)
+        {
+            foreach (var output in predictions.Outputs)
+            {
+                _predictionScore.WithLabels(window.Model, version, output.Feature, MethodLabel(output.Method)).Set(output.Score);
+            }
+
+            _predictionDetected.WithLabels(window.Model, version).Set(predictions.Verdict == DriftVerdict.Drifted ? 1 : 0);
+        }
+    }
+
+    /// <summary>The labelled count always; the figures only from a window that had labels, so a window without any does not blank them.</summary>
+    private void RecordPerformance(string model, string version, ClassificationPerformance? performance)
+    {
+        _labelled.WithLabels(model, version).Set(performance?.Labelled ?? 0);
+        if (performance is not { Labelled: > 0 })
+        {
+            return;
+        }
+
+        _accuracy.WithLabels(model, version).Set(performance.Accuracy ?? double.NaN);
+        _precision.WithLabels(model, version).Set(performance.Precision ?? double.NaN);
+        _recall.WithLabels(model, version).Set(performance.Recall ?? double.NaN);
+        _rocAuc.WithLabels(model, version).Set(performance.RocAuc ?? double.NaN);
+    }
+
+    public void CountLabel(string model) => _labels.WithLabels(model).Inc();
+
+    public void CountJoinEvictions(string model, int evicted) => _joinEvictions.WithLabels(model).Inc(evicted);
+
+    /// <summary>A feedback record not counted, by kind; an unknown id is also an unmatched label.</summary>
+    public void CountBadFeedback(string model, string kind)
+    {
+        _badFeedback.WithLabels(model, kind).Inc();
+        if (kind == FeedbackFailure.CodeOf(FeedbackFailureReason.UnknownId))
+        {
+            _unmatchedLabels.WithLabels(model).Inc();
+        }
     }
 
     public void CountEvent(string model) => _events.WithLabels(model).Inc();
@@ -83,6 +156,9 @@ public sealed class DriftMetrics
     {
         _events.WithLabels(job.Model);
         _restarts.WithLabels(job.Model);
+        _labels.WithLabels(job.Model);
+        _unmatchedLabels.WithLabels(job.Model);
+        _joinEvictions.WithLabels(job.Model);
         _jobs[job] = 0;
     }
 

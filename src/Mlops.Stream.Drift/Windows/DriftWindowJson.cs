@@ -34,6 +34,8 @@ internal sealed class SnakeCaseEnumConverter<TEnum>() : JsonStringEnumConverter<
         typeof(SnakeCaseEnumConverter<DriftVerdict>),
         typeof(SnakeCaseEnumConverter<ReferenceKind>),
         typeof(SnakeCaseEnumConverter<WindowClose>),
+        typeof(SnakeCaseEnumConverter<Performance.PerformanceAverage>),
+        typeof(SnakeCaseEnumConverter<PredictionReference>),
     ])]
 [JsonSerializable(typeof(DriftWindowReport))]
 internal sealed partial class DriftWindowJsonContext : JsonSerializerContext;

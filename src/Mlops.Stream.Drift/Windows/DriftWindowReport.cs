@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Mlops.Stream.Drift.Performance;
 
 namespace Mlops.Stream.Drift.Windows;
 
@@ -43,4 +44,14 @@ public sealed record DriftWindowReport(
     int Rows,
     ImmutableArray<PartitionOffsets> Offsets,
     DatasetDrift Dataset,
-    ImmutableArray<FeatureDrift> Features);
+    ImmutableArray<FeatureDrift> Features)
+{
+    /// <summary>
+    /// Accuracy, precision, recall and ROC AUC over the labels (from the feedback topic) matched
+    /// while the window was open, for events of its version; null in records written before labels were joined.
+    /// </summary>
+    public ClassificationPerformance? Performance { get; init; }
+
+    /// <summary>Drift of the outputs against the version's baseline window; null when no event of the window had predictions.</summary>
+    public PredictionDrift? PredictionDrift { get; init; }
+}

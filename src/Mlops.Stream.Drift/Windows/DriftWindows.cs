@@ -1,4 +1,6 @@
 using System.Collections.Immutable;
+using Mlops.Stream.Drift.Feedback;
+using Mlops.Stream.Drift.Performance;
 
 namespace Mlops.Stream.Drift.Windows;
 
@@ -23,6 +25,7 @@ public sealed class DriftWindows
     private readonly Func<int, VersionReference?> referenceOf;
     private readonly WindowOptions windows;
     private readonly DriftOptions drift;
+    private readonly PredictionBaselines baselines;
     private readonly Dictionary<int, OpenWindow> open = [];
 
     /// <param name="model">The model whose served events are read; events naming another are refused.</param>
@@ -32,7 +35,8 @@ public sealed class DriftWindows
     /// </param>
     /// <param name="windows">When windows close (defaults: 1,000 events, 5 minutes).</param>
     /// <param name="drift">Thresholds and method overrides for the statistics.</param>
-    public DriftWindows(string model, Func<int, VersionReference?> referenceOf, WindowOptions? windows = null, DriftOptions? drift = null)
+    /// <param name="baselines">Each version's prediction baseline; pass the job's own so it outlives one run of its stream.</param>
+    public DriftWindows(string model, Func<int, VersionReference?> referenceOf, WindowOptions? windows = null, DriftOptions? drift = null, PredictionBaselines? baselines = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         ArgumentNullException.ThrowIfNull(referenceOf);
@@ -40,6 +44,7 @@ public sealed class DriftWindows
         this.referenceOf = referenceOf;
         this.windows = windows ?? WindowOptions.Default;
         this.drift = drift ?? DriftOptions.Default;
+        this.baselines = baselines ?? new PredictionBaselines();
     }
 
     /// <summary>
@@ -73,13 +78,40 @@ public sealed class DriftWindows
             closed.Add(window.Close(WindowClose.Rows, drift));
         }
 
-        window.Add(served, rows);
+        var predicted = PredictionRows.From(served, window.Reference, rows.Rows);
+        window.Add(served, rows, predicted);
+        var prediction = predicted is null ? null : new ServedPrediction(
+            served.Id, served.Version, window.Sequence, predicted.Classes, window.Reference.ClassLabels, predicted.Predicted, predicted.PositiveScores());
         if (window.Events >= windows.MaxEvents)
         {
             closed.Add(window.Close(WindowClose.Count, drift));
         }
 
-        return new WindowStep(closed.ToImmutable(), null);
+        return new WindowStep(closed.ToImmutable(), null) { Prediction = prediction };
+    }
+
+    /// <summary>
+    /// Counts a label that met its served event (<see cref="FeedbackJoin{TContext}"/>) into the open
+    /// window of the event's version, whichever window the event was in: a label that comes after
+    /// its event's window closed counts in the version's next window (as <c>late</c>). Null when
+    /// counted; otherwise why not (a label naming no class, a window already full of labels).
+    /// </summary>
+    public FeedbackFailure? AddLabel(ServedPrediction served, FeedbackLabel label)
+    {
+        ArgumentNullException.ThrowIfNull(served);
+        ArgumentNullException.ThrowIfNull(label);
+        if (!label.TryResolve(served.Predicted.Length, served.Classes, served.ClassNames, out var actual, out var problem))
+        {
+            return new FeedbackFailure(FeedbackFailureReason.BadLabel, $"request {label.Id}: {problem}", label.Partition, label.Offset);
+        }
+
+        // The event was windowed, so its version's window exists (emptied, perhaps, but kept).
+        var window = open[served.Version];
+        var rows = actual.Select((a, r) => new LabelledPrediction(a, served.Predicted[r], served.PositiveScores[r])).ToArray();
+        return window.AddLabelled(served.Window, served.Classes, rows) ? null
+            : new FeedbackFailure(FeedbackFailureReason.WindowFull,
+                $"request {label.Id}: version {served.Version}'s open window already holds {window.Labelled} labelled rows (at most {windows.MaxRows})",
+                label.Partition, label.Offset);
     }
 
     /// <summary>
@@ -129,7 +161,7 @@ public sealed class DriftWindows
                 return false;
             }
 
-            window = new OpenWindow(model, reference, windows);
+            window = new OpenWindow(model, reference, windows, baselines);
             open[served.Version] = window;
         }
 
@@ -172,5 +204,8 @@ public sealed class DriftWindows
 /// <param name="Failure">Why the event was not used; null when it was.</param>
 public sealed record WindowStep(ImmutableArray<DriftWindowReport> Closed, ServedEventFailure? Failure)
 {
+    /// <summary>The added event's predictions, for the feedback join; null for a bad event or one whose outputs hold none.</summary>
+    public ServedPrediction? Prediction { get; init; }
+
     internal static WindowStep Failed(ServedEventFailure failure) => new([], failure);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Mlops.Stream.Drift.Performance;
 
 namespace Mlops.Stream.Drift.Windows;
 
@@ -6,12 +7,18 @@ namespace Mlops.Stream.Drift.Windows;
 /// One version's window while it fills: feature values column by column (the statistics take one
 /// feature's values as a span), event count, time bounds and offsets per partition. The column
 /// buffers grow by doubling up to <see cref="WindowOptions.MaxRows"/> and are reused after each
-/// close, so a long-running job settles at one window's worth of memory per version.
+/// close, so a long-running job settles at one window's worth of memory per version. Beside the
+/// features it holds the events' predictions (<see cref="PredictionWindow"/>) and the labelled rows
+/// matched while it is open, at most <see cref="WindowOptions.MaxRows"/> of them.
 /// </summary>
-internal sealed class OpenWindow(string model, VersionReference reference, WindowOptions options)
+internal sealed class OpenWindow(string model, VersionReference reference, WindowOptions options, PredictionBaselines baselines)
 {
     private readonly double[][] columns = [.. reference.Features.Select(_ => Array.Empty<double>())];
     private readonly SortedDictionary<int, (long First, long Last)> offsets = [];
+    private readonly PredictionWindow predictions = new();
+    private readonly List<LabelledPrediction> labelled = [];
+    private int late;
+    private int labelClasses;
 
     public VersionReference Reference => reference;
 
@@ -26,13 +33,24 @@ internal sealed class OpenWindow(string model, VersionReference reference, Windo
     /// <summary>Served time at which the window closes: its first event's plus the span.</summary>
     public DateTimeOffset Deadline => Start + options.MaxSpan;
 
+    /// <summary>Windows of the version closed so far: the sequence number of this one.</summary>
+    public long Sequence { get; private set; }
+
+    /// <summary>Labelled rows matched into this window.</summary>
+    public int Labelled => labelled.Count;
+
     /// <summary>Rows the buffers can hold without growing (for the memory-bound tests).</summary>
     internal int Capacity => columns.Length == 0 ? 0 : columns[0].Length;
 
     public bool Fits(FeatureRows rows) => Rows + rows.Rows <= options.MaxRows;
 
-    public void Add(ServedEvent served, FeatureRows rows)
+    public void Add(ServedEvent served, FeatureRows rows, PredictionRows? predicted)
     {
+        if (predicted is not null)
+        {
+            predictions.Add(predicted);
+        }
+
         if (Events == 0)
         {
             Start = End = served.ServedAt;
@@ -60,6 +78,23 @@ internal sealed class OpenWindow(string model, VersionReference reference, Windo
             : (served.Offset, served.Offset);
     }
 
+    /// <summary>
+    /// Counts the labelled rows of one served event of the version into this window, whichever window
+    /// the event was in; false when they would take the window past its row limit (nothing is added).
+    /// </summary>
+    public bool AddLabelled(long eventWindow, int classes, IReadOnlyList<LabelledPrediction> rows)
+    {
+        if (labelled.Count + rows.Count > options.MaxRows)
+        {
+            return false;
+        }
+
+        labelled.AddRange(rows);
+        late += eventWindow < Sequence ? rows.Count : 0;
+        labelClasses = Math.Max(labelClasses, classes);
+        return true;
+    }
+
     /// <summary>Evaluates the window against the version's reference and empties it for the next one.</summary>
     public DriftWindowReport Close(WindowClose closedBy, DriftOptions drift)
     {
@@ -76,11 +111,19 @@ internal sealed class OpenWindow(string model, VersionReference reference, Windo
             Rows,
             [.. offsets.Select(o => new PartitionOffsets(o.Key, o.Value.First, o.Value.Last))],
             DatasetDrift.Of(features, drift),
-            features);
+            features)
+        {
+            Performance = ClassificationPerformance.Of(labelled, Math.Max(labelClasses, predictions.Classes), late),
+            PredictionDrift = predictions.Close(reference.Version, Start, End, baselines, reference.ClassLabels, drift),
+        };
 
         Events = 0;
         Rows = 0;
         offsets.Clear();
+        labelled.Clear();
+        late = 0;
+        labelClasses = 0;
+        Sequence++;
         return report;
     }
 

@@ -4,10 +4,10 @@ namespace Mlops.Stream.Drift.Windows;
 
 /// <summary>
 /// What the drift job needs of one served event (written by the serving pipeline to
-/// <c>mlops.served.&lt;model&gt;.v1</c>): who served it, when, and the inputs the model saw. Outputs
-/// and timings are left out because nothing here compares them yet.
+/// <c>mlops.served.&lt;model&gt;.v1</c>): who served it, when, the inputs the model saw and the
+/// outputs it gave (for prediction drift and the feedback join). Timings are left out.
 /// </summary>
-/// <param name="Id">The request id (for the feedback join a later step adds).</param>
+/// <param name="Id">The request id, which feedback labels name.</param>
 /// <param name="Model">The model name the event names.</param>
 /// <param name="Version">The model version that served it; windows are kept per version.</param>
 /// <param name="ServedAt">The served timestamp: the event time windows are measured in.</param>
@@ -21,7 +21,11 @@ public sealed record ServedEvent(
     DateTimeOffset ServedAt,
     int Partition,
     long Offset,
-    ImmutableArray<ServedTensor> Inputs);
+    ImmutableArray<ServedTensor> Inputs)
+{
+    /// <summary>The output tensors that could be read as numbers (string outputs are left out).</summary>
+    public ImmutableArray<ServedTensor> Outputs { get; init; } = [];
+}
 
 /// <summary>
 /// One input tensor of a served event, flat in row-major order as v2 writes it. Values are doubles

@@ -109,8 +109,35 @@ public static class ServedEventReader
             tensors.Add(tensor!);
         }
 
-        served = new ServedEvent(id.GetString()!, model.GetString()!, version, servedAt, partition, offset, tensors.MoveToImmutable());
+        served = new ServedEvent(id.GetString()!, model.GetString()!, version, servedAt, partition, offset, tensors.MoveToImmutable())
+        {
+            Outputs = ReadOutputs(root),
+        };
         return null;
+    }
+
+    /// <summary>
+    /// The output tensors the statistics can read. Unlike an input, an output that cannot be read
+    /// (string labels, a malformed tensor) is left out rather than failing the event: the event's
+    /// inputs still count for feature drift, it only gives no prediction.
+    /// </summary>
+    private static ImmutableArray<ServedTensor> ReadOutputs(JsonElement root)
+    {
+        if (!root.TryGetProperty("outputs", out var outputs) || outputs.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        var tensors = ImmutableArray.CreateBuilder<ServedTensor>(outputs.GetArrayLength());
+        foreach (var output in outputs.EnumerateArray())
+        {
+            if (ReadTensor(output, out var tensor, out _) is null)
+            {
+                tensors.Add(tensor!);
+            }
+        }
+
+        return tensors.ToImmutable();
     }
 
     /// <summary>The pipeline writes the version as a string ("3"); a number is taken too.</summary>

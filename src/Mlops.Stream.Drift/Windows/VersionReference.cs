@@ -15,6 +15,9 @@ namespace Mlops.Stream.Drift.Windows;
 /// </param>
 public sealed record VersionReference(int Version, ImmutableArray<FeatureReference> Features, ImmutableArray<string> Columns)
 {
+    /// <summary>The manifest's class labels in probability-column order (empty when it names none): what feedback labels given by name mean.</summary>
+    public ImmutableArray<string> ClassLabels { get; init; } = [];
+
     /// <summary>
     /// The reference of <paramref name="manifest"/>: its profile, without a reference sample (none
     /// is stored yet, so every feature is judged by PSI). A manifest without a profile gives a
@@ -25,6 +28,6 @@ public sealed record VersionReference(int Version, ImmutableArray<FeatureReferen
         var features = manifest.ReferenceProfile.Select(p => new FeatureReference(p)).ToImmutableArray();
         var profiled = manifest.ReferenceProfile.Select(p => p.Feature).ToImmutableArray();
         var columns = !manifest.FeatureNames.IsDefaultOrEmpty && profiled.All(manifest.FeatureNames.Contains) ? manifest.FeatureNames : profiled;
-        return new VersionReference(manifest.Version, features, columns);
+        return new VersionReference(manifest.Version, features, columns) { ClassLabels = manifest.Labels.IsDefault ? [] : manifest.Labels };
     }
 }

@@ -16,7 +16,9 @@ public static class KafkaOperationsExtensions
         services.AddSingleton<KafkaAdminReader>();
         services.AddSingleton<ITopicInspector, KafkaTopicInspector>();
         services.AddSingleton<IModelTopicTail, KafkaModelTail>();
-        services.AddSingleton<IRequestProducer, KafkaRequestProducer>();
+        services.AddSingleton<KafkaRequestProducer>();
+        services.AddSingleton<IRequestProducer>(sp => sp.GetRequiredService<KafkaRequestProducer>());
+        services.AddSingleton<IFeedbackProducer>(sp => sp.GetRequiredService<KafkaRequestProducer>());
         services.AddSingleton<KafkaRecentRecords>();
         services.AddSingleton<Mlops.Stream.Inference.Lifecycle.IAuditHistory, KafkaAuditHistory>();
         services.AddSingleton<IDriftHistory, KafkaDriftHistory>();

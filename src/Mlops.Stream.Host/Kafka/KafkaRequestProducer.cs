@@ -11,12 +11,13 @@ namespace Mlops.Stream.Host.Kafka;
 
 /// <summary>
 /// Writes requests for <c>POST /api/v1/models/{model}/requests</c> as any producer of the request
-/// topic should: key and <c>mlops-request-id</c> header = the request id, value = the v2 JSON. One
+/// topic should: key and <c>mlops-request-id</c> header = the request id, value = the v2 JSON; and
+/// labels for <c>POST /api/v1/models/{model}/feedback</c> to the feedback topic the same way. One
 /// producer for the node's lifetime (created at first use), so a batch's records share librdkafka's
 /// batching; a batch is answered when every record is acknowledged or has failed.
 /// </summary>
 public sealed class KafkaRequestProducer(KafkaAdminReader broker, KafkaClientConfigs configs, TopicCatalog catalog, ILogger<KafkaRequestProducer> logger)
-    : IRequestProducer, IDisposable
+    : IRequestProducer, IFeedbackProducer, IDisposable
 {
     private static readonly TimeSpan FlushOnDispose = TimeSpan.FromSeconds(5);
 
@@ -25,9 +26,15 @@ public sealed class KafkaRequestProducer(KafkaAdminReader broker, KafkaClientCon
         .SetLogHandler((_, message) => LibrdkafkaLog.Write(message))
         .Build());
 
-    public async Task<ProduceOutcome> ProduceAsync(string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken)
+    public Task<ProduceOutcome> ProduceAsync(string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken) =>
+        ProduceToAsync(TopicFamilies.Requests, model, requests, cancellationToken);
+
+    public Task<ProduceOutcome> ProduceFeedbackAsync(string model, IReadOnlyList<RequestRecord> labels, CancellationToken cancellationToken) =>
+        ProduceToAsync(TopicFamilies.Feedback, model, labels, cancellationToken);
+
+    private async Task<ProduceOutcome> ProduceToAsync(string family, string model, IReadOnlyList<RequestRecord> requests, CancellationToken cancellationToken)
     {
-        var topic = catalog[TopicFamilies.Requests].TopicFor(model);
+        var topic = catalog[family].TopicFor(model);
         // Producing to a missing topic would create it with the broker's defaults, not the family's.
         if (!await broker.ExistsAsync(topic, cancellationToken)) return new ProduceOutcome.TopicMissing(topic);
 
@@ -40,7 +47,7 @@ public sealed class KafkaRequestProducer(KafkaAdminReader broker, KafkaClientCon
         {
             var failed = deliveries.Count(d => d.IsFaulted);
             return new ProduceOutcome.Failed(topic,
-                $"{failed} of {requests.Count} requests were not acknowledged by Kafka ({e.Error.Reason}); the others were written");
+                $"{failed} of {requests.Count} records were not acknowledged by Kafka ({e.Error.Reason}); the others were written");
         }
     }
 
@@ -69,9 +76,12 @@ public sealed class KafkaRequestProducer(KafkaAdminReader broker, KafkaClientCon
             ? delivery.Timestamp.UtcDateTime
             : createdAt;
 
+    private int _disposed;
+
+    /// <summary>Once: the container disposes it for each service it is registered as (requests and feedback).</summary>
     public void Dispose()
     {
-        if (!_producer.IsValueCreated) return;
+        if (Interlocked.Exchange(ref _disposed, 1) == 1 || !_producer.IsValueCreated) return;
         _producer.Value.Flush(FlushOnDispose);
         _producer.Value.Dispose();
     }

@@ -51,13 +51,14 @@ public sealed class KafkaTopicInspector(KafkaAdminReader broker, TopicCatalog ca
 
     /// <summary>
     /// The groups the project consumes the topic with: the serving group of a model's request topic,
-    /// the drift group of its served topic. Other families are read by jobs outside the project,
+    /// the drift group of its served and feedback topics. Other families are read by jobs outside the project,
     /// whose groups it cannot know.
     /// </summary>
     private static IEnumerable<string> KnownGroups(TopicIdentity? identity) => identity switch
     {
         { Family.Name: TopicFamilies.Requests, Model: { } model } => [ModelTopics.ConsumerGroup(model)],
         { Family.Name: TopicFamilies.Served, Model: { } model } => [DriftTopics.ConsumerGroup(model)],
+        { Family.Name: TopicFamilies.Feedback, Model: { } model } => [DriftTopics.ConsumerGroup(model)],
         _ => [],
     };
 

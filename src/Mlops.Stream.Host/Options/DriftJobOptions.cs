@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Mlops.Stream.Actors.Drift;
 using Mlops.Stream.Drift;
+using Mlops.Stream.Drift.Feedback;
 using Mlops.Stream.Drift.Windows;
 
 namespace Mlops.Stream.Host.Options;
@@ -28,6 +29,15 @@ public sealed class DriftJobOptions
     /// <summary>A window drifts as a dataset when this share of its features drifted.</summary>
     public double DatasetDriftShare { get; set; } = DriftOptions.Default.DatasetDriftShare;
 
+    /// <summary>Served events whose predictions the feedback join keeps for their label (the most recent); a label for an older one is unmatched.</summary>
+    public int FeedbackJoinEvents { get; set; } = FeedbackJoinOptions.Default.MaxServed;
+
+    /// <summary>Labels read before their served event that may wait for it at once.</summary>
+    public int FeedbackWaitingLabels { get; set; } = FeedbackJoinOptions.Default.MaxWaitingLabels;
+
+    /// <summary>How long a label waits for its served event before it is counted as unmatched (kind unknown_id).</summary>
+    public TimeSpan FeedbackLabelWait { get; set; } = FeedbackJoinOptions.Default.LabelWait;
+
     /// <summary>Where the standalone <c>drift</c> verb serves <c>/metrics</c> (a node serves it on its own HTTP address).</summary>
     public string MetricsUrl { get; set; } = "http://127.0.0.1:9464";
 
@@ -35,6 +45,7 @@ public sealed class DriftJobOptions
     {
         Windows = new WindowOptions { MaxEvents = WindowEvents, MaxSpan = WindowSpan, MaxRows = WindowRows },
         Statistics = DriftOptions.Default with { DatasetDriftShare = DatasetDriftShare },
+        Feedback = new FeedbackJoinOptions { MaxServed = FeedbackJoinEvents, MaxWaitingLabels = FeedbackWaitingLabels, LabelWait = FeedbackLabelWait },
     };
 }
 
@@ -50,6 +61,12 @@ public sealed class DriftJobOptionsValidator : IValidateOptions<DriftJobOptions>
             failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.WindowSpan)} must be positive (found {options.WindowSpan}).");
         if (options.WindowRows < 1)
             failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.WindowRows)} must be at least 1 (found {options.WindowRows}).");
+        if (options.FeedbackJoinEvents < 1)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.FeedbackJoinEvents)} must be at least 1 (found {options.FeedbackJoinEvents}).");
+        if (options.FeedbackWaitingLabels < 1)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.FeedbackWaitingLabels)} must be at least 1 (found {options.FeedbackWaitingLabels}).");
+        if (options.FeedbackLabelWait <= TimeSpan.Zero)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.FeedbackLabelWait)} must be positive (found {options.FeedbackLabelWait}).");
         if (options.DatasetDriftShare is not (> 0 and <= 1))
             failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.DatasetDriftShare)} must lie in (0, 1] (found {options.DatasetDriftShare}).");
         if (!Uri.TryCreate(options.MetricsUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))

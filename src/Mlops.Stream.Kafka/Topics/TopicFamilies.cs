@@ -21,9 +21,12 @@ public static class TopicFamilies
     /// <summary>Drift results, one record per closed window of served events, per model: <c>mlops.drift.{model}.v1</c>.</summary>
     public const string Drift = "drift";
 
+    /// <summary>Ground-truth labels of served requests, by request id, per model: <c>mlops.feedback.{model}.v1</c>.</summary>
+    public const string Feedback = "feedback";
+
     /// <summary>Operator and supervisor actions, all models: <c>mlops.audit.v1</c>.</summary>
     public const string Audit = "audit";
 
     /// <summary>Every family above.</summary>
-    public static IReadOnlyList<string> All { get; } = [Requests, Predictions, Served, DeadLetters, Drift, Audit];
+    public static IReadOnlyList<string> All { get; } = [Requests, Predictions, Served, DeadLetters, Drift, Feedback, Audit];
 }

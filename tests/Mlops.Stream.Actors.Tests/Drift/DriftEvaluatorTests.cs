@@ -141,12 +141,5 @@ public sealed class DriftEvaluatorTests : IDisposable
             new DriftJobSettings { Windows = new WindowOptions { MaxEvents = maxEvents, MaxSpan = span ?? TimeSpan.FromMinutes(5) } },
             new BadServedEvents(Model, _metrics, NullLogger.Instance), _metrics);
 
-    private double Sample(string name, string model, params (string Label, string Value)[] labels)
-    {
-        using var stream = new MemoryStream();
-        _metrics.Registry.CollectAndExportAsTextAsync(stream).GetAwaiter().GetResult();
-        var selector = string.Join(",", new[] { ("model", model) }.Concat(labels).Select(l => $"{l.Item1}=\"{l.Item2}\""));
-        var line = Encoding.UTF8.GetString(stream.ToArray()).Split('\n').SingleOrDefault(l => l.StartsWith($"{name}{{{selector}}} ", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-    }
+    private double Sample(string name, string model, params (string Label, string Value)[] labels) => MetricSample.Read(_metrics.Registry, name, model, labels);
 }

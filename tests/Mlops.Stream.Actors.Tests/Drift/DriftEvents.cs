@@ -25,8 +25,12 @@ internal static class DriftEvents
         return registry;
     }
 
-    /// <summary>The served event of hold-out row <paramref name="row"/> (modulo its size), shifted by <paramref name="sigmas"/>.</summary>
-    public static byte[] Served(string model, int row, DateTimeOffset servedAt, double sigmas = 0, int version = 1)
+    /// <summary>
+    /// The served event of hold-out row <paramref name="row"/> (modulo its size), shifted by
+    /// <paramref name="sigmas"/>, with id <c>r-&lt;row&gt;</c>. Its outputs: label 0 only, or, given
+    /// <paramref name="fraud"/>, the demo model's "probabilities" (1 - fraud, fraud) and "label" (1 when fraud &gt;= 0.5).
+    /// </summary>
+    public static byte[] Served(string model, int row, DateTimeOffset servedAt, double sigmas = 0, int version = 1, double? fraud = null)
     {
         var demo = DemoFixture.Model;
         var profile = demo.Registration.ReferenceProfile;
@@ -37,7 +41,10 @@ internal static class DriftEvents
         }
 
         var request = new InferenceRequest($"r-{row}", [Tensor.Create("features", values, 1, values.Length)]);
-        var result = BatchResult.Served([Tensor.Create("label", new long[] { 0 }, 1)], model, version,
+        Tensor[] outputs = fraud is { } p
+            ? [Tensor.Create("probabilities", new[] { (float)(1 - p), (float)p }, 1, 2), Tensor.Create("label", new long[] { p >= 0.5 ? 1 : 0 }, 1)]
+            : [Tensor.Create("label", new long[] { 0 }, 1)];
+        var result = BatchResult.Served(outputs, model, version,
             new BatchTimings(TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(1), 1, 1));
         return ServingRecords.ServedEvent(model, request, result, new RequestSource("kafka", servedAt, 0, row), servedAt);
     }

@@ -29,7 +29,23 @@ internal sealed class DriftKafka(string bootstrapServers, string model, int serv
     {
         broker.CreateTopic(Topics.Served, servedPartitions);
         broker.CreateTopic(Topics.Drift, 1);
+        broker.CreateTopic(Topics.Feedback, 1);
         return this;
+    }
+
+    /// <summary>Writes <paramref name="values"/> to the feedback topic (one partition, so in this order).</summary>
+    public async Task ProduceFeedbackAsync(IEnumerable<byte[]?> values)
+    {
+        using var producer = new ProducerBuilder<string, byte[]?>(new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5 }).Build();
+        foreach (var value in values) await producer.ProduceAsync(Topics.Feedback, new Message<string, byte[]?> { Key = "label", Value = value });
+    }
+
+    /// <summary>The drift group's committed offset on the feedback topic (0 when none).</summary>
+    public long CommittedFeedback()
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrapServers, GroupId = DriftTopics.ConsumerGroup(model) }).Build();
+        var committed = consumer.Committed([new TopicPartition(Topics.Feedback, 0)], TimeSpan.FromSeconds(10)).Single().Offset.Value;
+        return Math.Max(committed, 0);
     }
 
     /// <summary>Writes <paramref name="values"/> to the served topic, keys spread over its partitions.</summary>

@@ -103,6 +103,30 @@ public sealed class DriftPipelineTests(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
+    public async Task Labels_are_committed_with_the_window_that_counted_them_and_a_bad_one_at_once()
+    {
+        var kafka = new DriftKafka(_broker.BootstrapServers, "drift-labels").CreateTopics(_broker);
+        await kafka.ProduceServedAsync(Enumerable.Range(0, 200).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i), fraud: i % 4 == 0 ? 0.9 : 0.1)));
+        var control = await RunAsync(kafka, maxEvents: 200);
+        await WaitUntilCommittedAsync(kafka, control, 200, "the first window is committed");
+
+        // A bad record first, then the true class of r-0..r-9 (r-0, r-4, r-8 predicted fraud; all ten are legit).
+        await kafka.ProduceFeedbackAsync([Encoding.UTF8.GetBytes("not json"), .. Enumerable.Range(0, 10).Select(i => Encoding.UTF8.GetBytes($$"""{"id":"r-{{i}}","label":0}"""))]);
+        await Eventually.HoldsAsync(async () => (await MetricsText()).Contains($"mlops_drift_labels_total{{model=\"{kafka.Model}\"}} 10\n"),
+            "the ten labels are joined", Guard);
+        await Eventually.HoldsAsync(() => kafka.CommittedFeedback() == 1, "the bad record is committed at once", Guard, () => kafka.CommittedFeedback());
+        Assert.Equal(1, kafka.CommittedFeedback());   // the labels wait in the open window
+
+        await kafka.ProduceServedAsync(Enumerable.Range(200, 200).Select(i => Served(kafka.Model, i, T0.AddMilliseconds(i), fraud: 0.1)));
+        await WaitUntilCommittedAsync(kafka, control, 400, "the second window is committed");
+        await Eventually.HoldsAsync(() => kafka.CommittedFeedback() == 11, "the labels are committed with their window", Guard, () => kafka.CommittedFeedback());
+
+        var performance = kafka.Windows()[1].Performance!;
+        Assert.Equal((10, 10, 0.7), (performance.Labelled, performance.Late, performance.Accuracy!.Value));
+        await StopAsync(control);
+    }
+
+    [Fact]
     public async Task A_broker_outage_pauses_the_job_and_it_resumes_where_it_was()
     {
         var kafka = new DriftKafka(_broker.BootstrapServers, "drift-outage").CreateTopics(_broker);

@@ -21,7 +21,7 @@ public sealed class DriftWindowJsonTests
         var root = document.RootElement;
 
         Assert.Equal(
-            ["model", "version", "start", "end", "closed_by", "events", "rows", "offsets", "dataset", "features"],
+            ["model", "version", "start", "end", "closed_by", "events", "rows", "offsets", "dataset", "features", "performance", "prediction_drift"],
             root.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("fraud-demo", 1, "count"), (root.GetProperty("model").GetString(), root.GetProperty("version").GetInt32(), root.GetProperty("closed_by").GetString()));
         Assert.Equal("2025-03-01T12:00:02+00:00", root.GetProperty("end").GetString());

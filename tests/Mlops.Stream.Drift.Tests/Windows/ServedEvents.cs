@@ -48,8 +48,21 @@ internal static class ServedEvents
     /// <summary>A served event with one row.</summary>
     public static byte[] Event(double[] row, DateTimeOffset at, int version = 1) => Event([row], at, version);
 
+    /// <summary>
+    /// A one-row served event of a binary classifier as the demo model answers: "probabilities"
+    /// FP32 [1, 2] (1 - p, p) and "label" INT64 [1] (1 when p &gt;= 0.5).
+    /// </summary>
+    public static byte[] Classified(string id, double[] row, double positive, DateTimeOffset at, int version = 1) =>
+        Write(id, Model, version.ToString(CultureInfo.InvariantCulture), at,
+            w => Tensor(w, "features", "FP32", [1, row.Length], row),
+            w =>
+            {
+                Tensor(w, "probabilities", "FP32", [1, 2], [1 - positive, positive]);
+                Tensor(w, "label", "INT64", [1], [positive >= 0.5 ? 1 : 0]);
+            });
+
     /// <summary>A served event whose inputs the caller writes (for bad shapes and other layouts).</summary>
-    public static byte[] Write(string? id, string? model, string? version, DateTimeOffset? at, Action<Utf8JsonWriter>? inputs)
+    public static byte[] Write(string? id, string? model, string? version, DateTimeOffset? at, Action<Utf8JsonWriter>? inputs, Action<Utf8JsonWriter>? outputs = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer))
@@ -67,7 +80,7 @@ internal static class ServedEvents
             }
 
             w.WriteStartArray("outputs");
-            Tensor(w, "probabilities", "FP32", [1, 2], [0.9, 0.1]);
+            (outputs ?? (o => Tensor(o, "probabilities", "FP32", [1, 2], [0.9, 0.1])))(w);
             w.WriteEndArray();
             if (at is { } t)
             {
