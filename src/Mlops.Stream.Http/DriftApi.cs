@@ -23,7 +23,9 @@ public static class DriftApi
 
     public static IEndpointRouteBuilder MapDriftApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGroup("/api/v1/models/{model}").WithTags("Drift").MapGet("/drift", GetAsync);
+        var drift = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Drift");
+        drift.MapGet("/drift", GetAsync);
+        drift.MapGet("/drift/report", DriftReportEndpoint.GetAsync);
         return endpoints;
     }
 
