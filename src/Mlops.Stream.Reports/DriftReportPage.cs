@@ -146,6 +146,7 @@ public static class DriftReportPage
         .badge { font-size: 12px; font-weight: normal; color: #2e7d32; border: 1px solid currentColor; border-radius: 10px; padding: 1px 8px; }
         section.not-evaluated .badge { color: #888; }
         .charts { display: flex; flex-wrap: wrap; gap: 16px; }
+        .charts svg { flex: 1 1 440px; max-width: 560px; height: auto; }
         footer { color: #888; font-size: 12px; margin-top: 20px; }
 
         """;

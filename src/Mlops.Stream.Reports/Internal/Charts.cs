@@ -41,8 +41,7 @@ internal static class Charts
             return;
         }
 
-        var top = Math.Max(view.ReferenceShares.Max(), view.CurrentShares?.Max() ?? 0);
-        top = top <= 0 ? 1 : top * 1.1;
+        var top = NiceCeiling(Math.Max(view.ReferenceShares.Max(), view.CurrentShares?.Max() ?? 0) * 1.04);
         YAxis(canvas, x0, y0, plotW, plotH, top, Percent);
         var slot = plotW / bins;
         for (var b = 0; b < bins; b++)
@@ -95,8 +94,7 @@ internal static class Charts
         canvas.Text(x + Left, y + 14, caption, 12);
 
         var values = view.History.Where(p => p.Value is not null).Select(p => p.Value!.Value).ToList();
-        var top = Math.Max(values.Count == 0 ? 0 : values.Max(), (threshold ?? 0) * 1.5);
-        top = top <= 0 || !double.IsFinite(top) ? 1 : top * 1.08;
+        var top = NiceCeiling(Math.Max(values.Count == 0 ? 0 : values.Max(), (threshold ?? 0) * 1.5) * 1.04);
         YAxis(canvas, x0, y0, plotW, plotH, top, Short);
         if (view.History.Count == 0)
         {
@@ -147,16 +145,41 @@ internal static class Charts
         canvas.Text(x0 + (plotW / 2), y0 + 30, $"{view.History.Count} most recent windows, by end time (UTC)", 10, TextAnchor.Middle, Palette.Muted);
     }
 
-    /// <summary>A number in at most about six characters: 0.1, 8.28, 1.2e+04.</summary>
+    /// <summary>A number in at most about six characters: 0.1, 8.28, 2150, 1.2e+05.</summary>
     public static string Short(double value) => value switch
     {
         double.NaN => "NaN",
         0 => "0",
-        _ when Math.Abs(value) >= 1e4 || Math.Abs(value) < 1e-3 => value.ToString("0.#e+0", CultureInfo.InvariantCulture),
+        _ when Math.Abs(value) >= 1e5 || Math.Abs(value) < 1e-3 => value.ToString("0.#e+0", CultureInfo.InvariantCulture),
+        _ when Math.Abs(value) >= 100 => value.ToString("0", CultureInfo.InvariantCulture),
         _ => value.ToString("G3", CultureInfo.InvariantCulture),
     };
 
-    private static string Percent(double share) => share.ToString("0%", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The smallest of 1, 2, 4, 6, 8 or 10 times a power of ten at or above <paramref name="value"/>,
+    /// so an axis divided in quarters has round ticks (2, 4, 6, 8; 0.25, 0.5, 0.75, 1). 1 for
+    /// nothing positive.
+    /// </summary>
+    public static double NiceCeiling(double value)
+    {
+        if (!(value > 0) || !double.IsFinite(value))
+        {
+            return 1;
+        }
+
+        var power = Math.Pow(10, Math.Floor(Math.Log10(value)));
+        foreach (var step in (ReadOnlySpan<double>)[1, 2, 4, 6, 8, 10])
+        {
+            if (step * power >= value * (1 - 1e-12))
+            {
+                return step * power;
+            }
+        }
+
+        return 10 * power;
+    }
+
+    private static string Percent(double share) => share.ToString("0.#%", CultureInfo.InvariantCulture);
 
     private static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
