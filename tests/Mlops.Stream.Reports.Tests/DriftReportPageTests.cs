@@ -53,6 +53,17 @@ public sealed partial class DriftReportPageTests
     }
 
     [Fact]
+    public void A_window_all_in_one_bin_tops_the_share_axis_at_100_percent()
+    {
+        var input = Input(Window(1, [Amount, Flag], f => f == "amount" ? [.. Enumerable.Repeat(5000.0, 50)] : Ones(50)));
+
+        var amount = Section(DriftReportPage.Render(input), 0);
+
+        Assert.Contains(">100%</text>", amount);
+        Assert.DoesNotContain(">200%</text>", amount);
+    }
+
+    [Fact]
     public void The_score_history_has_a_point_per_window_the_drifted_one_marked_and_the_threshold_line()
     {
         var amount = Section(DriftReportPage.Render(Shifted), 0);

@@ -41,7 +41,8 @@ internal static class Charts
             return;
         }
 
-        var top = NiceCeiling(Math.Max(view.ReferenceShares.Max(), view.CurrentShares?.Max() ?? 0) * 1.04);
+        // Shares: never above 100 %, which a bar holding the whole window reaches exactly.
+        var top = Math.Min(1, NiceCeiling(Math.Max(view.ReferenceShares.Max(), view.CurrentShares?.Max() ?? 0) * 1.04));
         YAxis(canvas, x0, y0, plotW, plotH, top, Percent);
         var slot = plotW / bins;
         for (var b = 0; b < bins; b++)
