@@ -8,6 +8,7 @@ No local copy of the protocol's .proto is used.
 
     apt-get install python3-grpcio python3-protobuf protobuf-compiler grpc-proto
     tools/oip_grpc.py 127.0.0.1:8081 list
+    tools/oip_grpc.py --cacert node.crt 127.0.0.1:8081 list        # a node serving TLS (Tls:CertificatePath)
     tools/oip_grpc.py 127.0.0.1:8081 describe inference.GRPCInferenceService
     tools/oip_grpc.py -H 'authorization: Bearer KEY' -d '{"name":"fraud-demo"}' 127.0.0.1:8081 inference.GRPCInferenceService/ModelMetadata
 
@@ -109,12 +110,19 @@ def main():
     parser = argparse.ArgumentParser(description="grpcurl-like calls to an Open Inference Protocol gRPC server, through reflection")
     parser.add_argument("-H", dest="headers", action="append", default=[], help="metadata 'name: value', e.g. 'authorization: Bearer KEY'")
     parser.add_argument("-d", dest="data", help="the request as JSON (proto3 JSON mapping)")
-    parser.add_argument("address", help="host:port of the gRPC server (plaintext, h2c)")
+    parser.add_argument("--cacert", help="PEM file to trust: the server speaks TLS (its Grpc:Url is https://)")
+    parser.add_argument("address", help="host:port of the gRPC server (plaintext h2c, or TLS with --cacert)")
     parser.add_argument("verb", nargs="+", help="list | describe SERVICE | SERVICE/METHOD")
     args = parser.parse_args()
     metadata = [tuple(part.strip() for part in h.split(":", 1)) for h in args.headers]
     metadata = [(name.lower(), value) for name, value in metadata]
-    with grpc.insecure_channel(args.address) as channel:
+    if args.cacert:
+        with open(args.cacert, "rb") as pem:
+            credentials = grpc.ssl_channel_credentials(root_certificates=pem.read())
+        channel = grpc.secure_channel(args.address, credentials)
+    else:
+        channel = grpc.insecure_channel(args.address)
+    with channel:
         reflection = Reflection(channel, metadata)
         verb = args.verb[0]
         if verb == "list":

@@ -1,14 +1,19 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
 namespace Mlops.Stream.Cli;
 
-/// <summary>A node's admin API address, key and timeout, as resolved from options and the environment.</summary>
-public sealed record AdminEndpoint(Uri BaseUrl, string? Key, TimeSpan Timeout)
+/// <summary>
+/// A node's admin API address, key and timeout, as resolved from options and the environment, and
+/// the CA certificates (PEM) to trust for an https:// node whose certificate the system does not trust.
+/// </summary>
+public sealed record AdminEndpoint(Uri BaseUrl, string? Key, TimeSpan Timeout, X509Certificate2Collection? TrustedRoots = null)
 {
     /// <summary>The address as the user wrote it (no trailing slash), for messages.</summary>
     public string Display => BaseUrl.ToString().TrimEnd('/');
@@ -34,7 +39,7 @@ internal sealed class AdminClient : IDisposable
         // Relative paths resolve under the base URL, so a node behind a path prefix
         // (http://gateway/mlops/) works: the base must end with '/'.
         var baseUrl = endpoint.BaseUrl.AbsoluteUri.EndsWith('/') ? endpoint.BaseUrl : new Uri(endpoint.BaseUrl.AbsoluteUri + "/");
-        _http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false })
+        _http = new HttpClient(Handler(endpoint))
         {
             BaseAddress = baseUrl,
             Timeout = endpoint.Timeout,
@@ -43,6 +48,19 @@ internal sealed class AdminClient : IDisposable
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("mlops-cli", typeof(AdminClient).Assembly.GetName().Version?.ToString() ?? "0"));
         if (endpoint.Key is { Length: > 0 } key)
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+    }
+
+    /// <summary>With trusted roots given, the node's certificate must chain to one of them (and still match its name).</summary>
+    private static SocketsHttpHandler Handler(AdminEndpoint endpoint)
+    {
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false };
+        if (endpoint.TrustedRoots is { } roots)
+        {
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.AddRange(roots);
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+        return handler;
     }
 
     /// <summary>
@@ -152,6 +170,11 @@ internal sealed class AdminClient : IDisposable
         try
         {
             return await exchange().ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            throw new CliException(ExitCodes.Unavailable,
+                $"cannot reach {_endpoint.Display}: {Innermost(e)} (trust the node's CA with --ca-cert FILE or {GlobalOptions.CaCertificateVariable})");
         }
         catch (HttpRequestException e)
         {

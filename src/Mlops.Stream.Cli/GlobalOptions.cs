@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Mlops.Stream.Cli;
 
@@ -18,6 +20,7 @@ internal sealed class GlobalOptions
 {
     public const string UrlVariable = "MLOPS_URL";
     public const string KeyVariable = "MLOPS_ADMIN_KEY";
+    public const string CaCertificateVariable = "MLOPS_CA_CERT";
     public const string DefaultUrl = "http://127.0.0.1:8080";
     public const double DefaultTimeoutSeconds = 100;
     public const double MaxTimeoutSeconds = 86_400;
@@ -33,6 +36,13 @@ internal sealed class GlobalOptions
     {
         Description = $"Admin API key, sent as 'Authorization: Bearer <key>' [env: {KeyVariable}]. Prefer the variable: options show up in shell history and process lists",
         HelpName = "key",
+        Recursive = true,
+    };
+
+    public Option<string?> CaCertificate { get; } = new("--ca-cert")
+    {
+        Description = $"PEM file of the CA (or the self-signed certificate) to trust for an https:// node [env: {CaCertificateVariable}]",
+        HelpName = "file",
         Recursive = true,
     };
 
@@ -62,6 +72,7 @@ internal sealed class GlobalOptions
     {
         command.Options.Add(Url);
         command.Options.Add(Key);
+        command.Options.Add(CaCertificate);
         command.Options.Add(Output);
         command.Options.Add(Timeout);
     }
@@ -80,6 +91,23 @@ internal sealed class GlobalOptions
         if (!Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new CliException(ExitCodes.Usage, $"{source} '{url}' is not an http:// or https:// address");
         var key = parse.GetValue(Key) is { Length: > 0 } keyOption ? keyOption : environment(KeyVariable);
-        return new AdminEndpoint(uri, string.IsNullOrWhiteSpace(key) ? null : key.Trim(), TimeSpan.FromSeconds(parse.GetValue(Timeout)));
+        var caCertificate = parse.GetValue(CaCertificate) is { Length: > 0 } caOption ? caOption : environment(CaCertificateVariable);
+        return new AdminEndpoint(uri, string.IsNullOrWhiteSpace(key) ? null : key.Trim(), TimeSpan.FromSeconds(parse.GetValue(Timeout)),
+            string.IsNullOrWhiteSpace(caCertificate) ? null : TrustedRoots(caCertificate.Trim()));
+    }
+
+    private static X509Certificate2Collection TrustedRoots(string path)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new CliException(ExitCodes.Usage, $"--ca-cert '{path}' could not be read as PEM certificates: {e.Message.TrimEnd('.')}");
+        }
+        if (roots.Count == 0) throw new CliException(ExitCodes.Usage, $"--ca-cert '{path}' holds no PEM certificate");
+        return roots;
     }
 }

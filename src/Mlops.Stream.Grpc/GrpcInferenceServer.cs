@@ -82,7 +82,9 @@ public sealed class GrpcInferenceServer(IServiceProvider node, IOptions<GrpcServ
     {
         // Empty: no configuration files, environment or console logging of its own; all of that is the node's.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(GrpcInferenceServer).Assembly.GetName().Name });
-        builder.WebHost.UseKestrelCore().UseUrls(url);
+        // UseKestrelHttpsConfiguration: the core server alone cannot bind an https:// address.
+        builder.WebHost.UseKestrelCore().UseKestrelHttpsConfiguration().UseUrls(url);
+        var certificate = node.GetService<ServerCertificate>();
         var services = builder.Services;
         services.AddSingleton<IHostLifetime, NodeOwnedLifetime>();
         services.AddSingleton<ILoggerFactory>(new NodeLoggerFactory(node.GetRequiredService<ILoggerFactory>()));
@@ -91,10 +93,12 @@ public sealed class GrpcInferenceServer(IServiceProvider node, IOptions<GrpcServ
         var limits = node.GetService<IOptions<HttpLimitsOptions>>()?.Value ?? new HttpLimitsOptions();
         services.Configure<KestrelServerOptions>(kestrel =>
         {
-            // gRPC needs HTTP/2; without TLS a port speaks it only when it speaks nothing else (h2c).
+            // gRPC needs HTTP/2; without TLS a port speaks it only when it speaks nothing else (h2c),
+            // and with TLS, ALPN agrees on it.
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.AddServerHeader = false;
             limits.ApplyTo(kestrel.Limits);
+            certificate?.ApplyTo(kestrel);
         });
         services.AddRouting();
         services.AddGrpc(grpc =>

@@ -47,7 +47,9 @@ public static class MlopsStreamingExtensions
     {
         var http = builder.Configuration.BindValidatedNow<HttpOptions, HttpOptionsValidator>(HttpOptions.Section);
         builder.Services.AddValidatedOptions<HttpOptions, HttpOptionsValidator>(HttpOptions.Section);
-        builder.Services.AddSingleton(ListenUrls.FromConfiguration(builder.Configuration, http.Url));
+        var listenUrls = ListenUrls.FromConfiguration(builder.Configuration, http.Url);
+        builder.Services.AddSingleton(listenUrls);
+        builder.AddMlopsTls(listenUrls);
         builder.Services.AddHostedService<BoundAddressCheck>();
         if (string.IsNullOrWhiteSpace(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
@@ -57,6 +59,7 @@ public static class MlopsStreamingExtensions
         builder.Services.AddHealthChecks();
         builder.Services.AddInferenceApi();
         builder.Services.AddMlopsSecurity();
+        builder.Services.AddMlopsApiDocs();
         return builder;
     }
 

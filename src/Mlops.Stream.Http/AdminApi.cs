@@ -108,22 +108,43 @@ public static class AdminApi
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder endpoints)
     {
         var models = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Admin");
-        models.MapPost("/versions", RegisterAsync);
-        models.MapPost("/promote", PromoteAsync);
+        models.MapPost("/versions", RegisterAsync)
+            .WithSummary("Register a new version: the ONNX file as the body, or multipart with 'file' and an optional JSON 'manifest'")
+            .DocumentsBody<System.IO.Stream>("application/octet-stream", "multipart/form-data")
+            .Produces<AdminChangeResponse>(StatusCodes.Status201Created)
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
+        models.MapPost("/promote", PromoteAsync)
+            .WithSummary("Move production to a version and wait (wait_seconds) until the replicas serve it: 200 serving, 202 still pending")
+            .Changes().Produces<AdminChangeResponse>(StatusCodes.Status202Accepted).Errors(StatusCodes.Status500InternalServerError);
         models.MapPost("/canary", (string model, CanaryRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.SetCanaryAsync(model, body.Version, body.Weight, Actor(http), ct)));
+            Answer(admin.SetCanaryAsync(model, body.Version, body.Weight, Actor(http), ct)))
+            .WithSummary("Send a share of the traffic (weight 0 to 1, by request id) to a canary version; weight 0 ends it").Changes();
         models.MapPost("/rollback", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.RollbackAsync(model, Actor(http), ct)));
+            Answer(admin.RollbackAsync(model, Actor(http), ct)))
+            .WithSummary("Production back to the version before it (and any canary ended)").Changes();
         models.MapPost("/deploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.DeployAsync(model, Actor(http), ct)));
+            Answer(admin.DeployAsync(model, Actor(http), ct)))
+            .WithSummary("Serve the model again after an undeploy").Changes();
         models.MapPost("/undeploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.UndeployAsync(model, Actor(http), ct)));
+            Answer(admin.UndeployAsync(model, Actor(http), ct)))
+            .WithSummary("Stop serving the model; its versions stay in the registry").Changes();
         models.MapPost("/scale", (string model, ScaleRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
-            Answer(admin.ScaleAsync(model, body.Replicas, body.Min, body.Max, Actor(http), ct)));
-        models.MapGet("/scale", GetScaleAsync);
-        endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin");
+            Answer(admin.ScaleAsync(model, body.Replicas, body.Min, body.Max, Actor(http), ct)))
+            .WithSummary("Set the model's replicas: a fixed number, a min/max range for the autoscaler, or {} for one per node")
+            .Produces<ScaleResponse>().Errors(ChangeErrors);
+        models.MapGet("/scale", GetScaleAsync).WithSummary("How many replicas the cluster runs for the model, and how that is decided")
+            .Produces<ScaleResponse>().Errors(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin")
+            .WithSummary("The cluster's recent admin changes, newest first (limit, at most 1000)");
         return endpoints;
     }
+
+    /// <summary>What a change answers besides its result: 400 invalid, 404 unknown model, 409 refused, 503 registry unreachable.</summary>
+    private static readonly int[] ChangeErrors =
+        [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable];
+
+    private static RouteHandlerBuilder Changes(this RouteHandlerBuilder route) =>
+        route.Produces<AdminChangeResponse>().Errors(ChangeErrors);
 
     /// <summary>
     /// <c>GET /api/v1/audit?limit=100</c>: the cluster's recent admin changes, newest first: the

@@ -20,15 +20,24 @@ public static class ClusterApi
     public static IEndpointRouteBuilder MapClusterApi(this IEndpointRouteBuilder endpoints)
     {
         var cluster = endpoints.MapGroup("/api/v1/cluster").WithTags("Cluster");
-        cluster.MapGet("", (IClusterMembership membership) => TypedResults.Ok(membership.Current()));
+        cluster.MapGet("", (IClusterMembership membership) => TypedResults.Ok(membership.Current()))
+            .WithSummary("The cluster's members, their status and roles, and the leader");
         cluster.MapPost("/leave", (MemberAddressRequest body, IClusterMembership membership, HttpContext http) =>
-            Change(body, address => membership.LeaveAsync(address, AdminApi.Actor(http))));
+            Change(body, address => membership.LeaveAsync(address, AdminApi.Actor(http))))
+            .WithSummary("Ask a member to leave gracefully: its replicas hand over, then it exits").MembershipChange();
         cluster.MapPost("/down", (MemberAddressRequest body, IClusterMembership membership, HttpContext http) =>
-            Change(body, address => membership.DownAsync(address, AdminApi.Actor(http))));
+            Change(body, address => membership.DownAsync(address, AdminApi.Actor(http))))
+            .WithSummary("Mark an unreachable member down so its replicas start elsewhere").MembershipChange();
         endpoints.MapGet("/api/v1/shards", async (IShardDirectory shards, CancellationToken ct) =>
-            TypedResults.Ok(await shards.QueryAsync(ct))).WithTags("Cluster");
+            TypedResults.Ok(await shards.QueryAsync(ct))).WithTags("Cluster")
+            .WithSummary("Where every model replica runs");
         return endpoints;
     }
+
+    /// <summary>202 once the leader has the change; 400 no or a malformed address, 404 not a member.</summary>
+    private static RouteHandlerBuilder MembershipChange(this RouteHandlerBuilder route) => route
+        .Produces<ClusterChangeResponse>(StatusCodes.Status202Accepted)
+        .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
 
     private static async Task<IResult> Change(MemberAddressRequest body, Func<string, Task<MembershipChange>> change)
     {

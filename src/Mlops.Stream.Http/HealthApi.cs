@@ -20,9 +20,12 @@ public static class HealthApi
         var group = endpoints.MapGroup("/healthz").WithTags("Health");
         var readiness = new ReadinessLog(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Mlops.Stream.Http.Readiness"));
         group.MapGet("/live", (HealthCheckService health, CancellationToken cancellationToken) =>
-            CheckAsync(health, HealthTags.Live, null, cancellationToken));
+            CheckAsync(health, HealthTags.Live, null, cancellationToken))
+            .WithSummary("Liveness: the process works (Kubernetes liveness probe)").Produces<HealthReportResponse>(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/ready", (HealthCheckService health, CancellationToken cancellationToken) =>
-            CheckAsync(health, HealthTags.Ready, readiness, cancellationToken));
+            CheckAsync(health, HealthTags.Ready, readiness, cancellationToken))
+            .WithSummary("Readiness: the node serves its models (Kubernetes readiness probe); 200 healthy or degraded, 503 unhealthy, with the reasons")
+            .Produces<HealthReportResponse>(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 

@@ -36,25 +36,52 @@ public static class InferenceApi
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder endpoints)
     {
         var v2 = endpoints.MapGroup("/v2").WithTags("Inference");
-        v2.MapGet("", GetServerMetadata);
-        v2.MapGet("/health/live", GetLive);
-        v2.MapGet("/health/ready", GetServerReadyAsync);
+        v2.MapGet("", GetServerMetadata).WithSummary("Server metadata: name, version, protocol extensions");
+        v2.MapGet("/health/live", GetLive).WithSummary("Server liveness");
+        v2.MapGet("/health/ready", GetServerReadyAsync).WithSummary("Server readiness: every model with a production version is served")
+            .Errors(StatusCodes.Status503ServiceUnavailable);
 
         var model = v2.MapGroup("/models/{model}");
         model.MapGet("", (string model, IInferenceGateway gateway, CancellationToken cancellationToken) =>
-            GetModelMetadataAsync(gateway, model, null, cancellationToken));
+            GetModelMetadataAsync(gateway, model, null, cancellationToken))
+            .WithSummary("Model metadata: versions, inputs and outputs of the served version").Errors(MetadataErrors);
         model.MapGet("/versions/{version}", (string model, string version, IInferenceGateway gateway, CancellationToken cancellationToken) =>
-            GetModelMetadataAsync(gateway, model, version, cancellationToken));
+            GetModelMetadataAsync(gateway, model, version, cancellationToken))
+            .WithSummary("Metadata of one version of the model").Errors(MetadataErrors);
         model.MapGet("/ready", (string model, IInferenceGateway gateway, CancellationToken cancellationToken) =>
-            GetModelReadyAsync(gateway, model, null, cancellationToken));
+            GetModelReadyAsync(gateway, model, null, cancellationToken))
+            .WithSummary("Model readiness: a version is loaded and serving").Errors(ReadyErrors);
         model.MapGet("/versions/{version}/ready", (string model, string version, IInferenceGateway gateway, CancellationToken cancellationToken) =>
-            GetModelReadyAsync(gateway, model, version, cancellationToken));
+            GetModelReadyAsync(gateway, model, version, cancellationToken))
+            .WithSummary("Readiness of one version: it is the version being served").Errors(ReadyErrors);
         model.MapPost("/infer", (string model, HttpContext context, IInferenceGateway gateway, IOptions<InferenceApiOptions> options, ILoggerFactory loggers) =>
-            InferAsync(context, gateway, options.Value, loggers, model, null));
+            InferAsync(context, gateway, options.Value, loggers, model, null))
+            .WithSummary("Infer with the served version (canary traffic split by request id)").DocumentedAsInfer();
         model.MapPost("/versions/{version}/infer", (string model, string version, HttpContext context, IInferenceGateway gateway, IOptions<InferenceApiOptions> options, ILoggerFactory loggers) =>
-            InferAsync(context, gateway, options.Value, loggers, model, version));
+            InferAsync(context, gateway, options.Value, loggers, model, version))
+            .WithSummary("Infer with one version (it must be the one being served)").DocumentedAsInfer();
         return endpoints;
     }
+
+    private static readonly int[] MetadataErrors = [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound];
+
+    private static readonly int[] ReadyErrors = [StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable];
+
+    /// <summary>
+    /// The body is read as bytes (JSON or the binary tensor extension) and handed to the serving
+    /// side, so its schema is declared here: 400 invalid request, 404 unknown model or version, 408
+    /// body too slow, 413 body too large, 415 not JSON, 429 queue full, 500 model failure, 503 not
+    /// ready or shutting down, 504 no answer in time.
+    /// </summary>
+    private static RouteHandlerBuilder DocumentedAsInfer(this RouteHandlerBuilder route) => route
+        .WithDescription("The body is a v2 infer request as JSON, or the binary tensor extension as Triton and KServe clients send it: " +
+            "the JSON header, then the tensors' raw bytes, with the header's length in `Inference-Header-Content-Length` " +
+            "(and `parameters.binary_data_size` per input). Outputs asked for with `binary_data: true` come back the same way.")
+        .DocumentsBody<InferRequestBody>("application/json")
+        .Produces<InferResponseBody>(StatusCodes.Status200OK, "application/json")
+        .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status408RequestTimeout,
+            StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests,
+            StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
 
     private static Ok<ServerMetadataResponse> GetServerMetadata() => TypedResults.Ok(ServerMetadataResponse.Current);
 

@@ -22,7 +22,8 @@ public static class MetricsApi
             var registry = context.RequestServices.GetRequiredService<CollectorRegistry>();
             context.Response.ContentType = ContentType;
             await registry.CollectAndExportAsTextAsync(context.Response.Body, cancellationToken);
-        }).WithTags("Metrics").ExcludeFromDescription();
+        }).WithTags("Metrics").WithSummary("The node's metrics in the Prometheus text format")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
         return endpoints;
     }
 }

@@ -12,9 +12,9 @@ public static class ModelsApi
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/v1/models").WithTags("Models");
-        group.MapGet("", ListModelsAsync);
-        group.MapGet("/{model}", GetModelAsync);
-        group.MapGet("/{model}/replicas", ListReplicasAsync);
+        group.MapGet("", ListModelsAsync).WithSummary("Every model with its versions, aliases and serving state");
+        group.MapGet("/{model}", GetModelAsync).WithSummary("One model with its versions, aliases and serving state");
+        group.MapGet("/{model}/replicas", ListReplicasAsync).WithSummary("The model's replicas across the cluster: where each runs and what it serves");
         return endpoints;
     }
 

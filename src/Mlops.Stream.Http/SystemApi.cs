@@ -11,7 +11,7 @@ public static class SystemApi
     public static IEndpointRouteBuilder MapSystemApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/v1/system").WithTags("System");
-        group.MapGet("", GetSystemInfo);
+        group.MapGet("", GetSystemInfo).WithSummary("This node: version, runtime, Kafka, cluster membership");
         return endpoints;
     }
 

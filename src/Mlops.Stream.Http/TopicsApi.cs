@@ -41,13 +41,24 @@ public static class TopicsApi
     public static IEndpointRouteBuilder MapTopicsApi(this IEndpointRouteBuilder endpoints)
     {
         var topics = endpoints.MapGroup("/api/v1/topics").WithTags("Topics");
-        topics.MapGet("", ListAsync);
-        topics.MapGet("/{name}", DescribeAsync);
+        topics.MapGet("", ListAsync).WithSummary("The broker's topics with their partitions and message counts")
+            .Produces<IReadOnlyList<TopicSummary>>().Errors(StatusCodes.Status503ServiceUnavailable);
+        topics.MapGet("/{name}", DescribeAsync).WithSummary("One topic: partitions, watermarks, consumer groups and their lag")
+            .Produces<TopicDetail>().Errors(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
 
         var model = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Topics");
-        model.MapGet("/tail/{stream}", TailEndpoint.OpenAsync);
-        model.MapPost("/requests", ProduceEndpoint.ProduceAsync);
-        model.MapGet("/reference", ModelReferenceEndpoint.GetAsync);
+        model.MapGet("/tail/{stream}", TailEndpoint.OpenAsync)
+            .WithSummary("Follow the model's predictions, served events or dead letters as NDJSON, one record per line")
+            .Produces<string>(StatusCodes.Status200OK, TailEndpoint.ContentType)
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status429TooManyRequests, StatusCodes.Status503ServiceUnavailable);
+        model.MapPost("/requests", ProduceEndpoint.ProduceAsync)
+            .WithSummary($"Write a JSON array of v2 infer requests (each with an id; at most {MaxProduceBatch}) to the model's request topic")
+            .DocumentsBody<IReadOnlyList<InferRequestBody>>("application/json")
+            .Produces<ProducedRequestsResponse>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
+        model.MapGet("/reference", ModelReferenceEndpoint.GetAsync)
+            .WithSummary("A version's inputs, feature names, reference profile and sample request (default: production)")
+            .Produces<ModelReferenceResponse>().Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return endpoints;
     }
 

@@ -19,6 +19,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("Grpc:Url", "--Grpc:Url=http://127.0.0.1:99999")]
     [InlineData("Grpc:Url", "--Grpc:Url=http://grpc.example:8081")]
     [InlineData("Grpc:Url", "--Grpc:Url=https://127.0.0.1:0")]
+    [InlineData("Http:Url", "--Http:Url=https://127.0.0.1:0")]
+    [InlineData("Tls:CertificatePath", "--Tls:CertificatePath=/no/such/node.crt")]
     [InlineData("Inference:KafkaInFlight", "--Inference:KafkaInFlight=abc")]
     [InlineData("Http:Limits:KeepAliveTimeout", "--Http:Limits:KeepAliveTimeout=soon")]
     [InlineData("Security:InferKeys:0", "--Security:InferKeys:0=tooshort")]

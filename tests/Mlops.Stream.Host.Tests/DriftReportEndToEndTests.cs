@@ -56,6 +56,13 @@ public sealed class DriftReportEndToEndTests
         using (var bitmap = SKBitmap.Decode(png))
             Assert.Equal((DriftFeaturePng.Width, DriftFeaturePng.Height), (bitmap.Width, bitmap.Height));
 
+        // The API document says the route answers both media types.
+        using (var document = JsonDocument.Parse(await node.Http.GetStringAsync("/openapi/v1.json")))
+        {
+            var ok = document.RootElement.GetProperty("paths").GetProperty("/api/v1/models/{model}/drift/report").GetProperty("get").GetProperty("responses").GetProperty("200");
+            Assert.Equal(["image/png", "text/html; charset=utf-8"], ok.GetProperty("content").EnumerateObject().Select(c => c.Name).Order());
+        }
+
         using var folder = new TempDirectory();
         var file = Path.Combine(folder.Path, "report.html");
         var (code, text, error) = await MlopsCli.RunAsync("drift", "report", Model, "--out", file, "--url", node.Address.ToString());

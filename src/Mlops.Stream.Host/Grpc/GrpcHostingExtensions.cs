@@ -31,13 +31,9 @@ public sealed class GrpcServerOptionsValidator : IValidateOptions<GrpcServerOpti
         {
             return ValidateOptionsResult.Success;
         }
-        if (!ListenUrl.TryParse(options.Url, out var url, out var problem))
-        {
-            return ValidateOptionsResult.Fail($"{GrpcServerOptions.UrlKey} {problem}.");
-        }
-        // The gRPC server is HTTP/2 without TLS (h2c) for now: it has no certificate to serve.
-        return url.Text.StartsWith("https", StringComparison.OrdinalIgnoreCase)
-            ? ValidateOptionsResult.Fail($"{GrpcServerOptions.UrlKey} '{url.Text}' asks for TLS, which the gRPC port does not serve yet; use http:// (HTTP/2 without TLS).")
-            : ValidateOptionsResult.Success;
+        // An https:// address needs the node's certificate: TlsSetup checks that, for both ports at once.
+        return ListenUrl.TryParse(options.Url, out _, out var problem)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"{GrpcServerOptions.UrlKey} {problem}.");
     }
 }

@@ -5,7 +5,7 @@ namespace Mlops.Stream.Http.Security;
 /// <summary>Which role a route needs. Decided by path prefix in one place (<see cref="AccessPolicy.For"/>).</summary>
 public enum RouteAccess
 {
-    /// <summary>No key ever: health probes and the metrics scraper.</summary>
+    /// <summary>No key ever: health probes, the metrics scraper and the API's documentation.</summary>
     Open,
 
     /// <summary><see cref="ApiRole.Infer"/> or <see cref="ApiRole.Admin"/>.</summary>
@@ -26,9 +26,10 @@ public sealed record AccessDecision(bool Allowed, int StatusCode, string? Code, 
 /// <summary>
 /// The access rules of the HTTP edge, as pure functions so they are tested without a server.
 /// <list type="bullet">
-/// <item>Open: <c>/healthz/*</c>, <c>/v2/health/*</c> and <c>/metrics</c>. Kubernetes probes and
-/// Prometheus scrapers carry no credentials, and these routes reveal nothing a caller could misuse;
-/// an Authorization header there is ignored.</item>
+/// <item>Open: <c>/healthz/*</c>, <c>/v2/health/*</c>, <c>/metrics</c>, and the API's documentation
+/// (<c>/openapi/*</c>, <c>/docs</c>). Kubernetes probes and Prometheus scrapers carry no credentials,
+/// and these routes reveal nothing a caller could misuse (the documentation describes the API's
+/// shape, which is public anyway); an Authorization header there is ignored.</item>
 /// <item>Infer: everything else under <c>/v2</c> (infer, model metadata and readiness, server metadata).</item>
 /// <item>Admin: everything else, <c>/api/v1/*</c> included, so a route added later is closed until
 /// someone decides otherwise here.</item>
@@ -42,7 +43,8 @@ public static class AccessPolicy
 {
     public static RouteAccess For(PathString path)
     {
-        if (path.StartsWithSegments("/healthz") || path.StartsWithSegments("/v2/health") || path.StartsWithSegments("/metrics"))
+        if (path.StartsWithSegments("/healthz") || path.StartsWithSegments("/v2/health") || path.StartsWithSegments("/metrics")
+            || path.StartsWithSegments("/openapi") || path.StartsWithSegments(ApiDocs.PagePath))
         {
             return RouteAccess.Open;
         }
