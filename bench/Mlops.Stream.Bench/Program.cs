@@ -1,5 +1,6 @@
 using Mlops.Stream.Bench;
 using Mlops.Stream.Bench.Scenarios;
+using Mlops.Stream.Bench.Scenarios.Drift;
 using Mlops.Stream.Bench.Scenarios.Pipeline;
 
 // Benchmarks: `dotnet run -c Release --project bench/Mlops.Stream.Bench -- <scenario> [options]`.
@@ -11,11 +12,12 @@ var scenarios = new Dictionary<string, Func<BenchArgs, Task<BenchResult>>>(Strin
     ["scale"] = ScaleScenario.RunAsync,
     ["pipeline"] = PipelineScenario.RunAsync,
     ["faults"] = FaultsScenario.RunAsync,
+    ["drift"] = DriftScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
-    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S\n  {PipelineSettings.Usage}\n  faults: --rate REQ_PER_S --only broker-down|rtt-500ms|produce-errors|commit-errors|leader-move|slow-rebalance");
+    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S\n  {PipelineSettings.Usage}\n  faults: --rate REQ_PER_S --only broker-down|rtt-500ms|produce-errors|commit-errors|leader-move|slow-rebalance\n  {DriftScenario.Usage}");
     return 2;
 }
 

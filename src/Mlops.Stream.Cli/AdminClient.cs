@@ -88,6 +88,35 @@ internal sealed class AdminClient : IDisposable
     public static string Segment(string value) => Uri.EscapeDataString(value);
 
     /// <summary>
+    /// A GET whose answer is a file (an HTML page, a PNG), not the admin API's JSON: its bytes and
+    /// media type. Refusals are read as usual (the node answers errors in JSON); an answer of another
+    /// media type than <paramref name="mediaType"/> is <see cref="ExitCodes.Unavailable"/>, so a proxy's
+    /// page is never saved as the file asked for.
+    /// </summary>
+    public async Task<byte[]> DownloadAsync(string path, string mediaType, CancellationToken ct)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Get, path);
+        message.Headers.Accept.Clear();
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(mediaType));
+        message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.5));
+        var (response, body) = await ReachAsync(async () =>
+        {
+            var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            return (response, await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
+        }, ct).ConfigureAwait(false);
+
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw Refusal(response, Encoding.UTF8.GetString(body));
+            var answered = response.Content.Headers.ContentType?.MediaType;
+            if (!string.Equals(answered, mediaType, StringComparison.OrdinalIgnoreCase))
+                throw new CliException(ExitCodes.Unavailable,
+                    $"unexpected answer from {_endpoint.Display} (HTTP {(int)response.StatusCode}): {answered ?? "no media type"}, not {mediaType}");
+            return body;
+        }
+    }
+
+    /// <summary>
     /// A streaming GET (NDJSON): returns once the node answered with success headers, before any
     /// line. HttpClient's timeout covers only that part; the lines take as long as they take.
     /// </summary>

@@ -25,6 +25,12 @@ public sealed record FeatureDrift(
     DriftVerdict Verdict,
     DataQuality Quality)
 {
+    /// <summary>
+    /// The window's finite values counted in the reference profile's bins, whatever the method, so a
+    /// report can draw the window's histogram over the reference's. Default (empty) when not known.
+    /// </summary>
+    public BinCounts CurrentCounts { get; init; }
+
     /// <summary>True only for a <see cref="DriftVerdict.Drifted"/> verdict; false for stable and for not evaluated.</summary>
     public bool Drifted => Verdict == DriftVerdict.Drifted;
 
@@ -36,6 +42,7 @@ public sealed record FeatureDrift(
     public static FeatureDrift Evaluate(FeatureReference reference, ReadOnlySpan<double> window, DriftOptions options)
     {
         var quality = DataQuality.Measure(reference.Profile, window);
+        var counts = BinCounts.Of(reference.Profile, window);
         var method = DriftMethodChoice.For(reference, options);
         var threshold = options.ThresholdFor(method);
 
@@ -57,7 +64,7 @@ public sealed record FeatureDrift(
                 score = JensenShannonDistance.BetweenValues(sample, window);
                 break;
             default:
-                score = PopulationStabilityIndex.Compute(reference.Profile, window);
+                score = PopulationStabilityIndex.Compute(reference.Profile, counts);
                 break;
         }
 
@@ -68,6 +75,6 @@ public sealed record FeatureDrift(
             _ => score > threshold ? DriftVerdict.Drifted : DriftVerdict.Stable,
         };
         var kind = method == DriftMethod.PopulationStabilityIndex ? ReferenceKind.Profile : ReferenceKind.Sample;
-        return new FeatureDrift(reference.Feature, method, kind, score, pValue, threshold, verdict, quality);
+        return new FeatureDrift(reference.Feature, method, kind, score, pValue, threshold, verdict, quality) { CurrentCounts = counts };
     }
 }

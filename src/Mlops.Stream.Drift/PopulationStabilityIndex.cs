@@ -18,19 +18,19 @@ public static class PopulationStabilityIndex
     /// PSI of the finite values of <paramref name="current"/>; NaN when the window has no finite
     /// value (there is nothing to compare, which is not the same as no drift).
     /// </summary>
-    public static double Compute(FeatureProfile reference, ReadOnlySpan<double> current)
+    public static double Compute(FeatureProfile reference, ReadOnlySpan<double> current) =>
+        Compute(reference, BinCounts.Of(reference, current));
+
+    /// <summary>PSI of a window already counted in <paramref name="reference"/>'s bins; NaN when it counted nothing.</summary>
+    public static double Compute(FeatureProfile reference, BinCounts current)
     {
-        var currentCounts = new long[reference.Counts.Length];
-        long finite = 0;
-        foreach (var v in current)
+        var currentCounts = current.Counts;
+        if (currentCounts.Length != reference.Counts.Length)
         {
-            if (double.IsFinite(v))
-            {
-                currentCounts[reference.BinOf(v)]++;
-                finite++;
-            }
+            throw new ArgumentException($"{currentCounts.Length} bin counts for a profile of {reference.Counts.Length} bins", nameof(current));
         }
 
+        var finite = current.Total;
         if (finite == 0)
         {
             return double.NaN;

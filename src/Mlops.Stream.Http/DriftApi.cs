@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Reports;
 
 namespace Mlops.Stream.Http;
 
@@ -23,9 +24,15 @@ public static class DriftApi
 
     public static IEndpointRouteBuilder MapDriftApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGroup("/api/v1/models/{model}").WithTags("Drift").MapGet("/drift", GetAsync)
+        var drift = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Drift");
+        drift.MapGet("/drift", GetAsync)
             .WithSummary("The latest drift windows of each version of the model (windows per version, default 10)")
             .Produces<DriftStatusResponse>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        drift.MapGet("/drift/report", DriftReportEndpoint.GetAsync)
+            .WithSummary("The drift report of a version's recent windows: one self-contained HTML page, or one feature as PNG (format=png&feature=F)")
+            // One declaration for both media types: a second Produces for 200 would replace the first.
+            .Produces(StatusCodes.Status200OK, typeof(string), DriftReportPage.MediaType, DriftFeaturePng.MediaType)
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }

@@ -51,7 +51,14 @@ public sealed partial class FakeAdminApi
              "dataset":{"feature_count":4,"evaluated_count":4,"drifted_count":1,"drifted_share":0.25,"threshold":0.5,"verdict":"stable"},"features":[]}]}]}
         """;
 
-    private static void MapDriftRoutes(WebApplication app) =>
+    /// <summary>The fake report page; the node renders the real one (Mlops.Stream.Reports).</summary>
+    public const string ReportHtml = "<!DOCTYPE html>\n<html><body><h1>Drift report: fraud-demo, version 2</h1></body></html>\n";
+
+    /// <summary>The fake PNG: the signature and a few bytes (the CLI saves the node's bytes as they come).</summary>
+    public static readonly byte[] ReportPng = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3];
+
+    private static void MapDriftRoutes(WebApplication app)
+    {
         app.MapGet("/api/v1/models/{model}/drift", (string model, HttpContext http) => model switch
         {
             "ghost" => NotFound(http, model),
@@ -59,4 +66,40 @@ public sealed partial class FakeAdminApi
             "labelled" => Json(http, 200, LabelledDriftJson),
             _ => Json(http, 200, DriftJson),
         });
+
+        // The report: ghost unknown, quiet without windows, "proxied" answered by something else than the node.
+        app.MapGet("/api/v1/models/{model}/drift/report", async (string model, HttpContext http) =>
+        {
+            var feature = http.Request.Query["feature"].ToString();
+            switch (model)
+            {
+                case "ghost":
+                    await NotFound(http, model);
+                    return;
+                case "quiet":
+                    await Json(http, 404, """{"error":"no drift window for model 'quiet' yet","code":"not_found"}""");
+                    return;
+                case "proxied":
+                    http.Response.ContentType = "text/plain";
+                    await http.Response.WriteAsync("hello from a proxy");
+                    return;
+            }
+
+            if (http.Request.Query["format"] == "png")
+            {
+                if (feature != "amount")
+                {
+                    await Json(http, 404, $$"""{"error":"feature '{{feature}}' is not in version 2's reference profile nor its latest window; its features: amount","code":"not_found"}""");
+                    return;
+                }
+
+                http.Response.ContentType = "image/png";
+                await http.Response.Body.WriteAsync(ReportPng);
+                return;
+            }
+
+            http.Response.ContentType = "text/html; charset=utf-8";
+            await http.Response.WriteAsync(ReportHtml);
+        });
+    }
 }

@@ -85,6 +85,7 @@ public sealed class ApiDocsTests : IAsyncLifetime
     [InlineData("GET", "/api/v1/models/no-such-model/scale", "/api/v1/models/{model}/scale", null, HttpStatusCode.NotFound)]
     [InlineData("POST", "/api/v1/models/no-such-model/rollback", "/api/v1/models/{model}/rollback", null, HttpStatusCode.NotFound)]
     [InlineData("GET", "/api/v1/models/fraud-demo/drift?windows=0", "/api/v1/models/{model}/drift", null, HttpStatusCode.BadRequest)]
+    [InlineData("GET", "/api/v1/models/fraud-demo/drift/report?format=pdf", "/api/v1/models/{model}/drift/report", null, HttpStatusCode.BadRequest)]
     [InlineData("GET", "/api/v1/models/fraud-demo/tail/nothing", "/api/v1/models/{model}/tail/{stream}", null, HttpStatusCode.BadRequest)]
     [InlineData("POST", "/api/v1/cluster/leave", "/api/v1/cluster/leave", "application/json", HttpStatusCode.BadRequest)]
     public async Task An_error_the_node_answers_is_documented_for_its_route(string method, string url, string pattern, string? contentType, HttpStatusCode expected)

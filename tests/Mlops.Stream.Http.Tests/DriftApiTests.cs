@@ -14,7 +14,7 @@ namespace Mlops.Stream.Http.Tests;
 /// </summary>
 public sealed class DriftApiTests : IAsyncLifetime
 {
-    private readonly FakeHistory _history = new();
+    private readonly FakeDriftHistory _history = new();
     private TestApp _app = null!;
     private HttpClient _http = null!;
 
@@ -98,21 +98,4 @@ public sealed class DriftApiTests : IAsyncLifetime
 
     private static List<int> Windows(string body) =>
         [.. JsonDocument.Parse(body).RootElement.GetProperty("versions")[0].GetProperty("windows").EnumerateArray().Select(w => w.GetProperty("n").GetInt32())];
-
-    private sealed class FakeHistory : IDriftHistory
-    {
-        public List<DriftWindowRecord> Records { get; } = [];
-
-        public bool Unavailable { get; set; }
-
-        public int LastScan { get; private set; }
-
-        public Task<IReadOnlyList<DriftWindowRecord>> RecentAsync(string model, int scan, CancellationToken cancellationToken)
-        {
-            LastScan = scan;
-            return Unavailable
-                ? throw new BrokerUnavailableException("Kafka did not answer")
-                : Task.FromResult<IReadOnlyList<DriftWindowRecord>>([.. Records.TakeLast(scan)]);
-        }
-    }
 }

@@ -33,6 +33,11 @@ public sealed class DriftWindowJsonTests
             (hour.GetProperty("feature").GetString(), hour.GetProperty("method").GetString(), hour.GetProperty("reference").GetString(),
              hour.GetProperty("score").GetString(), hour.GetProperty("verdict").GetString(), hour.GetProperty("quality").GetProperty("non_finite_share").GetDouble()));
         Assert.Equal(JsonValueKind.Null, hour.GetProperty("p_value").ValueKind);
+        Assert.Contains("current_counts", hour.EnumerateObject().Select(p => p.Name));
+        Assert.All(hour.GetProperty("current_counts").EnumerateArray(), c => Assert.Equal(0, c.GetInt64()));
+        var amountCounts = root.GetProperty("features")[0].GetProperty("current_counts");
+        Assert.Equal(report.Features[0].CurrentCounts.Counts.Length, amountCounts.GetArrayLength());
+        Assert.Equal(3, amountCounts.EnumerateArray().Sum(c => c.GetInt64()));
         Assert.Equal("drifted_share", root.GetProperty("dataset").EnumerateObject().ElementAt(3).Name);
 
         var back = DriftWindowJson.Deserialize(json);

@@ -96,7 +96,7 @@ public static class PipelineScenario
     }
 
     /// <summary>The machine's 1-minute load average (Linux), to judge how much other work shared the cores; empty elsewhere.</summary>
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "";
 
     /// <summary>What the node spends per HTTP request (bytes allocated, CPU seconds): its counters around a closed-loop run at 64 clients (or the most asked for).</summary>

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Mlops.Stream.Actors.Drift;
+using Mlops.Stream.Bench.Cluster;
+using Mlops.Stream.Bench.Scenarios.Pipeline;
+using Mlops.Stream.Demo;
+using Mlops.Stream.Drift.Windows;
+using Mlops.Stream.Inference.Registry;
+
+namespace Mlops.Stream.Bench.Scenarios.Drift;
+
+/// <summary>
+/// Issue 11's drift bench, in one run: the served capacity of one node process on Kafka (its own
+/// drift job off: a backlog of requests drained end to end, as the pipeline bench measures it), then
+/// one drift job (the host's standalone <c>drift</c> verb, its own process) reading the served events
+/// that drain wrote, 1,000-event windows of the demo model's 30 features, judged and written to the
+/// drift topic. The job's rate is windows × 1,000 events over the time between its first and last
+/// window records (their broker timestamps), so process start-up is not in it. Also the evaluation
+/// core alone (<see cref="DriftWindows"/> in this process over the same served events, no Kafka),
+/// to show where the job's time goes. Goal: job rate ≥ 3 × served capacity. Reported, never asserted.
+/// </summary>
+public static class DriftScenario
+{
+    public const string Usage = "drift: --requests N (served events to judge, default 20000) --warmup N (default 2000)";
+
+    private const string Model = DemoModelBuilder.DefaultModelName;
+    private const int WindowEvents = 1000;
+    private const double Goal = 3;
+    private static readonly TimeSpan JobTimeout = TimeSpan.FromMinutes(3);
+
+    public static async Task<BenchResult> RunAsync(BenchArgs args)
+    {
+        var requests = args.Int("requests", 20_000);
+        var warmup = args.Int("warmup", 2_000);
+        using var cluster = await LocalCluster.StartAsync(Model, nodes: 1, extraArguments: ["--Drift:Enabled=false"]);
+        ConsoleCancelEventHandler onCancel = (_, _) => cluster.KillNodes();
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return await MeasureAsync(cluster, requests, warmup);
+        }
+        catch
+        {
+            Console.Error.WriteLine(cluster.Tails());
+            throw;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static async Task<BenchResult> MeasureAsync(LocalCluster cluster, int requests, int warmup)
+    {
+        var loadAtStart = PipelineScenario.LoadAverage();
+        var partitions = NodeDrain.PartitionsOf(cluster.Topics.Requests);
+        var models = new NodeModels(cluster);
+        var drain = new NodeDrain(cluster, models);
+        await models.WaitServingAsync(Model, partitions);
+        var manifest = await new FolderModelRegistry(cluster.RegistryPath).GetManifestAsync(Model, 1);
+        Console.WriteLine($"drift: one node process (pid {cluster.Nodes[0].Id}) and the embedded broker on {Environment.ProcessorCount} cores; " +
+            $"model {Model} ({manifest.ReferenceProfile.Length} profiled features), {requests:N0} requests drained, windows of {WindowEvents:N0} events");
+
+        // Serving capacity: JIT and first batches unmeasured, then a backlog drained end to end.
+        await drain.WarmUpAsync(warmup);
+        await models.UndeployAsync(Model);
+        var backlog = RequestBacklog.Produce(cluster.Broker.BootstrapServers, cluster.Topics.Requests, "drift-capacity", requests);
+        var served = await drain.RunAsync(backlog);
+        Console.WriteLine($"served capacity: {served.RequestsPerSecond:N0} requests/s ({served.Requests:N0} in {served.Seconds:F2} s, node busy {served.CoresBusy:F2} cores)");
+
+        // The served topic now holds every served event of the warm-up and the drain: the job reads them all.
+        var events = ServedEvents.ReadAll(cluster.Broker.BootstrapServers, cluster.Topics.Served, NodeDrain.PartitionsOf(cluster.Topics.Served));
+        var job = await JobAsync(cluster, events.Count);
+        Console.WriteLine($"drift job: {job.EventsPerSecond:N0} events/s ({job.Windows} windows, {job.Events:N0} events between the first and last window, {job.Seconds:F2} s)");
+
+        var core = Core(manifest, events);
+        Console.WriteLine($"evaluation core (no Kafka): {core.EventsPerSecond:N0} events/s ({core.Windows} windows, of which evaluating them {core.EvaluationShare:P0} of the time)");
+
+        var ratio = job.EventsPerSecond / served.RequestsPerSecond;
+        Console.WriteLine($"goal: drift job ≥ {Goal}x served capacity: {ratio:F2}x, {(ratio >= Goal ? "met" : "MISSED")}");
+        return new BenchResult("drift")
+            .Add("served_requests_per_second", "served capacity (node, Kafka end to end)", served.RequestsPerSecond, "requests/s")
+            .Add("drift_job_events_per_second", "drift job (standalone process, Kafka in and out)", job.EventsPerSecond, "events/s")
+            .Add("drift_job_to_served_ratio", "drift job / served capacity", ratio, "x (goal >= 3)")
+            .Add("drift_core_events_per_second", "evaluation core alone (DriftWindows, no Kafka)", core.EventsPerSecond, "events/s")
+            .Add("drift_core_evaluation_share", "core: share of time judging closed windows", core.EvaluationShare, "")
+            .Add("drift_job_windows", "drift job windows timed", job.Windows, "windows")
+            .Note("features", manifest.ReferenceProfile.Length)
+            .Note("window_events", WindowEvents)
+            .Note("served_events", events.Count)
+            .Note("goal_met", ratio >= Goal)
+            .Note("cores", Environment.ProcessorCount)
+            .Note("load_average_start", loadAtStart)
+            .Note("load_average_end", PipelineScenario.LoadAverage());
+    }
+
+    private sealed record JobRate(int Windows, int Events, double Seconds)
+    {
+        public double EventsPerSecond => Events / Seconds;
+    }
+
+    /// <summary>
+    /// Starts the standalone drift job on the served topic and waits until it has written one
+    /// window per 1,000 served events; the rate counts the events of every window after the first,
+    /// over the time from the first window's record to the last one's.
+    /// </summary>
+    private static async Task<JobRate> JobAsync(LocalCluster cluster, int servedEvents)
+    {
+        var bootstrap = cluster.Broker.BootstrapServers;
+        var topic = DriftTopics.For(Mlops.Stream.Kafka.Topics.TopicCatalog.Default, Model).Drift;
+        using var offsets = new KafkaOffsets(bootstrap, DriftTopics.ConsumerGroup(Model));
+        var before = offsets.EndOffsets(topic, 1);
+        var expected = servedEvents / WindowEvents;
+        using var job = NodeProcess.Start([
+            "drift", "--model", Model, $"--Kafka:BootstrapServers={bootstrap}", "--Kafka:FetchWait=00:00:00.005",
+            $"--Registry:Path={cluster.RegistryPath}", $"--Drift:WindowEvents={WindowEvents}", "--Drift:MetricsUrl=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information",
+        ]);
+        var deadline = DateTime.UtcNow + JobTimeout;
+        long[] after;
+        while ((after = offsets.EndOffsets(topic, 1))[0] - before[0] < expected)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the drift job wrote {after[0] - before[0]} of {expected} windows within {JobTimeout}:{Environment.NewLine}{job.Tail}");
+            await Task.Delay(100);
+        }
+
+        var (windows, firstMs, lastMs) = KafkaOffsets.Timestamps(bootstrap, topic, before, after);
+        if (windows < 3) throw new InvalidOperationException($"{windows} windows are too few to time: drain more requests (--requests)");
+        return new JobRate(windows, (windows - 1) * WindowEvents, Math.Max(lastMs - firstMs, 1) / 1000.0);
+    }
+
+    private sealed record CoreRate(int Windows, double EventsPerSecond, double EvaluationShare);
+
+    /// <summary>
+    /// The job's in-memory work over the same served events: read each event, lay out its rows,
+    /// fill and close windows, judge every feature. A first pass warms the JIT; the second is timed.
+    /// </summary>
+    private static CoreRate Core(ModelManifest manifest, IReadOnlyList<ServedEvents.Record> events)
+    {
+        var reference = VersionReference.FromManifest(manifest);
+        (int Windows, double Seconds, double Judging) Pass()
+        {
+            var windows = new DriftWindows(Model, v => v == reference.Version ? reference : null, new WindowOptions { MaxEvents = WindowEvents });
+            var closed = 0;
+            var judging = TimeSpan.Zero;
+            var clock = Stopwatch.StartNew();
+            foreach (var e in events)
+            {
+                // Only an event that fills its window closes it here (event time spans seconds), so its time is the judging.
+                var started = Stopwatch.GetTimestamp();
+                var step = windows.Add(e.Value, e.Partition, e.Offset);
+                if (step.Failure is { } failure) throw new InvalidOperationException($"a served event the job would skip: {failure.Reason} {failure.Detail}");
+                if (step.Closed.Length > 0)
+                {
+                    closed += step.Closed.Length;
+                    judging += Stopwatch.GetElapsedTime(started);
+                }
+            }
+
+            return (closed, clock.Elapsed.TotalSeconds, judging.TotalSeconds);
+        }
+
+        Pass();
+        var (windows, seconds, judging) = Pass();
+        return new CoreRate(windows, events.Count / seconds, judging / seconds);
+    }
+}
