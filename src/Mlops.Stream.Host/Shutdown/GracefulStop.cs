@@ -19,6 +19,10 @@ namespace Mlops.Stream.Host.Shutdown;
 public sealed class GracefulStop(
     IServer server, IServiceProvider services, IOptions<ShutdownOptions> options, ILogger<GracefulStop> logger) : IHostedLifecycleService, IHealthCheck
 {
+    // Resolved now: a host may be stopped again after it was disposed (a test's second dispose), when
+    // its services can no longer be asked for anything.
+    private readonly GrpcInferenceServer? _grpc = services.GetService<GrpcInferenceServer>();
+    private int _stopped;
     private volatile bool _stopping;
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -33,6 +37,7 @@ public sealed class GracefulStop(
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;   // the servers are stopped once
         _stopping = true;
         var delay = options.Value.DrainDelay;
         var stopwatch = Stopwatch.StartNew();
@@ -43,8 +48,7 @@ public sealed class GracefulStop(
             catch (OperationCanceledException) { /* the host's timeout: stop listening now */ }
         }
         // Both edges at once; each waits for its calls in flight (the host's timeout bounds it).
-        var grpc = services.GetService<GrpcInferenceServer>();
-        await Task.WhenAll(server.StopAsync(cancellationToken), grpc?.StopAsync(cancellationToken) ?? Task.CompletedTask);
+        await Task.WhenAll(server.StopAsync(cancellationToken), _grpc?.StopAsync(cancellationToken) ?? Task.CompletedTask);
         logger.LogInformation("HTTP and gRPC stopped after {Elapsed} ms; draining the replicas' Kafka streams", stopwatch.ElapsedMilliseconds);
     }
 
