@@ -1,9 +1,17 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
 using Confluent.Kafka;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Drift;
 using Mlops.Stream.Host.Tests.Infrastructure;
@@ -19,7 +27,7 @@ namespace Mlops.Stream.Host.Tests;
 /// gives windows without an alert (false alarms counted); a served-topic record that is no served
 /// event is counted as bad and the job goes on; traffic shifted by two standard deviations gives a
 /// window with dataset drift, on the drift topic (read back by the API), in <c>/metrics</c> and in
-/// <c>mlops drift status</c>. With labels on the feedback topic for part of the traffic, the window
+/// <c>mlops drift status</c>, and alerted once: a webhook call and an audit event. With labels on the feedback topic for part of the traffic, the window
 /// that counts them reports the accuracy of the predictions the node gave.
 /// </summary>
 public sealed class DriftEndToEndTests(ITestOutputHelper output)
@@ -31,7 +39,8 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
     [Fact]
     public async Task Reference_like_traffic_raises_no_alert_shifted_traffic_does_within_one_window_and_a_bad_served_event_is_counted()
     {
-        await using var node = await TestNode.StartAsync($"--Drift:WindowEvents={WindowEvents}");
+        await using var webhook = await AlertReceiver.StartAsync();
+        await using var node = await TestNode.StartAsync($"--Drift:WindowEvents={WindowEvents}", $"--Drift:AlertWebhookUrl={webhook.Url}");
         (await node.WaitForOkAsync($"/v2/models/{Model}/ready")).Dispose();
         await node.ActorSystem.ActorSelection($"/user/{DriftHostingExtensions.SingletonName}").ResolveOne(Timeout);   // on by default
 
@@ -42,6 +51,7 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
         output.WriteLine($"reference-like windows: {reference.Count}, false alarms: {falseAlarms}; drifted shares: " +
                          string.Join(", ", reference.Select(w => w.GetProperty("dataset").GetProperty("drifted_share").GetRawText())));
         Assert.Equal(0, falseAlarms);
+        Assert.Empty(webhook.Alerts);
         Assert.All(reference, w => Assert.Equal((WindowEvents, "count"), (w.GetProperty("events").GetInt32(), w.GetProperty("closed_by").GetString())));
 
         // A record on the served topic that is no served event: counted by kind, skipped.
@@ -68,6 +78,58 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
         var (code, text, error) = await MlopsCli.RunAsync("drift", "status", Model, "--url", node.Address.ToString());
         Assert.True(code == 0, error);
         Assert.StartsWith($"{Model} version 1: DRIFT DETECTED in the latest window", text);
+
+        // The alert: one webhook call and one audit event for the version that started drifting.
+        await Eventually.HoldsAsync(() => !webhook.Alerts.IsEmpty, "the webhook is called", Timeout);
+        var alert = Assert.Single(webhook.Alerts);
+        Assert.Equal(("drift_detected", Model, 1), (alert.GetProperty("event").GetString(), alert.GetProperty("model").GetString(), alert.GetProperty("version").GetInt32()));
+        Assert.Equal(shifted.GetProperty("dataset").GetProperty("drifted_count").GetInt32(), alert.GetProperty("drifted_features").GetArrayLength());
+        var audit = await Eventually.ReadsAsync(() => node.Http.GetStringAsync("/api/v1/audit"), body => body.Contains("drift_detected"),
+            "the alert is audited", Timeout);
+        var audited = JsonDocument.Parse(audit).RootElement.EnumerateArray().Single(e => e.GetProperty("action").GetString() == "drift_detected");
+        Assert.Equal(("drift-job", Model, 1), (audited.GetProperty("actor").GetString(), audited.GetProperty("model").GetString(), audited.GetProperty("version").GetInt32()));
+        Assert.Equal(1, (await WaitForMetricAsync(node, m => m.Sum("mlops_drift_alerts_total", ("model", Model), ("outcome", "sent")) == 1,
+            "the webhook call is counted")).Sum("mlops_drift_alerts_total", ("model", Model), ("outcome", "sent")));
+    }
+
+    /// <summary>A webhook receiver on a free loopback port that keeps every JSON body POSTed to it.</summary>
+    private sealed class AlertReceiver : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private AlertReceiver(WebApplication app, string url)
+        {
+            _app = app;
+            Url = url;
+        }
+
+        public string Url { get; }
+
+        public ConcurrentQueue<JsonElement> Alerts { get; } = new();
+
+        public static async Task<AlertReceiver> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            AlertReceiver? receiver = null;
+            app.MapPost("/alerts", (JsonElement body) =>
+            {
+                receiver!.Alerts.Enqueue(body.Clone());
+                return Results.Ok();
+            });
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+            receiver = new AlertReceiver(app, address + "/alerts");
+            return receiver;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -23,6 +23,9 @@ public sealed record DriftContext(
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
+    /// <summary>Audit events and the webhook when a version starts or stops drifting; null: the log line only.</summary>
+    public DriftAlerts? Alerts { get; init; }
+
     /// <summary>The category the jobs log under.</summary>
     public const string LogCategory = "Mlops.Stream.Drift";
 }

@@ -104,7 +104,7 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
     private void StartPipeline()
     {
         var pipeline = new DriftPipeline(_model, DriftTopics.For(_context.Topics, _model), _context.Kafka, _context.Settings,
-            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines };
+            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines, Alerts = _context.Alerts };
         _pipeline = pipeline.Run(Context.Materializer());
         _startedAt = _context.Clock.GetUtcNow();
         _gauges.Consumer = _pipeline;

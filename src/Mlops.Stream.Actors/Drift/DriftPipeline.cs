@@ -35,6 +35,9 @@ public sealed class DriftPipeline(
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
+    /// <summary>Told of every published window, to alert when a version starts or stops drifting; null: no alerts.</summary>
+    public DriftAlerts? Alerts { get; init; }
+
     /// <summary>Each version's prediction baseline; the job passes its own so baselines outlive a run of the stream.</summary>
     public PredictionBaselines Baselines { get; init; } = new();
 
@@ -111,6 +114,7 @@ public sealed class DriftPipeline(
     private void Published(DriftWindowReport window)
     {
         metrics.RecordWindow(window);
+        Alerts?.Observe(window);
         if (window.Dataset.Drifted)
         {
             logger.LogWarning(

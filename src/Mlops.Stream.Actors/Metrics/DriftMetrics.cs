@@ -34,6 +34,7 @@ public sealed class DriftMetrics
     private readonly Counter _unmatchedLabels;
     private readonly Counter _badFeedback;
     private readonly Counter _joinEvictions;
+    private readonly Counter _alerts;
     private readonly Gauge _predictionScore;
     private readonly Gauge _predictionDetected;
     private readonly ConcurrentDictionary<DriftGauges, byte> _jobs = new();
@@ -75,6 +76,9 @@ public sealed class DriftMetrics
             "Feedback labels given up on because no served event with their id was seen in the join window (also in mlops_drift_bad_feedback_total{kind=\"unknown_id\"}).", "model");
         _badFeedback = factory.CreateCounter("mlops_drift_bad_feedback_total",
             "Feedback records not counted, by kind (unreadable, missing_id, bad_label, unknown_id, superseded, window_full).", "model", "kind");
+        _alerts = factory.CreateCounter("mlops_drift_alerts_total",
+            "Drift alerts (a version's windows starting or stopping to drift) by what became of their webhook call: sent, failed (after every attempt) or dropped (the queue was full).",
+            "model", "outcome");
         _joinEvictions = factory.CreateCounter("mlops_drift_join_evictions_total",
             "Served events dropped unlabelled from the feedback join because it held its maximum (Drift:FeedbackJoinEvents); a later label for one is unmatched.", "model");
         _predictionScore = factory.CreateGauge("mlops_drift_prediction_score",
@@ -131,6 +135,8 @@ public sealed class DriftMetrics
     public void CountLabel(string model) => _labels.WithLabels(model).Inc();
 
     public void CountJoinEvictions(string model, int evicted) => _joinEvictions.WithLabels(model).Inc(evicted);
+
+    public void CountAlert(string model, string outcome) => _alerts.WithLabels(model, outcome).Inc();
 
     /// <summary>A feedback record not counted, by kind; an unknown id is also an unmatched label.</summary>
     public void CountBadFeedback(string model, string kind)

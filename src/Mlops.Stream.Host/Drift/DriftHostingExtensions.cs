@@ -6,6 +6,7 @@ using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
+using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Kafka;
 using Mlops.Stream.Kafka.Connection;
@@ -27,6 +28,10 @@ public static class DriftHostingExtensions
     {
         builder.Services.AddValidatedOptions<DriftJobOptions, DriftJobOptionsValidator>(DriftJobOptions.Section);
         builder.Services.AddSingleton(sp => new DriftMetrics(sp.GetRequiredService<CollectorRegistry>()));
+        // A node audits drift alerts in its audit log; the standalone drift verb has none, so only the webhook.
+        builder.Services.AddSingleton(sp => new DriftAlerts(sp.GetService<IAuditLog>(),
+            sp.GetRequiredService<IOptions<DriftJobOptions>>().Value.AlertWebhook, sp.GetRequiredService<DriftMetrics>(),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger(DriftContext.LogCategory)));
         builder.Services.AddSingleton(CreateContext);
         return builder;
     }
@@ -67,6 +72,7 @@ public static class DriftHostingExtensions
             services.GetRequiredService<ILoggerFactory>())
         {
             Endpoint = kafka,
+            Alerts = services.GetRequiredService<DriftAlerts>(),
         };
     }
 }

@@ -41,6 +41,11 @@ public sealed class DriftJobOptions
     /// <summary>Where the standalone <c>drift</c> verb serves <c>/metrics</c> (a node serves it on its own HTTP address).</summary>
     public string MetricsUrl { get; set; } = "http://127.0.0.1:9464";
 
+    /// <summary>Where a JSON alert is POSTed when a version starts or stops drifting (Slack, PagerDuty, Alertmanager-style receivers); empty: none.</summary>
+    public string AlertWebhookUrl { get; set; } = "";
+
+    internal Uri? AlertWebhook => string.IsNullOrWhiteSpace(AlertWebhookUrl) ? null : new Uri(AlertWebhookUrl.Trim());
+
     internal DriftJobSettings ToSettings() => new()
     {
         Windows = new WindowOptions { MaxEvents = WindowEvents, MaxSpan = WindowSpan, MaxRows = WindowRows },
@@ -71,6 +76,9 @@ public sealed class DriftJobOptionsValidator : IValidateOptions<DriftJobOptions>
             failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.DatasetDriftShare)} must lie in (0, 1] (found {options.DatasetDriftShare}).");
         if (!Uri.TryCreate(options.MetricsUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.MetricsUrl)} must be an http:// or https:// address (found '{options.MetricsUrl}').");
+        if (!string.IsNullOrWhiteSpace(options.AlertWebhookUrl)
+            && (!Uri.TryCreate(options.AlertWebhookUrl.Trim(), UriKind.Absolute, out var webhook) || webhook.Scheme is not ("http" or "https")))
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.AlertWebhookUrl)} must be empty or an http:// or https:// address (found '{options.AlertWebhookUrl}').");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
