@@ -61,16 +61,24 @@ public static class ServedEventReader
         return served is not null;
     }
 
-    /// <summary>Where the root's wanted fields lie in the body; a field not seen stays <see cref="Slice.Absent"/>.</summary>
+    /// <summary>Where the root's scalar fields lie in the body; a field not seen stays <see cref="Slice.Absent"/>.</summary>
     private struct EventFields
     {
-        public Slice Id, Model, Version, ServedTimestamp, Inputs, Outputs;
+        public Slice Id, Model, Version, ServedTimestamp;
+        public TensorArray Inputs, Outputs;
     }
 
-    /// <summary>Where a tensor's fields lie in the body.</summary>
-    private struct TensorFields
+    /// <summary>
+    /// An inputs or outputs array as it was met: its token (None when absent), the tensors read
+    /// and, for inputs, the first tensor's failure (judged only after the scalar fields).
+    /// </summary>
+    private struct TensorArray
     {
-        public Slice Name, Datatype, Shape, Data;
+        public JsonTokenType Token;
+        public bool IsEmpty;
+        public List<ServedTensor>? Tensors;
+        public ServedEventFailureReason? Failure;
+        public string Detail;
     }
 
     /// <summary>
@@ -96,12 +104,12 @@ public static class ServedEventReader
         }
 
         /// <summary>Notes the value the reader is on and moves the reader past it (validating it).</summary>
-        public static Slice Take(ref Utf8JsonReader reader)
+        public static Slice Take(ref Utf8JsonReader reader, int baseOffset = 0)
         {
             var start = (int)reader.TokenStartIndex;
             var token = reader.TokenType;
             reader.Skip();
-            return new Slice(start, (int)reader.BytesConsumed - start, token);
+            return new Slice(baseOffset + start, (int)reader.BytesConsumed - start, token);
         }
     }
 
@@ -123,14 +131,24 @@ public static class ServedEventReader
             return ServedEventFailureReason.Unreadable;
         }
 
+        // Tensors are read as they are met (their values are most of the body); a failure is kept,
+        // not returned, because a syntax error further on or a bad scalar field must win over it.
         var fields = new EventFields();
         var unwanted = Slice.Absent; // where fields nobody reads are noted
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (reader.ValueTextEquals("inputs"u8) || reader.ValueTextEquals("outputs"u8))
+            {
+                var isInputs = reader.ValueTextEquals("inputs"u8);
+                reader.Read();
+                var tensors = ReadTensors(ref reader, body, stopAtFailure: isInputs);
+                if (isInputs) fields.Inputs = tensors;
+                else fields.Outputs = tensors;
+                continue;
+            }
+
             ref var field = ref unwanted;
-            if (reader.ValueTextEquals("inputs"u8)) field = ref fields.Inputs;
-            else if (reader.ValueTextEquals("outputs"u8)) field = ref fields.Outputs;
-            else if (reader.ValueTextEquals("id"u8)) field = ref fields.Id;
+            if (reader.ValueTextEquals("id"u8)) field = ref fields.Id;
             else if (reader.ValueTextEquals("model"u8)) field = ref fields.Model;
             else if (reader.ValueTextEquals("version"u8)) field = ref fields.Version;
             else if (reader.ValueTextEquals("served_timestamp"u8)) field = ref fields.ServedTimestamp;
@@ -169,29 +187,23 @@ public static class ServedEventReader
             return ServedEventFailureReason.BadVersion;
         }
 
-        var inputs = fields.Inputs.IsAbsentOrNull ? default : fields.Inputs.Reader(body);
-        if (fields.Inputs.IsAbsentOrNull || (fields.Inputs.Token == JsonTokenType.StartArray && IsEmptyArray(inputs)))
+        var inputs = fields.Inputs;
+        if (inputs.Token is JsonTokenType.None or JsonTokenType.Null || inputs.IsEmpty)
         {
             detail = "no input tensors";
             return ServedEventFailureReason.NoInputs;
         }
 
-        if (fields.Inputs.Token != JsonTokenType.StartArray)
+        if (inputs.Token != JsonTokenType.StartArray)
         {
             detail = "'inputs' is not an array";
             return ServedEventFailureReason.Unreadable;
         }
 
-        var tensors = ImmutableArray.CreateBuilder<ServedTensor>();
-        while (inputs.Read() && inputs.TokenType != JsonTokenType.EndArray)
+        if (inputs.Failure is { } failure)
         {
-            var reason = ReadTensor(body, fields.Inputs.Start, ref inputs, out var tensor, out detail);
-            if (reason is not null)
-            {
-                return reason;
-            }
-
-            tensors.Add(tensor!);
+            detail = inputs.Detail;
+            return failure;
         }
 
         served = new ServedEvent(
@@ -201,39 +213,53 @@ public static class ServedEventReader
             servedAt,
             partition,
             offset,
-            tensors.DrainToImmutable())
+            [.. inputs.Tensors!])
         {
-            Outputs = ReadOutputs(body, fields.Outputs),
+            // Unlike an input, an output that cannot be read (string labels, a malformed tensor)
+            // is left out rather than failing the event: its inputs still count for feature drift.
+            Outputs = fields.Outputs.Tensors is { } outputs ? [.. outputs] : [],
         };
         return null;
     }
 
     /// <summary>
-    /// The output tensors the statistics can read. Unlike an input, an output that cannot be read
-    /// (string labels, a malformed tensor) is left out rather than failing the event: the event's
-    /// inputs still count for feature drift, it only gives no prediction.
+    /// Reads the inputs or outputs value the reader is on and moves past it. With
+    /// <paramref name="stopAtFailure"/> (inputs) the first bad tensor is kept as the failure and
+    /// the rest only checked as JSON; without it (outputs) bad tensors are left out.
     /// </summary>
-    private static ImmutableArray<ServedTensor> ReadOutputs(ReadOnlySpan<byte> body, Slice outputs)
+    private static TensorArray ReadTensors(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, bool stopAtFailure)
     {
-        if (outputs.Token != JsonTokenType.StartArray)
+        var array = new TensorArray { Token = reader.TokenType, Detail = "" };
+        if (reader.TokenType != JsonTokenType.StartArray)
         {
-            return [];
+            reader.Skip();
+            return array;
         }
 
-        var reader = outputs.Reader(body);
-        var tensors = ImmutableArray.CreateBuilder<ServedTensor>();
+        array.Tensors = new List<ServedTensor>(2);
+        array.IsEmpty = true;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (ReadTensor(body, outputs.Start, ref reader, out var tensor, out _) is null)
+            array.IsEmpty = false;
+            if (array.Failure is not null)
             {
-                tensors.Add(tensor!);
+                reader.Skip();
+                continue;
+            }
+
+            var reason = ReadTensor(ref reader, body, out var tensor, out var detail);
+            if (reason is null)
+            {
+                array.Tensors.Add(tensor!);
+            }
+            else if (stopAtFailure)
+            {
+                (array.Failure, array.Detail) = (reason, detail);
             }
         }
 
-        return tensors.DrainToImmutable();
+        return array;
     }
-
-    private static bool IsEmptyArray(Utf8JsonReader array) => array.Read() && array.TokenType == JsonTokenType.EndArray;
 
     /// <summary>The pipeline writes the version as a string ("3"); a number is taken too.</summary>
     private static bool TryVersion(Utf8JsonReader reader, out int version)
@@ -241,92 +267,153 @@ public static class ServedEventReader
         version = 0;
         return reader.TokenType switch
         {
+            JsonTokenType.String when !reader.ValueIsEscaped => int.TryParse(reader.ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out version),
             JsonTokenType.String => int.TryParse(reader.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out version),
             JsonTokenType.Number => reader.TryGetInt32(out version) && version >= 0,
             _ => false,
         };
     }
 
+    /// <summary>A tensor's shape as it was met: its sizes and their product, or that it is not a list of sizes.</summary>
+    private readonly record struct Dims(ImmutableArray<long> Sizes, long Elements, bool IsSizes);
+
+    /// <summary>Data parsed as it was met, with the datatype and shape it was parsed for.</summary>
+    private readonly record struct ParsedData(double[]? Values, long Count, Slice? BadValue, Slice Data, Slice ForDatatype, Slice ForShape);
+
     /// <summary>
-    /// Reads the tensor the array reader is on and moves past it. <paramref name="arrayStart"/> is
-    /// where the array's slice starts in the body, so the tensor's fields are noted as body slices.
+    /// Reads the tensor the reader is on and moves past it. The data is parsed as it is met when
+    /// the datatype and shape came first (as the pipeline writes them), else read again at the end.
     /// </summary>
-    private static ServedEventFailureReason? ReadTensor(ReadOnlySpan<byte> body, int arrayStart, ref Utf8JsonReader array, out ServedTensor? tensor, out string detail)
+    private static ServedEventFailureReason? ReadTensor(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, out ServedTensor? tensor, out string detail)
     {
         tensor = null;
         detail = "";
-        var fields = new TensorFields();
-        var unwanted = Slice.Absent; // where fields nobody reads are noted
-        if (array.TokenType == JsonTokenType.StartObject)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            while (array.Read() && array.TokenType == JsonTokenType.PropertyName)
-            {
-                ref var field = ref unwanted;
-                if (array.ValueTextEquals("data"u8)) field = ref fields.Data;
-                else if (array.ValueTextEquals("name"u8)) field = ref fields.Name;
-                else if (array.ValueTextEquals("datatype"u8)) field = ref fields.Datatype;
-                else if (array.ValueTextEquals("shape"u8)) field = ref fields.Shape;
+            reader.Skip();
+            detail = "an input tensor lacks name, datatype, shape or data";
+            return ServedEventFailureReason.Unreadable;
+        }
 
-                array.Read();
-                var value = Slice.Take(ref array);
-                field = value with { Start = value.Start + arrayStart };
+        Slice name = Slice.Absent, datatype = Slice.Absent, shape = Slice.Absent, data = Slice.Absent;
+        TensorDataType type = default;
+        var typeRead = false;
+        Dims dims = default;
+        ParsedData? parsed = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("data"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartArray && typeRead && shape.Token == JsonTokenType.StartArray && dims.IsSizes)
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    var values = dims.Elements <= (body.Length - start + 1) / 2 ? new double[dims.Elements] : null;
+                    var (count, bad) = ReadValues(ref reader, type, values, 0);
+                    data = new Slice(start, (int)reader.BytesConsumed - start, JsonTokenType.StartArray);
+                    parsed = new ParsedData(values, count, bad, data, datatype, shape);
+                }
+                else
+                {
+                    data = Slice.Take(ref reader);
+                }
+            }
+            else if (reader.ValueTextEquals("name"u8))
+            {
+                reader.Read();
+                name = Slice.Take(ref reader);
+            }
+            else if (reader.ValueTextEquals("datatype"u8))
+            {
+                reader.Read();
+                typeRead = reader.TokenType == JsonTokenType.String && TryDatatype(ref reader, out type);
+                datatype = Slice.Take(ref reader);
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                dims = reader.TokenType == JsonTokenType.StartArray ? ReadDims(ref reader) : default;
+                shape = dims.Sizes.IsDefault ? Slice.Take(ref reader) : new Slice(start, (int)reader.BytesConsumed - start, JsonTokenType.StartArray);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
             }
         }
-        else
-        {
-            array.Skip();
-            detail = "an input tensor lacks name, datatype, shape or data";
-            return ServedEventFailureReason.Unreadable;
-        }
 
-        if (fields.Name.Token != JsonTokenType.String || fields.Datatype.Token != JsonTokenType.String ||
-            fields.Shape.Token != JsonTokenType.StartArray || fields.Data.Token != JsonTokenType.StartArray)
+        if (name.Token != JsonTokenType.String || datatype.Token != JsonTokenType.String ||
+            shape.Token != JsonTokenType.StartArray || data.Token != JsonTokenType.StartArray)
         {
             detail = "an input tensor lacks name, datatype, shape or data";
             return ServedEventFailureReason.Unreadable;
         }
 
-        var tensorName = fields.Name.Reader(body).GetString()!;
-        var datatype = fields.Datatype.Reader(body);
-        if (!TryDatatype(ref datatype, out var type))
+        var tensorName = name.Reader(body).GetString()!;
+        if (!typeRead)
         {
-            detail = $"tensor '{tensorName}': datatype '{datatype.GetString()}' is not numeric ({TensorDataTypes.SupportedNames})";
+            detail = $"tensor '{tensorName}': datatype '{datatype.Reader(body).GetString()}' is not numeric ({TensorDataTypes.SupportedNames})";
             return ServedEventFailureReason.UnsupportedDatatype;
         }
 
-        var shape = fields.Shape.Reader(body);
-        var dims = ImmutableArray.CreateBuilder<long>();
-        long elements = 1;
-        while (shape.Read() && shape.TokenType != JsonTokenType.EndArray)
+        if (!dims.IsSizes)
         {
-            if (shape.TokenType != JsonTokenType.Number || !shape.TryGetInt64(out var d) || d < 0)
-            {
-                detail = $"tensor '{tensorName}': shape {fields.Shape.RawText(body)} is not a list of sizes";
-                return ServedEventFailureReason.ShapeMismatch;
-            }
-
-            dims.Add(d);
-            elements = d == 0 || elements <= long.MaxValue / d ? elements * d : long.MaxValue;
-        }
-
-        // Every value takes at least two bytes with its comma, so the data's slice bounds how
-        // many it holds: a declared shape above that is a mismatch without allocating for it.
-        var values = elements <= (fields.Data.Length + 1) / 2 ? new double[elements] : null;
-        var (count, badValue) = ReadValues(fields.Data.Reader(body), type, values);
-        if (values is null || count != elements)
-        {
-            detail = $"tensor '{tensorName}': shape {fields.Shape.RawText(body)} holds {elements} values, data has {count}";
+            detail = $"tensor '{tensorName}': shape {shape.RawText(body)} is not a list of sizes";
             return ServedEventFailureReason.ShapeMismatch;
         }
 
-        if (badValue is { } bad)
+        // Parsed as met only if no later datatype, shape or data replaced what it was parsed for.
+        if (parsed is not { } p || p.Data != data || p.ForDatatype != datatype || p.ForShape != shape)
         {
-            detail = $"tensor '{tensorName}': value {bad.RawText(body[fields.Data.Start..])} is not a {type.ToWireName()}";
+            var values = dims.Elements <= (data.Length + 1) / 2 ? new double[dims.Elements] : null;
+            var again = data.Reader(body);
+            var (count, bad) = ReadValues(ref again, type, values, data.Start);
+            p = new ParsedData(values, count, bad, data, datatype, shape);
+        }
+
+        if (p.Values is null || p.Count != dims.Elements)
+        {
+            detail = $"tensor '{tensorName}': shape {shape.RawText(body)} holds {dims.Elements} values, data has {p.Count}";
+            return ServedEventFailureReason.ShapeMismatch;
+        }
+
+        if (p.BadValue is { } badValue)
+        {
+            detail = $"tensor '{tensorName}': value {badValue.RawText(body)} is not a {type.ToWireName()}";
             return ServedEventFailureReason.Unreadable;
         }
 
-        tensor = new ServedTensor(tensorName, dims.DrainToImmutable(), values);
+        tensor = new ServedTensor(tensorName, dims.Sizes, p.Values);
         return null;
+    }
+
+    /// <summary>Reads the shape array the reader is on and moves past it.</summary>
+    private static Dims ReadDims(ref Utf8JsonReader reader)
+    {
+        Span<long> sizes = stackalloc long[8];
+        var list = sizes;
+        var count = 0;
+        long elements = 1;
+        var isSizes = true;
+        List<long>? more = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var d) || d < 0)
+            {
+                isSizes = false;
+                reader.Skip();
+                continue;
+            }
+
+            if (count < list.Length) list[count] = d;
+            else (more ??= [.. list]).Add(d);
+            count++;
+            elements = d == 0 || elements <= long.MaxValue / d ? elements * d : long.MaxValue;
+        }
+
+        if (!isSizes) return new Dims([], 0, false);
+        return new Dims(more is null ? ImmutableArray.Create<long>(list[..count]) : [.. more], elements, true);
     }
 
     /// <summary>Parses the datatype name without allocating (names are a few ASCII letters).</summary>
@@ -345,15 +432,15 @@ public static class ServedEventReader
     /// <summary>
     /// Counts the data array's elements and parses them into <paramref name="values"/> while they
     /// fit (none when it is null). Returns the count and the first element that is not a value of
-    /// <paramref name="type"/>, as a slice of the data array.
+    /// <paramref name="type"/>, as a slice of the body (<paramref name="baseOffset"/> is where the reader's bytes start in it).
     /// </summary>
-    private static (long Count, Slice? BadValue) ReadValues(Utf8JsonReader data, TensorDataType type, double[]? values)
+    private static (long Count, Slice? BadValue) ReadValues(ref Utf8JsonReader data, TensorDataType type, double[]? values, int baseOffset)
     {
         long count = 0;
         Slice? bad = null;
         while (data.Read() && data.TokenType != JsonTokenType.EndArray)
         {
-            var element = Slice.Take(ref data);
+            var element = Slice.Take(ref data, baseOffset);
             double value = 0;
             if (bad is null && !TryValue(ref data, type, out value))
             {

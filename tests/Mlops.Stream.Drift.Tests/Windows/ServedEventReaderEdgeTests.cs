@@ -57,6 +57,36 @@ public sealed class ServedEventReaderEdgeTests
         Assert.Equal(("last", 2, "g", 7.0), (served.Id, served.Version, served.Inputs[0].Name, served.Inputs[0].Values[0]));
     }
 
+    [Fact]
+    public void A_datatype_repeated_after_the_data_decides_how_the_data_is_read()
+    {
+        // The data is parsed as met (as FP32); the later FP64 must make it be read again.
+        var body = $$"""{"id":"r","model":"fraud-demo","version":"1",{{Served}},"inputs":[{"name":"f","datatype":"FP32","shape":[1],"data":[0.1],"datatype":"FP64"}]}""";
+
+        Assert.Equal(0.1, Read(body).Inputs[0].Values[0]);
+    }
+
+    [Fact]
+    public void A_repeated_data_takes_its_last_value_whether_or_not_it_was_parsed_as_met()
+    {
+        var parsedBoth = Tensor("FP64", "[1]", "[1],\"data\":[2]");
+        var lastNotAnArray = Tensor("FP64", "[1]", "[1],\"data\":\"none\"");
+
+        Assert.Equal(2.0, Read(parsedBoth).Inputs[0].Values[0]);
+        Assert.Equal(ServedEventFailureReason.Unreadable, Fail(lastNotAnArray).Reason);
+    }
+
+    [Fact]
+    public void A_bad_value_in_data_met_before_its_datatype_is_quoted()
+    {
+        var body = $$"""{"id":"r","model":"fraud-demo","version":"1",{{Served}},"inputs":[{"data":[1,"x"],"name":"f","shape":[2],"datatype":"FP64"}]}""";
+
+        var failure = Fail(body);
+
+        Assert.Equal(ServedEventFailureReason.Unreadable, failure.Reason);
+        Assert.Equal("tensor 'f': value \"x\" is not a FP64", failure.Detail);
+    }
+
     [Theory]
     [InlineData("1.5e2", 150.0)]
     [InlineData("-2E-1", -0.2)]
