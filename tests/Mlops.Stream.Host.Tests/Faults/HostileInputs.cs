@@ -30,12 +30,15 @@ public sealed class HostileInputs(int seed)
     /// <summary>A body for a Kafka record or a JSON post: structural (always bad) or byte-level (maybe valid).</summary>
     public HostileBody NextJson(string id) => _random.Next(3) == 0 ? ByteMutation(id) : Structural(id);
 
-    /// <summary>A body for a binary-extension post: always bad.</summary>
+    /// <summary>A body for a binary-extension post: bad, but for raw elements of any bit pattern (NaN, infinities, subnormals).</summary>
     public HostileBody NextBinary(string id)
     {
         var floats = FloatBytes(Features);
-        switch (_random.Next(9))
+        switch (_random.Next(10))
         {
+            case 9:
+                _random.NextBytes(floats);
+                return Binary("raw elements of any bit pattern", id, floats, Features * 4) with { Bad = false };
             case 0:
                 return Binary("header length not a number", id, floats, Features * 4, lengthText: _random.GetItems(["abc", "-1", "1e3", " 12", "0x10", "99999999999"], 1)[0]);
             case 1:
@@ -67,6 +70,12 @@ public sealed class HostileInputs(int seed)
         string Input(string shape = "[1,30]", string datatype = "\"FP32\"", string? data_ = null, string name = "\"features\"") =>
             $"{{\"name\":{name},\"datatype\":{datatype},\"shape\":{shape},\"data\":[{data_ ?? data}]}}";
 
+        if (_random.Next(15) == 0)
+        {
+            // Numbers JSON allows but FP32 cannot hold: the model may be given infinities, but must answer.
+            var huge = string.Join(',', Enumerable.Range(0, Features).Select(_ => _random.GetItems(["1e39", "-1e400", "1e-50", "3.5", "-0"], 1)[0]));
+            return new HostileBody("values past FP32's range", Encoding.UTF8.GetBytes(Request(Input(data_: huge))), Bad: false);
+        }
         var (kind, json) = _random.Next(14) switch
         {
             0 => ("shape [1, 2^40]", Request(Input(shape: $"[1,{1L << 40}]"))),
