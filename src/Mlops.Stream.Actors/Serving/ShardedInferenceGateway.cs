@@ -2,6 +2,7 @@ using Akka.Actor;
 using Mlops.Stream.Actors.Placement;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Registry;
+using Mlops.Stream.Inference.Wire;
 
 namespace Mlops.Stream.Actors.Serving;
 
@@ -86,16 +87,19 @@ public sealed class ShardedInferenceGateway(
     {
         var versions = await registry.ListVersionsAsync(model, cancellationToken).ConfigureAwait(false);
         var production = (await registry.GetAliasesAsync(model, cancellationToken).ConfigureAwait(false)).Production;
-        var signatureVersion = production ?? (versions.Count > 0 ? versions.Max() : (int?)null);
-        var signature = signatureVersion is { } v
-            ? (await registry.GetManifestAsync(model, v, cancellationToken).ConfigureAwait(false)).Signature
-            : null;
         if (production is null)
-            return new ModelStatus(model, versions, null, null, ReplicaState.NotServing, "No production version.", signature);
+        {
+            var newest = versions.Count > 0 ? versions.Max() : (int?)null;
+            return new ModelStatus(model, versions, null, null, ReplicaState.NotServing, "No production version.",
+                await SignatureOfAsync(model, newest, cancellationToken).ConfigureAwait(false));
+        }
         var status = await ServingReplicaStatus(model, cancellationToken).ConfigureAwait(false);
+        // The replica's own signature first: it needs no registry read, and the registry may refuse
+        // the production version (a failed checksum), which the replica then reports as its reason.
+        var signature = status?.Signature ?? await SignatureOfAsync(model, production, cancellationToken).ConfigureAwait(false);
         if (status is null)
             return new ModelStatus(model, versions, production, null, ReplicaState.Loading, "No replica answered in time.", signature);
-        return new ModelStatus(model, versions, production, status.ServingVersion, status.State, status.Reason, status.Signature ?? signature)
+        return new ModelStatus(model, versions, production, status.ServingVersion, status.State, status.Reason, signature)
         {
             Canary = status.Canary,
             PreviousVersion = status.PreviousVersion,
@@ -104,6 +108,24 @@ public sealed class ShardedInferenceGateway(
             KafkaStream = status.KafkaStream,
             Replica = status.EntityId,
         };
+    }
+
+    /// <summary>
+    /// The version's signature from its manifest; null when there is no version or the registry
+    /// cannot give its manifest (unreachable, or the version fails its checks): a status read still
+    /// answers, and the replica's state says what is wrong with the version.
+    /// </summary>
+    private async Task<ModelSignature?> SignatureOfAsync(string model, int? version, CancellationToken cancellationToken)
+    {
+        if (version is not { } v) return null;
+        try
+        {
+            return (await registry.GetManifestAsync(model, v, cancellationToken).ConfigureAwait(false)).Signature;
+        }
+        catch (ModelRegistryException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

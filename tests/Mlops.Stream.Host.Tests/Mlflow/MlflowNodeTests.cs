@@ -109,6 +109,31 @@ public sealed class MlflowNodeTests
         Assert.False(Directory.Exists(Path.Combine(cache.Path, Model, corrupt.ToString(System.Globalization.CultureInfo.InvariantCulture))));
     }
 
+    [Fact]
+    public async Task A_production_version_that_fails_its_sha256_is_reported_failed_by_the_status_API_not_answered_with_a_500()
+    {
+        await using var fake = await FakeMlflow.StartAsync();
+        var corrupt = fake.LogModel(Model, DemoVersion(2).OnnxModel, sha256Tag: DemoVersion(1).Sha256);
+        fake.SetAlias(Model, "production", corrupt);
+        using var cache = new TempDirectory("mlops-mlflow-node-");
+        await using var node = await StartNodeAsync(fake, cache);
+
+        // Every read answers (a 500 fails the wait at once); the replica's failure carries the reason.
+        var failed = await Eventually.ReadsAsync(() => ModelStateAsync(node), s => s.State == "failed",
+            "the status API reports the version failed", Wait, s => s.ToString());
+        Assert.Contains("sha256", failed.Reason, StringComparison.OrdinalIgnoreCase);
+        using var list = await node.Http.GetAsync("/api/v1/models");
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+    }
+
+    private static async Task<(string State, string Reason)> ModelStateAsync(TestNode node)
+    {
+        using var response = await node.Http.GetAsync($"/api/v1/models/{Model}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (body.GetProperty("state").GetString()!, body.TryGetProperty("reason", out var reason) ? reason.GetString() ?? "" : "");
+    }
+
     private static Task<TestNode> StartNodeAsync(FakeMlflow fake, TempDirectory cache)
     {
         var arguments = new List<string>
