@@ -34,6 +34,10 @@ public sealed class DuplicateLedger : IDisposable
     private readonly Action<string> _warn;
     private readonly TimeProvider _clock;
     private readonly TimeSpan _firstRetryDelay;
+    private readonly Action<int> _checksChanged;
+    /// <summary>Questions asked of the answer log and not settled yet (guarded by <c>_lock</c>).</summary>
+    private int _openChecks;
+    private bool _closedChecks;
     private readonly object _lock = new();
     private readonly Dictionary<int, PartitionLedger> _partitions = new();
     private readonly List<AnswerQuery> _pending = new();
@@ -42,9 +46,11 @@ public sealed class DuplicateLedger : IDisposable
     private long _counted;
 
     /// <param name="firstRetryDelay">How long to wait before reading a log that failed again (doubling up to <see cref="MaxRetryDelay"/>); default 1 s.</param>
+    /// <param name="checksChanged">Told +1 when a partition's question is asked of the answer log and -1 when it is settled or dropped.</param>
     public DuplicateLedger(AnswerTags tags, IAnswerLog log, Action<long> countDuplicates, Action<string> warn, TimeProvider? clock = null,
-        TimeSpan? firstRetryDelay = null)
+        TimeSpan? firstRetryDelay = null, Action<int>? checksChanged = null)
     {
+        _checksChanged = checksChanged ?? (_ => { });
         _firstRetryDelay = firstRetryDelay ?? TimeSpan.FromSeconds(1);
         _tags = tags;
         _log = log;
@@ -55,6 +61,9 @@ public sealed class DuplicateLedger : IDisposable
 
     /// <summary>Duplicates counted so far.</summary>
     public long Counted => Interlocked.Read(ref _counted);
+
+    /// <summary>Partitions whose question to the answer log is not settled yet: their duplicates may still be counted.</summary>
+    public int OpenChecks { get { lock (_lock) return _openChecks; } }
 
     /// <summary>Completes when every question asked so far has been answered by the log.</summary>
     public Task Settled { get { lock (_lock) return _reading; } }
@@ -83,6 +92,7 @@ public sealed class DuplicateLedger : IDisposable
             {
                 ledger.Asked = true;
                 _pending.Add(ledger.Query);
+                OpenCheck(+1);
                 if (_reading.IsCompleted) _reading = Task.Run(ReadPendingAsync);
             }
             if (ledger.AnsweredBefore is { } answered)
@@ -140,16 +150,30 @@ public sealed class DuplicateLedger : IDisposable
     }
 
     /// <summary>The queries whose partition is still held under the assignment that asked them.</summary>
-    private AnswerQuery[] StillAssigned(IEnumerable<AnswerQuery> queries)
+    private AnswerQuery[] StillAssigned(IReadOnlyCollection<AnswerQuery> queries)
     {
         lock (_lock)
-            return [.. queries.Where(q => _partitions.TryGetValue(q.Partition, out var ledger) && q.AskerTag == _tags.For(ledger.Assignment))];
+        {
+            AnswerQuery[] held = [.. queries.Where(q => _partitions.TryGetValue(q.Partition, out var ledger) && q.AskerTag == _tags.For(ledger.Assignment))];
+            OpenCheck(held.Length - queries.Count);
+            return held;
+        }
+    }
+
+    /// <summary>Under <c>_lock</c>.</summary>
+    private void OpenCheck(int change)
+    {
+        // Once the ledger stopped, its open questions were all closed at once.
+        if (change == 0 || _closedChecks) return;
+        _openChecks += change;
+        _checksChanged(change);
     }
 
     private void Settle(AnswerQuery query, EarlierAnswers earlier)
     {
         lock (_lock)
         {
+            OpenCheck(-1);
             if (!_partitions.TryGetValue(query.Partition, out var ledger) || query.AskerTag != _tags.For(ledger.Assignment)) return;
             var answered = new HashSet<long>(earlier.Offsets);
             var duplicates = 0L;
@@ -172,7 +196,16 @@ public sealed class DuplicateLedger : IDisposable
     }
 
     /// <summary>Stops reading the answer log (the stream ended); the token source is not disposed, a read may still be looking at it.</summary>
-    public void Dispose() => _stopped.Cancel();
+    public void Dispose()
+    {
+        _stopped.Cancel();
+        // The open questions go with the stream: nothing is counted for them any more.
+        lock (_lock)
+        {
+            OpenCheck(-_openChecks);
+            _closedChecks = true;
+        }
+    }
 
     private sealed class PartitionLedger(long assignment, AnswerQuery query)
     {

@@ -112,11 +112,12 @@ public sealed class DuplicateLedgerTests
         ledger.Consumed(3, 1, 0, RequestedAt);
         ledger.Answered(3, 1, 0);
         await Eventually.HoldsAsync(() => ledger.Counted == 1, "the duplicate is counted once the log can be read", Guard);
+        await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(0, ledger.OpenChecks);
 
         Assert.Equal(3, log.Questions);
         Assert.Equal(2, warnings.Count(w => w.Contains("partition(s) 3", StringComparison.Ordinal) && w.Contains("broker gone", StringComparison.Ordinal)
                                             && w.Contains("Trying again", StringComparison.Ordinal)));
-        await ledger.Settled.WaitAsync(Guard);
     }
 
     [Fact]
@@ -134,6 +135,7 @@ public sealed class DuplicateLedgerTests
         await ledger.Settled.WaitAsync(Guard);
         Assert.Contains(warnings, w => w.Contains("moved on", StringComparison.Ordinal));
         Assert.Equal(0, ledger.Counted);
+        Assert.Equal(0, ledger.OpenChecks);
     }
 
     [Fact]
@@ -146,8 +148,10 @@ public sealed class DuplicateLedgerTests
         ledger.Consumed(1, 1, 5, RequestedAt);
         ledger.Answered(1, 1, 5);
         await log.Asked.Task.WaitAsync(Guard);
+        Assert.Equal(1, ledger.OpenChecks);   // an operator can see that counts may still grow
         log.Reply([new EarlierAnswers(new HashSet<long> { 5 }, "too many answers")]);
         await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(0, ledger.OpenChecks);
 
         Assert.Equal(1, ledger.Counted);
         Assert.Contains(warnings, w => w.Contains("partition 1 from offset 5", StringComparison.Ordinal) && w.Contains("too many answers", StringComparison.Ordinal));
