@@ -13,21 +13,27 @@ namespace Mlops.Stream.Bench.Scenarios;
 /// time with a small queue, first at a gentle pace (the baseline), then by many callers at once for a
 /// while, then gently again. Prints how fast refusals come back (429 <c>queue_full</c>) against
 /// served calls, the node's resident memory before, at its peak during, and after the load, and how
-/// long after the load stops a call is served as fast as before it.
+/// long after the load stops a call is served as fast as before it. Then a Kafka backlog larger than
+/// the node serves at once: requests produced to the demo model's topic as fast as the producer can,
+/// while calls one at a time go on over HTTP; prints the backlog's peak lag, its drain time, the HTTP
+/// latency meanwhile and the node's memory during and after.
 /// </summary>
 public static class OverloadScenario
 {
-    public const string Usage = "overload: --callers N --seconds S --queue N";
+    public const string Usage = "overload: --callers N --seconds S --queue N --backlog N";
 
     private const string Model = "overload";
     private const int BaselineCalls = 200;
+    private const long EmbeddedLogCapBytes = 5L * 1024 * 1024;
 
     public static async Task<BenchResult> RunAsync(BenchArgs args)
     {
         var callers = args.Int("callers", 128);
         var seconds = args.Int("seconds", 15);
         var queue = args.Int("queue", 4);
-        using var cluster = await LocalCluster.StartAsync("fraud-demo", nodes: 1);
+        var backlog = args.Int("backlog", 80_000);
+        CheckBacklogFits(backlog);
+        using var cluster = await LocalCluster.StartAsync(DemoModelBuilder.DefaultModelName, nodes: 1);
         var node = cluster.Nodes[0];
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = callers * 2 })
         {
@@ -84,6 +90,8 @@ public static class OverloadScenario
         GC.KeepAlive(after);
         var rssAfter = ResidentBytes(node.Id);
 
+        var kafka = await BacklogAsync(cluster, backlog);
+
         const double MiB = 1024 * 1024;
         var result = new BenchResult("overload")
             .Add("callers", "callers during the flood", callers, "")
@@ -103,9 +111,74 @@ public static class OverloadScenario
             .Add("rss_before_mib", "node RSS before", rssBefore / MiB, "MiB")
             .Add("rss_peak_mib", "node RSS peak during the flood", rssPeak / MiB, "MiB")
             .Add("rss_after_mib", "node RSS after", rssAfter / MiB, "MiB");
+        result
+            .Add("backlog", "Kafka backlog produced", backlog, "requests")
+            .Add("backlog_peak_lag", "consumer lag at its peak", kafka.PeakLag, "records")
+            .Add("backlog_drain_seconds", "from the first produced to all answered", kafka.DrainSeconds, "s")
+            .Add("backlog_http_calls", "HTTP calls one at a time meanwhile", kafka.HttpLatencies.Length, "calls")
+            .Add("backlog_http_p50_ms", "HTTP meanwhile, p50", Percentile(kafka.HttpLatencies, 0.5), "ms")
+            .Add("backlog_http_p99_ms", "HTTP meanwhile, p99", Percentile(kafka.HttpLatencies, 0.99), "ms")
+            .Add("backlog_rss_peak_mib", "node RSS peak during the backlog", kafka.RssPeak / MiB, "MiB")
+            .Add("backlog_rss_after_mib", "node RSS after the backlog", kafka.RssAfter / MiB, "MiB");
         if (!other.IsEmpty)
             result.Note("other_answers", other.ToDictionary(o => o.Key, o => o.Value));
         return result;
+    }
+
+    /// <summary>
+    /// The embedded broker drops a partition's oldest records beyond about 5 MiB: a larger backlog
+    /// would lose requests to the broker, not to us (the scenario 12), so it is refused up front.
+    /// </summary>
+    private static void CheckBacklogFits(int count)
+    {
+        var requests = Actors.Serving.ModelTopics.For(Kafka.Topics.TopicCatalog.Default, DemoModelBuilder.DefaultModelName).Requests;
+        var partitions = Kafka.Topics.TopicCatalog.Default.DeclareAll([DemoModelBuilder.DefaultModelName]).Single(d => d.Name == requests).Partitions;
+        var bytesPerPartition = (long)count * (DemoRequests.Body("backlog-000000").Length + 100) / partitions;
+        if (bytesPerPartition > EmbeddedLogCapBytes)
+            throw new ArgumentException($"--backlog {count} puts about {bytesPerPartition / 1024.0 / 1024:F1} MiB on each of the {partitions} request partitions; " +
+                                        $"the embedded broker keeps about {EmbeddedLogCapBytes / 1024 / 1024} MiB per partition and would drop the oldest");
+    }
+
+    private sealed record BacklogFigures(double PeakLag, double DrainSeconds, double[] HttpLatencies, long RssPeak, long RssAfter);
+
+    /// <summary>
+    /// Produces <paramref name="count"/> requests to the demo model's request topic while HTTP calls
+    /// to it go on one at a time, until the node has answered them all (from Kafka).
+    /// </summary>
+    private static async Task<BacklogFigures> BacklogAsync(LocalCluster cluster, int count)
+    {
+        var node = cluster.Nodes[0];
+        var answeredBefore = await cluster.MetricAsync(0, "mlops_requests_total", ("model", cluster.Model), ("source", "kafka"));
+        var clock = Stopwatch.StartNew();
+        var producing = Task.Run(() =>
+        {
+            using var producer = new Confluent.Kafka.ProducerBuilder<string, byte[]>(
+                new Confluent.Kafka.ProducerConfig { BootstrapServers = cluster.Broker.BootstrapServers, LingerMs = 20 }).Build();
+            for (var i = 0; i < count; i++) DemoRequests.ProduceWhenRoom(producer, cluster.Topics.Requests, DemoRequests.Record($"backlog-{i}"));
+            producer.Flush(TimeSpan.FromMinutes(2));
+        });
+        var latencies = new List<double>();
+        double peakLag = 0;
+        long rssPeak = 0;
+        var lastLook = TimeSpan.Zero;
+        while (clock.Elapsed < TimeSpan.FromMinutes(10))
+        {
+            var call = Stopwatch.StartNew();
+            var outcome = await CallAsync(cluster.Http[0], $"during-backlog-{latencies.Count}", cluster.Model);
+            if (outcome != "served") throw new InvalidOperationException($"an HTTP call during the backlog was answered '{outcome}'");
+            latencies.Add(call.Elapsed.TotalMilliseconds);
+            if (clock.Elapsed - lastLook < TimeSpan.FromMilliseconds(500)) continue;
+            lastLook = clock.Elapsed;
+            rssPeak = Math.Max(rssPeak, ResidentBytes(node.Id));
+            peakLag = Math.Max(peakLag, await cluster.MetricAsync(0, "mlops_consumer_lag_records", ("model", cluster.Model)));
+            var answered = await cluster.MetricAsync(0, "mlops_requests_total", ("model", cluster.Model), ("source", "kafka")) - answeredBefore;
+            if (producing.IsCompleted && answered >= count) break;
+        }
+        await producing;
+        var drain = clock.Elapsed.TotalSeconds;
+        var answeredInAll = await cluster.MetricAsync(0, "mlops_requests_total", ("model", cluster.Model), ("source", "kafka")) - answeredBefore;
+        if (answeredInAll < count) throw new TimeoutException($"only {answeredInAll} of the {count} backlog requests were answered within {drain:F0} s");
+        return new BacklogFigures(peakLag, drain, [.. latencies], rssPeak, ResidentBytes(node.Id));
     }
 
     /// <summary>Calls one at a time; returns their latencies in milliseconds.</summary>
@@ -123,11 +196,11 @@ public static class OverloadScenario
     }
 
     /// <summary>served, refused (429 queue_full), or what else came back.</summary>
-    private static async Task<string> CallAsync(HttpClient http, string id)
+    private static async Task<string> CallAsync(HttpClient http, string id, string model = Model)
     {
         try
         {
-            using var response = await http.PostAsync($"/v2/models/{Model}/infer", JsonBody(DemoRequests.Body(id)));
+            using var response = await http.PostAsync($"/v2/models/{model}/infer", JsonBody(DemoRequests.Body(id)));
             if (response.StatusCode == HttpStatusCode.OK) return "served";
             var body = await response.Content.ReadAsStringAsync();
             return response.StatusCode == HttpStatusCode.TooManyRequests && body.Contains("queue_full", StringComparison.Ordinal)

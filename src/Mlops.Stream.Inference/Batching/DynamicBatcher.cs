@@ -554,6 +554,35 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         return new Batch(items, rows, model, _time.GetTimestamp());
     }
 
+    /// <summary>
+    /// Runs each request alone after its batch failed: the outcomes of those that ran, and the
+    /// failure of each one that failed on its own (its outcome is then left null and never read).
+    /// </summary>
+    private (IReadOnlyList<InferenceOutcome> Outcomes, Exception?[] Failures) RunOneByOne(IInferenceModel model, InferenceRequest[] requests)
+    {
+        var outcomes = new InferenceOutcome[requests.Length];
+        var failures = new Exception?[requests.Length];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            try
+            {
+                var alone = model.Run([requests[i]]);
+                if (alone.Count == 1)
+                {
+                    outcomes[i] = alone[0];
+                    continue;
+                }
+                failures[i] = new InvalidOperationException($"{model} returned {alone.Count} outcomes for one request");
+            }
+            catch (Exception e)
+            {
+                failures[i] = e;
+            }
+            _logger.LogError(failures[i], "Model {Model} version {Version} failed to run request {Id} on its own", model.Name, model.Version, requests[i].Id);
+        }
+        return (outcomes, failures);
+    }
+
     private void RunBatch(Batch batch)
     {
         var requests = new InferenceRequest[batch.Items.Count];
@@ -578,6 +607,17 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             failure = e;
         }
 
+        // One request the model cannot run (a poison input) must not fail the others batched with it:
+        // run them one by one, so only the requests that fail alone are refused.
+        Exception?[]? failedAlone = null;
+        if (failure is not null && requests.Length > 1)
+        {
+            _logger.LogWarning(failure, "Model {Model} version {Version} failed a batch of {Count} requests; running them one by one",
+                model.Name, model.Version, requests.Length);
+            (outcomes, failedAlone) = RunOneByOne(model, requests);
+            failure = null;
+        }
+
         var inferenceTime = _time.GetElapsedTime(batch.StartedAt);
         if (failure is not null)
         {
@@ -585,7 +625,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
         }
 
         var results = new BatchResult[requests.Length];
-        int served = 0, refused = 0;
+        int served = 0, refused = 0, failed = 0;
         for (var i = 0; i < results.Length; i++)
         {
             var timings = new BatchTimings(
@@ -597,6 +637,16 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
                     model.Name,
                     model.Version,
                     timings);
+                failed++;
+            }
+            else if (failedAlone?[i] is { } alone)
+            {
+                results[i] = BatchResult.Rejected(
+                    new BatchRejection(BatchRejectionReason.ModelFailed, $"{model} failed to run the request: {alone.Message}") { Cause = alone },
+                    model.Name,
+                    model.Version,
+                    timings);
+                failed++;
             }
             else if (outcomes![i] is { IsSuccess: true } outcome)
             {
@@ -621,7 +671,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             Interlocked.Increment(ref _batchesRun);
             Interlocked.Add(ref _requestsRun, requests.Length);
             Interlocked.Add(ref _refused, refused);
-            Interlocked.Add(ref _failedModelRuns, failure is null ? 0 : requests.Length);
+            Interlocked.Add(ref _failedModelRuns, failed);
             releases = [.. _releases.Where(r => !_running.Contains(r.Model))];
             _releases.RemoveAll(r => !_running.Contains(r.Model));
             queueDepth = _queue.Count;
@@ -632,7 +682,7 @@ public sealed class DynamicBatcher : IDisposable, IAsyncDisposable
             try
             {
                 _onBatch(new BatchReport(
-                    model.Version, requests.Length, batch.Rows, inferenceTime, served, refused, failure is null ? 0 : requests.Length, queueDepth));
+                    model.Version, requests.Length, batch.Rows, inferenceTime, served, refused, failed, queueDepth));
             }
             catch (Exception e)
             {

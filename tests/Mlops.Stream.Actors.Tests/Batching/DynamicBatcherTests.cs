@@ -275,6 +275,25 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task A_request_the_model_cannot_run_fails_alone_and_the_others_of_its_batch_are_served()
+    {
+        using var model = new FakeModel { Poison = 13f };
+        await using var batcher = Batcher(model, maxBatch: 4, NeverReached, maxQueue: 8);
+
+        var results = await All(batcher.Enqueue(Request("a")), batcher.Enqueue(Request("poison", 13f)), batcher.Enqueue(Request("b")),
+            batcher.Enqueue(Request("c")));
+
+        // The batch failed as a whole, then each ran alone: only the poison is refused.
+        Assert.Equal([["a", "poison", "b", "c"], ["a"], ["poison"], ["b"], ["c"]], model.Runs);
+        Assert.Equal([true, false, true, true], results.Select(r => r.IsServed));
+        var refused = results[1].Rejection!;
+        Assert.Equal("model_failed", refused.WireCode);
+        Assert.Contains("cannot run 13", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(4, results[1].Timings!.BatchSize);
+        Assert.Equal(1L, batcher.GetCounters().FailedModelRuns);
+    }
+
+    [Fact]
     public async Task StopAsync_drains_queued_requests_and_rejects_new_and_waiting_ones_with_shutting_down()
     {
         using var model = new FakeModel();

@@ -36,6 +36,9 @@ internal sealed class FakeModel(int version = 1, string name = "fake") : IInfere
     /// <summary>When set, runs throw (after being recorded and released).</summary>
     public bool Fail { get; set; }
 
+    /// <summary>When set, a run throws if any row of its batch holds this value (a poison input).</summary>
+    public float? Poison { get; set; }
+
     public static InferenceRequest Request(string id, float value = 1, int rows = 1) =>
         new(id, [Tensor.Create("x", Enumerable.Repeat(value, rows).ToArray(), rows, 1)]);
 
@@ -62,6 +65,11 @@ internal sealed class FakeModel(int version = 1, string name = "fake") : IInfere
         if (Fail)
         {
             throw new InvalidOperationException("the fake model failed on purpose");
+        }
+
+        if (Poison is { } poison && batch.Any(r => r.Inputs[0].Span<float>().Contains(poison)))
+        {
+            throw new InvalidOperationException($"the fake model cannot run {poison}");
         }
 
         return [.. batch.Select(r => Validate(r) is { } error
