@@ -55,7 +55,8 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
         _context = context;
         _logger = context.LoggerFactory.CreateLogger(DriftContext.LogCategory);
         _gauges = new DriftGauges(model);
-        _references = new VersionReferences(context.Registry, model, context.Settings.RetryUnknownVersionAfter, _logger, context.Clock);
+        _references = new VersionReferences(context.Registry, model, context.Settings.RetryUnknownVersionAfter, _logger, context.Clock,
+            context.Settings.RefreshReferenceAfter);
         _bad = new BadServedEvents(model, context.Metrics, _logger);
         Receive<Start>(_ => Provision());
         Receive<Provisioned>(_ => StartPipeline());
