@@ -254,7 +254,7 @@ public static class AdminApi
         }
         catch (ReferenceSampleException e)
         {
-            return Error(StatusCodes.Status400BadRequest, $"reference sample is not valid: {e.Message}", HttpErrorCodes.InvalidReference);
+            return Error(StatusCodes.Status400BadRequest, $"reference sample is not valid: {e.Message}", AdminErrorCodes.InvalidReference);
         }
     }
 

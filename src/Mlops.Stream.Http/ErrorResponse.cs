@@ -34,9 +34,6 @@ public static class HttpErrorCodes
     /// <summary>The version segment of the path is not a non-negative integer (400).</summary>
     public const string InvalidVersion = "invalid_version";
 
-    /// <summary>A reference sample (CSV upload) cannot be read, or a baseline window gives none (400).</summary>
-    public const string InvalidReference = "invalid_reference";
-
     /// <summary>The HTTP request itself is malformed, e.g. a body shorter than its Content-Length (400).</summary>
     public const string BadRequest = "bad_request";
 

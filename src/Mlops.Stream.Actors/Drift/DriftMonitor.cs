@@ -105,7 +105,7 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
     private void StartPipeline()
     {
         var pipeline = new DriftPipeline(_model, DriftTopics.For(_context.Topics, _model), _context.Kafka, _context.Settings,
-            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines, Alerts = _context.Alerts };
+            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines, Alerts = _context.Alerts, CanaryGuard = _context.CanaryGuard };
         _pipeline = pipeline.Run(Context.Materializer());
         _startedAt = _context.Clock.GetUtcNow();
         _gauges.Consumer = _pipeline;
