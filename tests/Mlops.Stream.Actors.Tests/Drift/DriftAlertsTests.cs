@@ -107,19 +107,6 @@ public sealed class DriftAlertsTests
     private static FeatureDrift Feature(string name, bool drifted) => new(name, DriftMethod.PopulationStabilityIndex, ReferenceKind.Profile,
         drifted ? 1.2 : 0.01, null, 0.1, drifted ? DriftVerdict.Drifted : DriftVerdict.Stable, new DataQuality(1000, 0, 0));
 
-    private sealed class MemoryAuditLog : IAuditLog
-    {
-        public List<AuditEvent> Events { get; } = [];
-
-        public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
-        {
-            lock (Events) Events.Add(auditEvent);
-            return Task.CompletedTask;
-        }
-
-        public IReadOnlyList<AuditEvent> Recent(int limit) => Events;
-    }
-
     /// <summary>Answers every request with the status given, after <paramref name="hold"/> completes; keeps the bodies.</summary>
     private sealed class RecordingHandler(Func<string, HttpStatusCode> answer, Task? hold = null) : HttpMessageHandler
     {
