@@ -135,14 +135,7 @@ public sealed class DriftReferenceEndToEndTests(ITestOutputHelper output)
     private static Task<(int Code, string Output, string Error)> Cli(TestNode node, params string[] args) =>
         MlopsCli.RunAsync([.. args, "--url", node.Address.ToString()]);
 
-    private static async Task InferAsync(TestNode node, string id, float[] row)
-    {
-        var body = InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", row, 1, row.Length)]));
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", content);
-        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-    }
+    private static Task<int> InferAsync(TestNode node, string id, float[] row) => DemoRequests.InferAsync(node, Model, id, row);
 
     private static async Task<JsonElement> GetJsonAsync(TestNode node, string path)
     {

@@ -98,16 +98,9 @@ public sealed class DriftCanaryGuardTests : IAsyncLifetime, IDisposable
         Assert.Equal(2, (await _registry.GetAliasesAsync(Model)).Canary?.Version);
     }
 
-    private static DriftWindowReport Window(int version, bool drifted, double? accuracy = null, int labelled = 0)
-    {
-        FeatureDrift[] features = [Feature("amount", drifted), Feature("hour", drifted), Feature("v1", false), Feature("v2", false)];
-        var dataset = new DatasetDrift(4, 4, drifted ? 2 : 0, drifted ? 0.5 : 0, 0.5, drifted ? DriftVerdict.Drifted : DriftVerdict.Stable);
-        return new DriftWindowReport(Model, version, DriftEvents.T0, DriftEvents.T0.AddMinutes(1), WindowClose.Count, 1000, 1000, [], dataset, [.. features])
+    private static DriftWindowReport Window(int version, bool drifted, double? accuracy = null, int labelled = 0) =>
+        JudgedWindows.Window(Model, version, drifted) with
         {
             Performance = accuracy is null ? null : new ClassificationPerformance(labelled, 0, 2, PerformanceAverage.Binary, 1, accuracy, null, null, null),
         };
-    }
-
-    private static FeatureDrift Feature(string name, bool drifted) => new(name, DriftMethod.PopulationStabilityIndex, ReferenceKind.Profile,
-        drifted ? 1.2 : 0.01, null, 0.1, drifted ? DriftVerdict.Drifted : DriftVerdict.Stable, new DataQuality(1000, 0, 0));
 }
