@@ -24,6 +24,7 @@ internal static class DriftCommands
         var drift = new Command("drift", "Drift of served traffic against each version's reference, window by window");
         drift.Subcommands.Add(Status(runner));
         drift.Subcommands.Add(DriftReportCommand.Build(runner));
+        drift.Subcommands.Add(DriftBaselineCommand.Build(runner));
         return drift;
     }
 

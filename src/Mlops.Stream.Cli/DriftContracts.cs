@@ -75,4 +75,6 @@ internal sealed class FeatureDriftDto
 
 [JsonSourceGenerationOptions(NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(DriftStatusDto))]
+[JsonSerializable(typeof(BaselineBody))]
+[JsonSerializable(typeof(BaselineDto))]
 internal sealed partial class DriftJsonContext : JsonSerializerContext;

@@ -119,9 +119,19 @@ internal static class ModelsCommands
             Description = "Optional manifest (JSON: feature_names, labels, description, batching, sample_request); without it the node reads inputs and outputs from the model",
             HelpName = "manifest.json",
         };
+        var reference = new Option<FileInfo>("--reference", "-r")
+        {
+            Description = "Optional reference sample for drift (CSV, the feature names as header, at most 50000 rows): the version's reference profile is " +
+                          "computed from it and drift is judged against it with exact two-sample tests",
+            HelpName = "data.csv",
+        };
         file.AcceptExistingOnly();
         manifest.AcceptExistingOnly();
-        var command = new Command("register", "Upload a new version of a model (POST /api/v1/models/<model>/versions); prints the new version. It serves once promoted") { model, file, manifest };
+        reference.AcceptExistingOnly();
+        var command = new Command("register", "Upload a new version of a model (POST /api/v1/models/<model>/versions); prints the new version. It serves once promoted")
+        {
+            model, file, manifest, reference,
+        };
         runner.SetAction(command, async (context, ct) =>
         {
             var name = context.Parse.GetRequiredValue(model);
@@ -129,6 +139,8 @@ internal static class ModelsCommands
             form.Add(FilePart(context.Parse.GetRequiredValue(file), "application/octet-stream"), "file", context.Parse.GetRequiredValue(file).Name);
             if (context.Parse.GetValue(manifest) is { } manifestFile)
                 form.Add(FilePart(manifestFile, "application/json"), "manifest", manifestFile.Name);
+            if (context.Parse.GetValue(reference) is { } referenceFile)
+                form.Add(FilePart(referenceFile, "text/csv"), "reference", referenceFile.Name);
             var answer = await context.Client.PostAsync($"api/v1/models/{AdminClient.Segment(name)}/versions", form, CliJsonContext.Default.AdminChangeDto, ct);
             WriteChange(context, answer, c => $"Registered {c.Model} version {Table.Cell(c.Version)}.");
         });

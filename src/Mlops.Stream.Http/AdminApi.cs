@@ -109,7 +109,7 @@ public static class AdminApi
     {
         var models = endpoints.MapGroup("/api/v1/models/{model}").WithTags("Admin");
         models.MapPost("/versions", RegisterAsync)
-            .WithSummary("Register a new version: the ONNX file as the body, or multipart with 'file' and an optional JSON 'manifest'")
+            .WithSummary("Register a new version: the ONNX file as the body, or multipart with 'file', an optional JSON 'manifest' and an optional CSV 'reference' sample")
             .DocumentsBody<System.IO.Stream>("application/octet-stream", "multipart/form-data")
             .Produces<AdminChangeResponse>(StatusCodes.Status201Created)
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status503ServiceUnavailable);
@@ -200,7 +200,10 @@ public static class AdminApi
     /// (<c>application/octet-stream</c>), or <c>multipart/form-data</c> with a <c>file</c> part and an
     /// optional <c>manifest</c> part (JSON: <c>feature_names</c>, <c>labels</c>, <c>description</c>,
     /// <c>batching</c> {<c>max_batch_size</c>, <c>max_queue_delay_ms</c>}, <c>sample_request</c> as a v2
-    /// request). Without a manifest, inputs and outputs are read from the model itself. The model
+    /// request) and an optional <c>reference</c> part (CSV, feature names as header, at most
+    /// <see cref="ReferenceSample.MaxRows"/> rows: the version's reference sample, from which its
+    /// reference profile is computed; a bad one is a 400 <c>invalid_reference</c> and nothing is
+    /// registered). Without a manifest, inputs and outputs are read from the model itself. The model
     /// streams into a temporary file of the registry and is checked there; past
     /// <see cref="ModelAdministration.MaxUploadBytes"/> the answer is 413 and the file is deleted.
     /// </summary>
@@ -211,22 +214,25 @@ public static class AdminApi
         if (await admin.CheckRegistrationAsync(model, actor, ct) is { } refused) return ToResult(refused, StatusCodes.Status201Created);
         var request = http.Request;
         var multipart = request.HasFormContentType;
-        var bodyLimit = admin.MaxUploadBytes + (multipart ? MaxManifestBytes + MultipartOverheadBytes : 0);
+        var bodyLimit = admin.MaxUploadBytes + (multipart ? MaxManifestBytes + ReferenceSample.MaxBytes + MultipartOverheadBytes : 0);
         if (request.ContentLength > bodyLimit) return UploadTooLarge(admin);
         // Kestrel's own cap (30 MB by default) would refuse most models: it becomes the whole body's
         // bound, and the registry counts the model's own bytes exactly.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = bodyLimit;
         try
         {
-            var (upload, manifest) = multipart
+            var (upload, manifest, reference) = multipart
                 ? await MultipartModelUpload.ReadAsync(request, body => admin.ReceiveUploadAsync(body, ct), MaxManifestBytes, ct)
-                : (await admin.ReceiveUploadAsync(request.Body, ct), null);
+                : (await admin.ReceiveUploadAsync(request.Body, ct), null, null);
             using (upload)
             {
                 if (upload is null)
                     return Error(StatusCodes.Status400BadRequest, "multipart upload needs a 'file' part with the ONNX model", HttpErrorCodes.BadRequest);
                 if (upload.Length == 0) return Error(StatusCodes.Status400BadRequest, "the upload is empty; send the ONNX model", HttpErrorCodes.BadRequest);
                 var declared = manifest is null ? null : ParseManifest(model, manifest);
+                // Read before anything is registered: a bad sample refuses the whole registration.
+                if (reference is not null)
+                    declared = (declared ?? new ModelRegistration(model, ReadOnlyMemory<byte>.Empty)) with { ReferenceSample = ReferenceSample.ParseCsv(reference) };
                 return ToResult(await admin.RegisterAsync(model, upload, declared, actor, ct), StatusCodes.Status201Created);
             }
         }
@@ -245,6 +251,10 @@ public static class AdminApi
         catch (InferenceRequestException e)
         {
             return Error(StatusCodes.Status400BadRequest, $"manifest sample_request is not valid: {e.Message}", "invalid_manifest");
+        }
+        catch (ReferenceSampleException e)
+        {
+            return Error(StatusCodes.Status400BadRequest, $"reference sample is not valid: {e.Message}", AdminErrorCodes.InvalidReference);
         }
     }
 

@@ -34,6 +34,10 @@ public static class DriftApi
             // One declaration for both media types: a second Produces for 200 would replace the first.
             .Produces(StatusCodes.Status200OK, typeof(string), DriftReportPage.MediaType, DriftFeaturePng.MediaType)
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        drift.MapPost("/drift/baseline", DriftBaselineEndpoint.PostAsync)
+            .WithSummary("Set a version's reference (default: production) to a sample of the served traffic between from and to (at most max_rows rows); audited")
+            .Produces<DriftBaselineResponse>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
 

@@ -84,12 +84,17 @@ internal static class DriftReportEndpoint
                 HttpErrorCodes.NotFound);
     }
 
-    /// <summary>The version's profile; empty when the version is gone from the registry (its windows are still worth showing).</summary>
+    /// <summary>
+    /// The version's profile: its reference sample's when it has one (the bins its windows were
+    /// counted in since), else its manifest's; empty when the version is gone from the registry
+    /// (its windows are still worth showing).
+    /// </summary>
     private static async Task<ImmutableArray<FeatureProfile>> ReferenceAsync(IModelRegistry registry, string model, int version, CancellationToken cancellationToken)
     {
         try
         {
-            return (await registry.GetManifestAsync(model, version, cancellationToken)).ReferenceProfile;
+            var manifest = await registry.GetManifestAsync(model, version, cancellationToken);
+            return (await registry.GetReferenceSampleAsync(model, version, cancellationToken))?.Profile() ?? manifest.ReferenceProfile;
         }
         catch (ModelRegistryException e) when (e.Error == ModelRegistryError.NotFound)
         {

@@ -10,7 +10,9 @@ namespace Mlops.Stream.Http;
 /// <summary>
 /// <c>GET /api/v1/models/{model}/reference[?version=N]</c>: what a version's manifest says about its
 /// data: inputs, feature names, the reference profile (per feature: mean, standard deviation and the
-/// histogram drift statistics compare against) and the sample request. Without <c>version</c>, the
+/// histogram drift statistics compare against) and the sample request. When the version has a
+/// reference sample, the profile is the sample's (equal to the manifest's when the sample came with
+/// the registration; newer after <c>mlops drift baseline</c>). Without <c>version</c>, the
 /// production version (else the newest). A load generator draws realistic requests from it, and
 /// shifts them by standard deviations to provoke drift.
 /// </summary>
@@ -20,7 +22,16 @@ public sealed record ModelReferenceResponse(
     [property: JsonPropertyName("inputs")] IReadOnlyList<TensorMetadata> Inputs,
     [property: JsonPropertyName("feature_names")] IReadOnlyList<string> FeatureNames,
     [property: JsonPropertyName("features")] IReadOnlyList<FeatureReference> Features,
-    [property: JsonPropertyName("sample_request")] JsonElement? SampleRequest);
+    [property: JsonPropertyName("sample_request")] JsonElement? SampleRequest)
+{
+    /// <summary><c>sample</c> when the features come from the version's stored reference sample (uploaded, or set by a baseline), <c>profile</c> when from its manifest.</summary>
+    [JsonPropertyName("source")]
+    public string Source { get; init; } = "profile";
+
+    /// <summary>Rows of the reference sample; absent without one.</summary>
+    [JsonPropertyName("sample_rows"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? SampleRows { get; init; }
+}
 
 /// <summary>One feature of the reference profile: bin i covers [edges[i], edges[i+1]) and holds counts[i] reference values.</summary>
 public sealed record FeatureReference(
@@ -53,9 +64,11 @@ internal static class ModelReferenceEndpoint
         }
 
         ModelManifest manifest;
+        ReferenceSample? sample;
         try
         {
             manifest = await registry.GetManifestAsync(model, chosen, cancellationToken);
+            sample = await registry.GetReferenceSampleAsync(model, chosen, cancellationToken);
         }
         catch (ModelRegistryException e) when (e.Error == ModelRegistryError.NotFound)
         {
@@ -67,7 +80,11 @@ internal static class ModelReferenceEndpoint
             manifest.Version,
             [.. manifest.Inputs.Select(TensorMetadata.From)],
             manifest.FeatureNames,
-            [.. manifest.ReferenceProfile.Select(FeatureReference.From)],
-            manifest.SampleRequest is { } sample ? JsonSerializer.Deserialize<JsonElement>(InferenceCodec.EncodeRequest(sample)) : null));
+            [.. (sample?.Profile() ?? manifest.ReferenceProfile).Select(FeatureReference.From)],
+            manifest.SampleRequest is { } request ? JsonSerializer.Deserialize<JsonElement>(InferenceCodec.EncodeRequest(request)) : null)
+        {
+            Source = sample is null ? "profile" : "sample",
+            SampleRows = sample?.Rows,
+        });
     }
 }

@@ -67,6 +67,11 @@ public sealed partial class FakeAdminApi
             _ => Json(http, 200, DriftJson),
         });
 
+        // A baseline: the node's answer for any window; "ghost" unknown.
+        app.MapPost("/api/v1/models/{model}/drift/baseline", (string model, HttpContext http) => model == "ghost"
+            ? NotFound(http, model)
+            : Json(http, 200, $$$"""{"model":"{{{model}}}","version":3,"from":"2026-12-02T10:00:00+00:00","to":"2026-12-02T11:00:00+00:00","records":1200,"events":1190,"rows_seen":1190,"rows":1000,"skipped":{"unreadable":10}}"""));
+
         // The report: ghost unknown, quiet without windows, "proxied" answered by something else than the node.
         app.MapGet("/api/v1/models/{model}/drift/report", async (string model, HttpContext http) =>
         {

@@ -205,17 +205,7 @@ public sealed class DriftEndToEndTests(ITestOutputHelper output)
     }
 
     /// <summary>One request over HTTP; its predicted class, from the "label" output.</summary>
-    private static async Task<int> InferAsync(TestNode node, string id, float[] row)
-    {
-        var body = InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create("features", row, 1, row.Length)]));
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        using var response = await node.Http.PostAsync($"/v2/models/{Model}/infer", content);
-        var answer = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, answer);
-        var label = JsonDocument.Parse(answer).RootElement.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "label");
-        return label.GetProperty("data")[0].GetInt32();
-    }
+    private static Task<int> InferAsync(TestNode node, string id, float[] row) => DemoRequests.InferAsync(node, Model, id, row);
 
     private static string Feedback(string id, string label) => $$"""{"id":"{{id}}","label":{{label}}}""";
 

@@ -184,17 +184,4 @@ public sealed class ScaleApiTests : IAsyncLifetime
         Assert.Equal(["not_found", "invalid", "unchanged", "ok"], events.Select(e => e.GetProperty("result").GetString()));
         Assert.Equal(["ghost", Model, Model, Model], events.Select(e => e.GetProperty("model").GetString()));
     }
-
-    private sealed class MemoryAuditLog : IAuditLog
-    {
-        private readonly ConcurrentStack<AuditEvent> _events = new();
-
-        public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
-        {
-            _events.Push(auditEvent);
-            return Task.CompletedTask;
-        }
-
-        public IReadOnlyList<AuditEvent> Recent(int limit) => [.. _events.Take(limit)];
-    }
 }

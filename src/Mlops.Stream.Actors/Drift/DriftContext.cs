@@ -26,6 +26,9 @@ public sealed record DriftContext(
     /// <summary>Audit events and the webhook when a version starts or stops drifting; null: the log line only.</summary>
     public DriftAlerts? Alerts { get; init; }
 
+    /// <summary>Withdraws a drifting canary of the models it is enabled for; null: canaries are never withdrawn on drift.</summary>
+    public DriftCanaryGuard? CanaryGuard { get; init; }
+
     /// <summary>The category the jobs log under.</summary>
     public const string LogCategory = "Mlops.Stream.Drift";
 }

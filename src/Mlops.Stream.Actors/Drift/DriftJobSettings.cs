@@ -53,6 +53,12 @@ public sealed record DriftJobSettings
     /// </summary>
     public TimeSpan RetryUnknownVersionAfter { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often a known version's reference sample is looked up again, so a baseline set while the
+    /// job runs (<c>mlops drift baseline</c>) is used from the version's next window after it.
+    /// </summary>
+    public TimeSpan RefreshReferenceAfter { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The idle time actually used: <see cref="IdleAfter"/>, at most the window span.</summary>
     internal TimeSpan IdleTick => IdleAfter < Windows.MaxSpan ? IdleAfter : Windows.MaxSpan;
 }

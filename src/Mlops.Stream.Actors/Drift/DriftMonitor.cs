@@ -55,7 +55,8 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
         _context = context;
         _logger = context.LoggerFactory.CreateLogger(DriftContext.LogCategory);
         _gauges = new DriftGauges(model);
-        _references = new VersionReferences(context.Registry, model, context.Settings.RetryUnknownVersionAfter, _logger, context.Clock);
+        _references = new VersionReferences(context.Registry, model, context.Settings.RetryUnknownVersionAfter, _logger, context.Clock,
+            context.Settings.RefreshReferenceAfter);
         _bad = new BadServedEvents(model, context.Metrics, _logger);
         Receive<Start>(_ => Provision());
         Receive<Provisioned>(_ => StartPipeline());
@@ -104,7 +105,7 @@ public sealed class DriftMonitor : ReceiveActor, IWithTimers
     private void StartPipeline()
     {
         var pipeline = new DriftPipeline(_model, DriftTopics.For(_context.Topics, _model), _context.Kafka, _context.Settings,
-            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines, Alerts = _context.Alerts };
+            _references, _bad, _context.Metrics, _logger, _context.Clock) { Baselines = _baselines, Alerts = _context.Alerts, CanaryGuard = _context.CanaryGuard };
         _pipeline = pipeline.Run(Context.Materializer());
         _startedAt = _context.Clock.GetUtcNow();
         _gauges.Consumer = _pipeline;

@@ -38,6 +38,9 @@ public sealed class DriftPipeline(
     /// <summary>Told of every published window, to alert when a version starts or stops drifting; null: no alerts.</summary>
     public DriftAlerts? Alerts { get; init; }
 
+    /// <summary>Told of every published window, to withdraw a canary that drifts (when enabled for the model); null: never.</summary>
+    public DriftCanaryGuard? CanaryGuard { get; init; }
+
     /// <summary>Each version's prediction baseline; the job passes its own so baselines outlive a run of the stream.</summary>
     public PredictionBaselines Baselines { get; init; } = new();
 
@@ -115,6 +118,7 @@ public sealed class DriftPipeline(
     {
         metrics.RecordWindow(window);
         Alerts?.Observe(window);
+        CanaryGuard?.Observe(window);
         if (window.Dataset.Drifted)
         {
             logger.LogWarning(

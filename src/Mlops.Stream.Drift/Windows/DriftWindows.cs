@@ -146,7 +146,15 @@ public sealed class DriftWindows
             return false;
         }
 
-        if (!open.TryGetValue(served.Version, out window))
+        if (open.TryGetValue(served.Version, out window))
+        {
+            // Between two windows, a version whose reference changed (a new baseline) takes it.
+            if (window.Events == 0 && referenceOf(served.Version) is { Features.IsDefaultOrEmpty: false } newer && !ReferenceEquals(newer, window.Reference))
+            {
+                window.Rebase(newer);
+            }
+        }
+        else
         {
             var reference = referenceOf(served.Version);
             if (reference is null)

@@ -11,9 +11,10 @@ namespace Mlops.Stream.Drift.Windows;
 /// features it holds the events' predictions (<see cref="PredictionWindow"/>) and the labelled rows
 /// matched while it is open, at most <see cref="WindowOptions.MaxRows"/> of them.
 /// </summary>
-internal sealed class OpenWindow(string model, VersionReference reference, WindowOptions options, PredictionBaselines baselines)
+internal sealed class OpenWindow(string model, VersionReference initialReference, WindowOptions options, PredictionBaselines baselines)
 {
-    private readonly double[][] columns = [.. reference.Features.Select(_ => Array.Empty<double>())];
+    private VersionReference reference = initialReference;
+    private double[][] columns = [.. initialReference.Features.Select(_ => Array.Empty<double>())];
     private readonly SortedDictionary<int, (long First, long Last)> offsets = [];
     private readonly PredictionWindow predictions = new();
     private readonly List<LabelledPrediction> labelled = [];
@@ -41,6 +42,21 @@ internal sealed class OpenWindow(string model, VersionReference reference, Windo
 
     /// <summary>Rows the buffers can hold without growing (for the memory-bound tests).</summary>
     internal int Capacity => columns.Length == 0 ? 0 : columns[0].Length;
+
+    /// <summary>
+    /// Judges the window (which must be empty: between two windows) against <paramref name="newer"/>
+    /// from now on: a new baseline of the version applies from its next window, never half-way.
+    /// </summary>
+    public void Rebase(VersionReference newer)
+    {
+        if (Events > 0) throw new InvalidOperationException("a window's reference changes only between windows");
+        if (newer.Features.Length != reference.Features.Length)
+        {
+            columns = [.. newer.Features.Select(_ => Array.Empty<double>())];
+        }
+
+        reference = newer;
+    }
 
     public bool Fits(FeatureRows rows) => Rows + rows.Rows <= options.MaxRows;
 

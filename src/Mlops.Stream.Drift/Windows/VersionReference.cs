@@ -19,15 +19,29 @@ public sealed record VersionReference(int Version, ImmutableArray<FeatureReferen
     public ImmutableArray<string> ClassLabels { get; init; } = [];
 
     /// <summary>
-    /// The reference of <paramref name="manifest"/>: its profile, without a reference sample (none
-    /// is stored yet, so every feature is judged by PSI). A manifest without a profile gives a
-    /// reference with no features, which the windows report as <c>no_reference</c>.
+    /// The reference of <paramref name="manifest"/>. With a reference <paramref name="sample"/>,
+    /// each feature is the sample's column with the profile computed from it, so the exact
+    /// two-sample methods apply (<see cref="DriftMethodChoice"/>); the sample's header names the
+    /// input's columns. Without one, the manifest's profile, and every feature is judged by PSI. A
+    /// manifest without a profile (and no sample) gives a reference with no features, which the
+    /// windows report as <c>no_reference</c>.
     /// </summary>
-    public static VersionReference FromManifest(ModelManifest manifest)
+    public static VersionReference FromManifest(ModelManifest manifest, ReferenceSample? sample = null)
     {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var labels = manifest.Labels.IsDefault ? [] : manifest.Labels;
+        if (sample is not null)
+        {
+            var profile = sample.Profile();
+            return new VersionReference(manifest.Version, [.. profile.Select((p, f) => new FeatureReference(p, sample.Columns[f]))], sample.Features)
+            {
+                ClassLabels = labels,
+            };
+        }
+
         var features = manifest.ReferenceProfile.Select(p => new FeatureReference(p)).ToImmutableArray();
         var profiled = manifest.ReferenceProfile.Select(p => p.Feature).ToImmutableArray();
         var columns = !manifest.FeatureNames.IsDefaultOrEmpty && profiled.All(manifest.FeatureNames.Contains) ? manifest.FeatureNames : profiled;
-        return new VersionReference(manifest.Version, features, columns) { ClassLabels = manifest.Labels.IsDefault ? [] : manifest.Labels };
+        return new VersionReference(manifest.Version, features, columns) { ClassLabels = labels };
     }
 }

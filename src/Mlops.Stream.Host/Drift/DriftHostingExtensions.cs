@@ -73,6 +73,15 @@ public static class DriftHostingExtensions
         {
             Endpoint = kafka,
             Alerts = services.GetRequiredService<DriftAlerts>(),
+            CanaryGuard = CanaryGuard(services),
         };
+    }
+
+    /// <summary>The canary guard when <c>Drift:WithdrawCanaryOnDrift</c> names a model; it audits where the process has an audit log.</summary>
+    private static DriftCanaryGuard? CanaryGuard(IServiceProvider services)
+    {
+        var withdrawal = services.GetRequiredService<IOptions<DriftJobOptions>>().Value.CanaryWithdrawal;
+        return withdrawal.Models.Count == 0 ? null : new DriftCanaryGuard(services.GetRequiredService<IModelRegistry>(), services.GetService<IAuditLog>(),
+            withdrawal, services.GetRequiredService<ILoggerFactory>().CreateLogger(DriftContext.LogCategory));
     }
 }

@@ -8,7 +8,7 @@ public static class KafkaOperationsExtensions
     /// What the topic, tail and produce routes (<see cref="TopicsApi"/>) run on: the broker reader,
     /// the topic inspector, model tails and the request producer, all with the node's Kafka client
     /// properties; the cluster's audit trail read from the audit topic, and the drift windows read from
-    /// the models' drift topics.
+    /// the models' drift topics, and past windows of served events for drift baselines.
     /// </summary>
     public static IServiceCollection AddMlopsKafkaOperations(this IServiceCollection services)
     {
@@ -22,6 +22,7 @@ public static class KafkaOperationsExtensions
         services.AddSingleton<KafkaRecentRecords>();
         services.AddSingleton<Mlops.Stream.Inference.Lifecycle.IAuditHistory, KafkaAuditHistory>();
         services.AddSingleton<IDriftHistory, KafkaDriftHistory>();
+        services.AddSingleton<IServedTraffic, KafkaServedTraffic>();
         services.AddTopicsApi();
         return services;
     }

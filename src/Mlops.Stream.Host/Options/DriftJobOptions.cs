@@ -44,6 +44,26 @@ public sealed class DriftJobOptions
     /// <summary>Where a JSON alert is POSTed when a version starts or stops drifting (Slack, PagerDuty, Alertmanager-style receivers); empty: none.</summary>
     public string AlertWebhookUrl { get; set; } = "";
 
+    /// <summary>
+    /// Models (comma-separated, or <c>*</c> for all) whose canary the drift job withdraws when its
+    /// windows drift while production's do not, or when its labelled accuracy falls below
+    /// production's by more than <see cref="CanaryAccuracyMargin"/>. Empty (the default): never.
+    /// </summary>
+    public string WithdrawCanaryOnDrift { get; set; } = "";
+
+    /// <summary>How far below production's a canary's accuracy may fall before it is withdrawn (with <see cref="WithdrawCanaryOnDrift"/>).</summary>
+    public double CanaryAccuracyMargin { get; set; } = 0.05;
+
+    /// <summary>Labelled rows each window needs before the canary's accuracy is compared with production's.</summary>
+    public int CanaryMinLabelled { get; set; } = 50;
+
+    /// <summary>How often a drift job looks for a version's new reference sample (a baseline set meanwhile).</summary>
+    public TimeSpan RefreshReferenceAfter { get; set; } = DriftJobSettings.Default.RefreshReferenceAfter;
+
+    internal CanaryWithdrawalOptions CanaryWithdrawal => new(
+        WithdrawCanaryOnDrift.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal),
+        CanaryAccuracyMargin, CanaryMinLabelled);
+
     internal Uri? AlertWebhook => string.IsNullOrWhiteSpace(AlertWebhookUrl) ? null : new Uri(AlertWebhookUrl.Trim());
 
     internal DriftJobSettings ToSettings() => new()
@@ -51,6 +71,7 @@ public sealed class DriftJobOptions
         Windows = new WindowOptions { MaxEvents = WindowEvents, MaxSpan = WindowSpan, MaxRows = WindowRows },
         Statistics = DriftOptions.Default with { DatasetDriftShare = DatasetDriftShare },
         Feedback = new FeedbackJoinOptions { MaxServed = FeedbackJoinEvents, MaxWaitingLabels = FeedbackWaitingLabels, LabelWait = FeedbackLabelWait },
+        RefreshReferenceAfter = RefreshReferenceAfter,
     };
 }
 
@@ -79,6 +100,12 @@ public sealed class DriftJobOptionsValidator : IValidateOptions<DriftJobOptions>
         if (!string.IsNullOrWhiteSpace(options.AlertWebhookUrl)
             && (!Uri.TryCreate(options.AlertWebhookUrl.Trim(), UriKind.Absolute, out var webhook) || webhook.Scheme is not ("http" or "https")))
             failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.AlertWebhookUrl)} must be empty or an http:// or https:// address (found '{options.AlertWebhookUrl}').");
+        if (options.CanaryAccuracyMargin is not (>= 0 and <= 1))
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.CanaryAccuracyMargin)} must lie in [0, 1] (found {options.CanaryAccuracyMargin}).");
+        if (options.CanaryMinLabelled < 1)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.CanaryMinLabelled)} must be at least 1 (found {options.CanaryMinLabelled}).");
+        if (options.RefreshReferenceAfter <= TimeSpan.Zero)
+            failures.Add($"{DriftJobOptions.Section}:{nameof(DriftJobOptions.RefreshReferenceAfter)} must be positive (found {options.RefreshReferenceAfter}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -24,6 +24,9 @@ public static class AdminErrorCodes
     /// <summary>An uploaded model or an argument is not acceptable (does not load, weight out of range...).</summary>
     public const string InvalidModel = "invalid_model";
 
+    /// <summary>A reference sample cannot be read, does not fit the model's inputs, or a baseline window gives none.</summary>
+    public const string InvalidReference = "invalid_reference";
+
     /// <summary>The model name breaks the rule of <see cref="Registry.ModelName"/>.</summary>
     public const string InvalidModelName = "invalid_model_name";
 

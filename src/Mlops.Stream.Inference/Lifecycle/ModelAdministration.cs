@@ -225,6 +225,32 @@ public sealed class ModelAdministration(
             $"replicas {current.Replicas} -> {to}: {reason}").ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Replaces the reference sample of <paramref name="version"/> (a baseline taken from served
+    /// traffic), audited as <c>reference-baseline</c> with <paramref name="origin"/> (where the sample
+    /// came from). The model's drift job judges the version's next windows against it.
+    /// </summary>
+    public async Task<AdminResult> SetReferenceAsync(string model, int version, ReferenceSample sample, string origin, string actor, CancellationToken ct)
+    {
+        const string action = "reference-baseline";
+        var versions = await registry.ListVersionsAsync(model, ct).ConfigureAwait(false);
+        if (!versions.Contains(version))
+            return await Audited(actor, action, model, version, new AdminResult.NotFound(versions.Count == 0
+                ? $"Model '{model}' is not in the registry." : $"Model '{model}' has no version {version}.")).ConfigureAwait(false);
+        try
+        {
+            await registry.SetReferenceSampleAsync(model, version, sample, ct).ConfigureAwait(false);
+        }
+        catch (ModelRegistryException e) when (e.Error is ModelRegistryError.Invalid or ModelRegistryError.NotFound)
+        {
+            return await Audited(actor, action, model, version, new AdminResult.Invalid(e.Message, AdminErrorCodes.InvalidReference)).ConfigureAwait(false);
+        }
+
+        var aliases = await registry.GetAliasesAsync(model, ct).ConfigureAwait(false);
+        return await Audited(actor, action, model, version, new AdminResult.Done(model, aliases, true, version),
+            $"{sample.Rows} rows of {sample.Features.Length} features from {origin}").ConfigureAwait(false);
+    }
+
     private static string Describe(ModelScale? scale) => scale switch
     {
         null => "replicas: one per node",

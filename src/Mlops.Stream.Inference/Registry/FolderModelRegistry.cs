@@ -11,7 +11,8 @@ namespace Mlops.Stream.Inference.Registry;
 
 /// <summary>
 /// The embedded registry: a folder laid out as
-/// <c>&lt;root&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx</c> + <c>manifest.json</c> and
+/// <c>&lt;root&gt;/&lt;model&gt;/&lt;version&gt;/model.onnx</c> + <c>manifest.json</c> (+ <c>reference.csv</c>, the
+/// version's reference sample when it has one: the one file of a version that may be replaced) and
 /// <c>&lt;root&gt;/&lt;model&gt;/aliases.json</c> (and <c>scale.json</c> once a replica count is set). A version folder is written completely under a
 /// hidden temporary name and then renamed into place, and aliases.json is replaced by rename, so
 /// readers (other processes included) never see a half-written version or alias file. Within one
@@ -28,6 +29,7 @@ public sealed class FolderModelRegistry : IModelRegistry
     private const int MaxNameLength = 128;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger _logger;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((DateTime, long) Stamp, ReferenceSample Sample)> _samples = new();
 
     public FolderModelRegistry(string root, ILogger<FolderModelRegistry>? logger = null)
     {
@@ -213,6 +215,7 @@ public sealed class FolderModelRegistry : IModelRegistry
         VersionChecks.CheckRegistration(registration);
         var modelDirectory = ModelDirectory(registration.Model);
         var signature = VersionChecks.CheckModel(registration, upload.Path);
+        registration = VersionChecks.WithReference(registration, signature);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -223,6 +226,10 @@ public sealed class FolderModelRegistry : IModelRegistry
             {
                 // A rename (the upload lies in the registry), however large the model.
                 File.Move(upload.Path, Path.Combine(staging, ModelFileName));
+                if (registration.ReferenceSample is { } sample)
+                {
+                    await AtomicFile.WriteNewAsync(Path.Combine(staging, ReferenceSample.FileName), sample.ToCsv(), cancellationToken).ConfigureAwait(false);
+                }
 
                 // Another process may take a number between listing and renaming; the rename then
                 // fails and, when the caller did not ask for a specific version, the next is tried.
@@ -294,6 +301,41 @@ public sealed class FolderModelRegistry : IModelRegistry
         }).ConfigureAwait(false);
         VersionChecks.Verify(manifest, modelPath, sha256, () => OnnxSignature.Read(modelPath));
         return manifest;
+    }
+
+    public async Task<ReferenceSample?> GetReferenceSampleAsync(string model, int version, CancellationToken cancellationToken = default)
+    {
+        var path = Path.Combine(VersionDirectory(model, version), ReferenceSample.FileName);
+        var file = new FileInfo(path);
+        if (!file.Exists) return null;
+        // Drift jobs ask again and again (to notice a new baseline): parse only when the file changed.
+        var stamp = (file.LastWriteTimeUtc, file.Length);
+        if (_samples.TryGetValue(path, out var cached) && cached.Stamp == stamp) return cached.Sample;
+        var bytes = await VersionChecks.ReadOrNotFoundAsync(path, () => File.ReadAllBytesAsync(path, cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            var sample = ReferenceSample.ParseCsv(bytes);
+            _samples[path] = (stamp, sample);
+            return sample;
+        }
+        catch (ReferenceSampleException e)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Corrupt, $"{path}: not a valid reference sample: {e.Message}", e);
+        }
+    }
+
+    public async Task SetReferenceSampleAsync(string model, int version, ReferenceSample sample, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var manifest = await GetManifestAsync(model, version, cancellationToken).ConfigureAwait(false);
+        if (sample.ProblemFor(manifest.Signature, manifest.FeatureNames) is { } problem)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"model '{model}' version {version}: the reference sample does not fit: {problem}");
+        }
+
+        var path = Path.Combine(VersionDirectory(model, version), ReferenceSample.FileName);
+        await AtomicFile.WriteAsync(path, sample.ToCsv(), cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("Model {Model} version {Version}: reference sample set ({Rows} rows of {Features} features)", model, version, sample.Rows, sample.Features.Length);
     }
 
     private async Task<(ModelManifest Manifest, string ModelPath)> FindVersionAsync(string model, int version, CancellationToken cancellationToken)

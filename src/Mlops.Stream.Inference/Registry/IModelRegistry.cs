@@ -85,4 +85,21 @@ public interface IModelRegistry
     /// the result is disposed. A hint, not a guarantee: callers still read the aliases now and then.
     /// </summary>
     IDisposable WatchAliases(Action changed);
+
+    /// <summary>
+    /// The version's reference sample (<see cref="ReferenceSample"/>), stored beside the model when one
+    /// was registered with it or set since; null when the version has none. A registry that keeps no
+    /// samples always answers null.
+    /// </summary>
+    Task<ReferenceSample?> GetReferenceSampleAsync(string model, int version, CancellationToken cancellationToken = default) =>
+        Task.FromResult<ReferenceSample?>(null);
+
+    /// <summary>
+    /// Replaces the version's reference sample (the only part of a version that may change, so drift
+    /// can be judged against a newer baseline). The sample must fit the version's inputs
+    /// (<see cref="ReferenceSample.ProblemFor"/>).
+    /// </summary>
+    /// <exception cref="ModelRegistryException">Unknown version, a sample that does not fit, or a registry that keeps no samples.</exception>
+    Task SetReferenceSampleAsync(string model, int version, ReferenceSample sample, CancellationToken cancellationToken = default) =>
+        throw new ModelRegistryException(ModelRegistryError.Invalid, $"this registry ({GetType().Name}) does not store reference samples; use the folder registry");
 }

@@ -19,4 +19,11 @@ public sealed record ModelRegistration(string Model, ReadOnlyMemory<byte> OnnxMo
     /// backend's local cache keeps MLflow's creation time); null stamps the registration time.
     /// </summary>
     public DateTimeOffset? Created { get; init; }
+
+    /// <summary>
+    /// Raw reference values to store beside the model (as <see cref="ReferenceSample.FileName"/>); the
+    /// version's reference profile and, when none are declared, its feature names are then taken from
+    /// it. Null: the declared <see cref="ModelMetadata.ReferenceProfile"/> (if any) is the reference.
+    /// </summary>
+    public ReferenceSample? ReferenceSample { get; init; }
 }

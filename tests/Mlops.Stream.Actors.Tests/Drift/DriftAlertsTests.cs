@@ -93,32 +93,7 @@ public sealed class DriftAlertsTests
         Assert.Equal(1 + DriftAlerts.QueueCapacity, MetricSample.Read(registry, "mlops_drift_alerts_total", Model, [("outcome", "sent")]));
     }
 
-    private static DriftWindowReport Window(int version, bool drifted)
-    {
-        var start = new DateTimeOffset(2026, 12, 3, 9, 0, 0, TimeSpan.Zero);
-        ImmutableArray<FeatureDrift> features =
-        [
-            Feature("amount", drifted), Feature("hour", drifted), Feature("v1", false), Feature("v2", false),
-        ];
-        var dataset = new DatasetDrift(4, 4, drifted ? 2 : 0, drifted ? 0.5 : 0, 0.5, drifted ? DriftVerdict.Drifted : DriftVerdict.Stable);
-        return new DriftWindowReport(Model, version, start, start.AddMinutes(1), WindowClose.Count, 1000, 1000, [], dataset, features);
-    }
-
-    private static FeatureDrift Feature(string name, bool drifted) => new(name, DriftMethod.PopulationStabilityIndex, ReferenceKind.Profile,
-        drifted ? 1.2 : 0.01, null, 0.1, drifted ? DriftVerdict.Drifted : DriftVerdict.Stable, new DataQuality(1000, 0, 0));
-
-    private sealed class MemoryAuditLog : IAuditLog
-    {
-        public List<AuditEvent> Events { get; } = [];
-
-        public Task WriteAsync(AuditEvent auditEvent, CancellationToken cancellationToken = default)
-        {
-            lock (Events) Events.Add(auditEvent);
-            return Task.CompletedTask;
-        }
-
-        public IReadOnlyList<AuditEvent> Recent(int limit) => Events;
-    }
+    private static DriftWindowReport Window(int version, bool drifted) => JudgedWindows.Window(Model, version, drifted);
 
     /// <summary>Answers every request with the status given, after <paramref name="hold"/> completes; keeps the bodies.</summary>
     private sealed class RecordingHandler(Func<string, HttpStatusCode> answer, Task? hold = null) : HttpMessageHandler

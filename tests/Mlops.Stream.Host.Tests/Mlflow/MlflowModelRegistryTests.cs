@@ -199,5 +199,24 @@ public sealed class MlflowModelRegistryTests
         Assert.Equal(ModelRegistryError.Invalid, (await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RegisterVersionAsync(DemoVersion(1).Registration with { Version = 5 }))).Error);
     }
 
+    [Fact]
+    public async Task A_reference_sample_is_refused_with_the_reason_and_nothing_is_registered_in_MLflow()
+    {
+        await using var fake = await FakeMlflow.StartAsync();
+        using var cache = new TempDirectory("mlops-mlflow-cache-");
+        using var mlflow = new MlflowModelRegistry(Settings(fake, cache.Path));
+        IModelRegistry registry = mlflow;   // the sample methods are the interface's defaults: no samples kept
+        var sample = ReferenceSample.Of(["amount"], [[1.0, 2.0]]);
+
+        var refused = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.RegisterVersionAsync(DemoVersion(1).Registration with { ReferenceSample = sample }));
+        var baseline = await Assert.ThrowsAsync<ModelRegistryException>(() => registry.SetReferenceSampleAsync(Model, 1, sample));
+
+        Assert.Equal(ModelRegistryError.Invalid, refused.Error);
+        Assert.Contains("the MLflow registry does not store reference samples yet", refused.Message);
+        Assert.Equal(ModelRegistryError.Invalid, baseline.Error);
+        Assert.Null(fake.SourceOf(Model, 1));
+        Assert.Null(await registry.GetReferenceSampleAsync(Model, 1));
+    }
+
     private static Inference.Wire.ModelSignature DemoSignature() => Mlops.Stream.Demo.DemoModelBuilder.Signature;
 }

@@ -47,6 +47,26 @@ internal static class VersionChecks
         }
     }
 
+    /// <summary>
+    /// A registration with a reference sample takes its reference profile (and, when it declares
+    /// none, its feature names) from the sample, once the sample is checked against the model's
+    /// <paramref name="signature"/>; one without is returned as it is.
+    /// </summary>
+    public static ModelRegistration WithReference(ModelRegistration registration, ModelSignature signature)
+    {
+        if (registration.ReferenceSample is not { } sample) return registration;
+        if (sample.ProblemFor(signature, registration.FeatureNames) is { } problem)
+        {
+            throw new ModelRegistryException(ModelRegistryError.Invalid, $"model '{registration.Model}': the reference sample does not fit the model: {problem}");
+        }
+
+        return registration with
+        {
+            ReferenceProfile = sample.Profile(),
+            FeatureNames = registration.FeatureNames.IsDefaultOrEmpty ? sample.Features : registration.FeatureNames,
+        };
+    }
+
     public static void CheckRegistration(ModelRegistration registration)
     {
         if (ModelName.Problem(registration.Model) is { } problem)

@@ -209,6 +209,13 @@ public sealed class MlflowModelRegistry : IModelRegistry, IRegistryReachability,
         ArgumentNullException.ThrowIfNull(registration);
         ArgumentNullException.ThrowIfNull(upload);
         VersionChecks.CheckRegistration(registration);
+        if (registration.ReferenceSample is not null)
+        {
+            // Not yet: it would be a second artifact of the version's run, and baselines would need to replace it.
+            throw new ModelRegistryException(ModelRegistryError.Invalid,
+                "the MLflow registry does not store reference samples yet; register without a reference sample (drift is then judged against the manifest's profile), or use the folder registry");
+        }
+
         var signature = VersionChecks.CheckModel(registration, upload.Path);
         var model = registration.Model;
         if (registration.Version is { } asked)
