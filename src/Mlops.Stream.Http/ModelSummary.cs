@@ -25,6 +25,12 @@ public sealed record ModelSummary(
     /// <summary>The replica that answered (<c>&lt;model&gt;#&lt;n&gt;</c>): the node's own when it has one.</summary>
     [JsonPropertyName("replica"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Replica { get; init; }
 
+    /// <summary>Whether the answering replica holds a session; a ready model that is not loaded loads on its next request.</summary>
+    [JsonPropertyName("loaded")] public bool Loaded { get; init; }
+
+    /// <summary>Never evicted by the nodes' model caches.</summary>
+    [JsonPropertyName("pinned")] public bool Pinned { get; init; }
+
     public static ModelSummary From(ModelStatus status) => new(
         status.Name,
         status.Versions,
@@ -46,6 +52,8 @@ public sealed record ModelSummary(
             }
             : null,
         Replica = status.Replica,
+        Loaded = status.Loaded,
+        Pinned = status.Pinned,
     };
 }
 
@@ -74,6 +82,9 @@ public sealed record ReplicaSummary(
     /// <summary>Inside the model's plan; false while a replica beyond the replica count is being retired.</summary>
     [JsonPropertyName("planned")] public bool Planned { get; init; } = true;
 
+    /// <summary>Whether the replica holds a session now; null when it did not answer.</summary>
+    [JsonPropertyName("loaded")] public bool? Loaded { get; init; }
+
     public static ReplicaSummary From(ReplicaInfo replica) => new(
         replica.Replica, replica.Index, replica.Node, replica.Local, replica.Reachable,
         replica.State is { } state ? ModelStates.ToWireName(state) : UnknownState,
@@ -81,6 +92,7 @@ public sealed record ReplicaSummary(
     {
         QueueDepth = replica.QueueDepth,
         Planned = replica.Planned,
+        Loaded = replica.Loaded,
     };
 }
 

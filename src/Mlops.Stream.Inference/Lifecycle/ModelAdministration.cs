@@ -46,6 +46,12 @@ public sealed class ModelAdministration(
     public const string PreviousAlias = "previous";
     public const string UndeployedAlias = "undeployed";
 
+    /// <summary>
+    /// Present while an operator has pinned the model: no node's model cache evicts it. It names the
+    /// production version at the time of pinning, for the record; any version of a pinned model is pinned.
+    /// </summary>
+    public const string PinnedAlias = "pinned";
+
     /// <summary>Names a production version whose signature differs from the one before: the operator forced it.</summary>
     public const string BreakingAlias = "breaking";
 
@@ -165,6 +171,20 @@ public sealed class ModelAdministration(
             return aliases.Resolve(UndeployedAlias) is { } version
                 ? (aliases.With(ModelAliases.ProductionAlias, version).Without(UndeployedAlias), null)
                 : (aliases, $"Model '{model}' has no version to deploy; promote one.");
+        });
+
+    /// <summary>
+    /// Pins the model (the <see cref="PinnedAlias"/> alias), so the nodes' model caches never evict it,
+    /// or with <paramref name="pinned"/> false unpins it. A model needs a production version to be pinned.
+    /// </summary>
+    public Task<AdminResult> PinAsync(string model, bool pinned, string actor, CancellationToken ct) =>
+        Change(actor, pinned ? "pin" : "unpin", model, null, ct, aliases =>
+        {
+            if (!pinned) return (aliases.Without(PinnedAlias), null);
+            if (aliases.Resolve(PinnedAlias) is not null) return (aliases, null);
+            return aliases.Production is { } production
+                ? (aliases.With(PinnedAlias, production), null)
+                : (aliases, $"Model '{model}' has no production version to pin; promote one first.");
         });
 
     /// <summary>
