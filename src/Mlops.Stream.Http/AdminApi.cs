@@ -128,6 +128,12 @@ public static class AdminApi
         models.MapPost("/undeploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.UndeployAsync(model, Actor(http), ct)))
             .WithSummary("Stop serving the model; its versions stay in the registry").Changes();
+        models.MapPost("/pin", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
+            Answer(admin.PinAsync(model, pinned: true, Actor(http), ct)))
+            .WithSummary("Pin the model: no node's memory budget ever unloads it (Inference:ModelMemoryBudget)").Changes();
+        models.MapPost("/unpin", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
+            Answer(admin.PinAsync(model, pinned: false, Actor(http), ct)))
+            .WithSummary("Unpin the model: when idle it may be unloaded to make room for another").Changes();
         models.MapPost("/scale", (string model, ScaleRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.ScaleAsync(model, body.Replicas, body.Min, body.Max, Actor(http), ct)))
             .WithSummary("Set the model's replicas: a fixed number, a min/max range for the autoscaler, or {} for one per node")

@@ -130,3 +130,23 @@ public sealed record KafkaStreamSummary(
     [JsonPropertyName("waiting_for_kafka"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? WaitingForKafka { get; init; }
 }
+
+/// <summary>
+/// <c>GET /api/v1/model-cache</c>: the node's loaded models against its memory budget. <c>loaded</c> and
+/// <c>loaded_bytes</c> count what holds memory (loaded, loading, or still unloading), never above
+/// <c>max_loaded</c> and <c>budget_bytes</c> (null: no limit); bytes are estimates (2 x the ONNX file + 4 MiB).
+/// </summary>
+public sealed record ModelCacheResponse(
+    [property: JsonPropertyName("budget_bytes")] long? BudgetBytes,
+    [property: JsonPropertyName("max_loaded")] int? MaxLoaded,
+    [property: JsonPropertyName("loaded")] int Loaded,
+    [property: JsonPropertyName("loaded_bytes")] long LoadedBytes,
+    [property: JsonPropertyName("replicas")] int Replicas,
+    [property: JsonPropertyName("pinned")] int Pinned,
+    [property: JsonPropertyName("loads")] long Loads,
+    [property: JsonPropertyName("evictions")] long Evictions,
+    [property: JsonPropertyName("waiting_loads")] int WaitingLoads)
+{
+    public static ModelCacheResponse From(Mlops.Stream.Inference.Caching.ModelCacheSummary s) =>
+        new(s.BudgetBytes, s.MaxLoaded, s.Reserved, s.ReservedBytes, s.Replicas, s.Pinned, s.Loads, s.Evictions, s.WaitingLoads);
+}
