@@ -145,8 +145,26 @@ public sealed record ModelCacheResponse(
     [property: JsonPropertyName("pinned")] int Pinned,
     [property: JsonPropertyName("loads")] long Loads,
     [property: JsonPropertyName("evictions")] long Evictions,
-    [property: JsonPropertyName("waiting_loads")] int WaitingLoads)
+    [property: JsonPropertyName("waiting_loads")] int WaitingLoads,
+    [property: JsonPropertyName("peak_loaded")] int PeakLoaded,
+    [property: JsonPropertyName("peak_loaded_bytes")] long PeakLoadedBytes,
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelCacheEntrySummary> Models)
 {
-    public static ModelCacheResponse From(Mlops.Stream.Inference.Caching.ModelCacheSummary s) =>
-        new(s.BudgetBytes, s.MaxLoaded, s.Reserved, s.ReservedBytes, s.Replicas, s.Pinned, s.Loads, s.Evictions, s.WaitingLoads);
+    public static ModelCacheResponse From(Mlops.Stream.Inference.Caching.ModelCache cache)
+    {
+        var s = cache.Summary();
+        return new(s.BudgetBytes, s.MaxLoaded, s.Reserved, s.ReservedBytes, s.Replicas, s.Pinned, s.Loads, s.Evictions, s.WaitingLoads,
+            s.PeakReserved, s.PeakReservedBytes,
+            [.. cache.Entries().Select(e => new ModelCacheEntrySummary(e.Name, e.State, e.Bytes, e.InFlight, e.Pinned, e.Loads, e.Evictions))]);
+    }
 }
+
+/// <summary>One replica on the node, most recently used first: <c>unloaded</c>, <c>reserved</c> (loading), <c>loaded</c> or <c>evicting</c>.</summary>
+public sealed record ModelCacheEntrySummary(
+    [property: JsonPropertyName("replica")] string Replica,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("in_flight")] int InFlight,
+    [property: JsonPropertyName("pinned")] bool Pinned,
+    [property: JsonPropertyName("loads")] int Loads,
+    [property: JsonPropertyName("evictions")] int Evictions);

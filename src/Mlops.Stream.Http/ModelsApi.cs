@@ -42,7 +42,7 @@ public static class ModelsApi
 
     /// <summary><c>GET /api/v1/model-cache</c>: this node's model cache (see <see cref="ModelCache"/>); a node without one reports no budget and nothing loaded.</summary>
     private static Ok<ModelCacheResponse> GetModelCache(HttpContext http) =>
-        TypedResults.Ok(ModelCacheResponse.From((http.RequestServices.GetService(typeof(ModelCache)) as ModelCache ?? new ModelCache()).Summary()));
+        TypedResults.Ok(ModelCacheResponse.From(http.RequestServices.GetService(typeof(ModelCache)) as ModelCache ?? new ModelCache()));
 
     /// <summary><c>GET /api/v1/models/{model}/replicas</c>: every replica of the model across the cluster, where it runs and how it serves.</summary>
     private static async Task<Results<Ok<IReadOnlyList<ReplicaSummary>>, NotFound<ErrorResponse>>> ListReplicasAsync(

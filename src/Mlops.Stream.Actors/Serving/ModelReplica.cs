@@ -375,6 +375,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnInitialLoad(VersionPrepared prepared)
     {
+        // Evictable from now on: an eviction chosen earlier could reach the replica before the version it evicts.
+        if (prepared.Admitted) _cache.MarkLoaded();
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
         var servedEvents = prepared.Topics is { } topics && _context.HttpServedEvents is { } events ? (events, topics.Served) : default((HttpServedEvents, string)?);
         var identity = new ReplicaIdentity(_entityId, _model, Self, _log);

@@ -126,7 +126,7 @@ internal sealed class VersionLoader(string model, ServingContext context)
                 entry.Released();
                 throw;
             }
-            entry.MarkLoaded();
+            // The replica marks it loaded when it takes the version: only then may the cache evict it.
             return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics, topicsProblem) { Admitted = true };
         }
         catch (Exception e)

@@ -23,6 +23,8 @@ public sealed class ModelCache
     private long _useClock;
     private long _loads;
     private long _evictions;
+    private int _peakCount;
+    private long _peakBytes;
 
     /// <param name="budgetBytes">Most bytes of loaded sessions (as estimated by <see cref="EstimateBytes"/>); null: no budget.</param>
     /// <param name="maxLoaded">Most loaded models on the node; null: no limit.</param>
@@ -66,7 +68,21 @@ public sealed class ModelCache
         {
             var loaded = _entries.Where(e => e.State == EntryState.Loaded).ToList();
             return new ModelCacheSummary(BudgetBytes, MaxLoaded, _usedCount, _usedBytes, loaded.Count, _entries.Count, _entries.Count(e => e.Pinned),
-                _loads, _evictions, _waiters.Count);
+                _loads, _evictions, _waiters.Count)
+            {
+                PeakReserved = _peakCount,
+                PeakReservedBytes = _peakBytes,
+            };
+        }
+    }
+
+    /// <summary>Every replica's place in the cache, most recently used first.</summary>
+    public IReadOnlyList<ModelCacheEntryView> Entries()
+    {
+        lock (_lock)
+        {
+            return [.. _entries.OrderByDescending(e => e.LastUse)
+                .Select(e => new ModelCacheEntryView(e.Name, e.State.ToString().ToLowerInvariant(), e.Bytes, e.InFlight, e.Pinned, e.Loads, e.Evictions))];
         }
     }
 
@@ -106,6 +122,7 @@ public sealed class ModelCache
             if (entry.State != EntryState.Reserved) return;
             entry.State = EntryState.Loaded;
             entry.LastUse = ++_useClock;
+            entry.Loads++;
             _loads++;
         }
     }
@@ -226,6 +243,7 @@ public sealed class ModelCache
                 foreach (var victim in victims)
                 {
                     victim.State = EntryState.Evicting;
+                    victim.Evictions++;
                     _evictions++;
                 }
                 evict.AddRange(victims);
@@ -269,6 +287,8 @@ public sealed class ModelCache
         entry.Bytes = bytes;
         _usedBytes += bytes;
         _usedCount++;
+        _peakCount = Math.Max(_peakCount, _usedCount);
+        _peakBytes = Math.Max(_peakBytes, _usedBytes);
     }
 
     private static void RequireUnloaded(ModelCacheEntry entry)
@@ -331,6 +351,8 @@ public sealed class ModelCacheEntry : IDisposable
     internal long Bytes { get; set; }
     internal long LastUse { get; set; }
     internal int InFlight { get; set; }
+    internal int Loads { get; set; }
+    internal int Evictions { get; set; }
 
     /// <summary>Never evicted while pinned (an operator's choice per model).</summary>
     public bool Pinned { get; internal set; }
@@ -374,7 +396,21 @@ public sealed class ModelCacheEntry : IDisposable
 /// </summary>
 public sealed record ModelCacheSummary(
     long? BudgetBytes, int? MaxLoaded, int Reserved, long ReservedBytes, int Loaded, int Replicas, int Pinned, long Loads, long Evictions,
-    int WaitingLoads);
+    int WaitingLoads)
+{
+    /// <summary>The most models that held memory at once since the node started (never above <see cref="MaxLoaded"/>).</summary>
+    public int PeakReserved { get; init; }
+
+    /// <summary>The most bytes held at once since the node started (never above <see cref="BudgetBytes"/>).</summary>
+    public long PeakReservedBytes { get; init; }
+}
+
+/// <summary>
+/// One replica in the cache: <paramref name="State"/> is <c>unloaded</c>, <c>reserved</c> (loading),
+/// <c>loaded</c> or <c>evicting</c>; <paramref name="Bytes"/> its estimate while it holds memory;
+/// <paramref name="Loads"/> and <paramref name="Evictions"/> since it started.
+/// </summary>
+public sealed record ModelCacheEntryView(string Name, string State, long Bytes, int InFlight, bool Pinned, int Loads, int Evictions);
 
 /// <summary>A load the budget did not take; <see cref="Exception.Message"/> names the model, the sizes and the setting.</summary>
 public sealed class ModelCacheRefusal(ModelCacheRefusal.Kind reason, string message) : Exception(message)
