@@ -134,7 +134,7 @@ public sealed record KafkaStreamSummary(
 /// <summary>
 /// <c>GET /api/v1/model-cache</c>: the node's loaded models against its memory budget. <c>loaded</c> and
 /// <c>loaded_bytes</c> count what holds memory (loaded, loading, or still unloading), never above
-/// <c>max_loaded</c> and <c>budget_bytes</c> (null: no limit); bytes are estimates (2 x the ONNX file + 4 MiB).
+/// <c>max_loaded</c> and <c>budget_bytes</c> (null: no limit); bytes are estimates (2 x the ONNX file + 1 MiB).
 /// </summary>
 public sealed record ModelCacheResponse(
     [property: JsonPropertyName("budget_bytes")] long? BudgetBytes,

@@ -110,7 +110,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
         _cacheLoaded = factory.CreateGauge("mlops_model_cache_loaded_models",
             "Models holding memory on this node: loaded, loading or still unloading (never above Inference:MaxLoadedModels).");
         _cacheLoadedBytes = factory.CreateGauge("mlops_model_cache_loaded_bytes",
-            "Estimated bytes of the sessions counted by mlops_model_cache_loaded_models (2 x the ONNX file + 4 MiB each; never above Inference:ModelMemoryBudget).");
+            "Estimated bytes of the sessions counted by mlops_model_cache_loaded_models (2 x the ONNX file + 1 MiB each; never above Inference:ModelMemoryBudget).");
         _cacheBudgetBytes = factory.CreateGauge("mlops_model_cache_budget_bytes",
             "Inference:ModelMemoryBudget in bytes; 0 when no budget is set (every deployed model stays loaded).");
         _cacheLoads = factory.CreateCounter("mlops_model_cache_loads_total",

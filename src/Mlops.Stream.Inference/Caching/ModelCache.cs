@@ -43,14 +43,17 @@ public sealed class ModelCache
     /// <summary>Whether the cache can refuse or evict at all (a budget or a count is set).</summary>
     public bool Bounded => BudgetBytes is not null || MaxLoaded is not null;
 
-    /// <summary>Fixed cost of one ONNX Runtime session besides its weights (graph, allocator arenas, threads), measured on small models.</summary>
-    public const long SessionOverheadBytes = 4L * 1024 * 1024;
+    /// <summary>
+    /// Fixed cost of one ONNX Runtime session besides its weights (graph, kernels, allocator): the
+    /// <c>models</c> bench measures about 0.5 MB of process memory per session of the 3 KB demo model; twice that, to be safe.
+    /// </summary>
+    public const long SessionOverheadBytes = 1L * 1024 * 1024;
 
     /// <summary>
     /// What a loaded session of an ONNX file of <paramref name="onnxBytes"/> costs: twice the file
-    /// (the weights as ONNX Runtime holds them, plus the optimized graph's copies and the arena) plus
-    /// <see cref="SessionOverheadBytes"/>. An estimate, not a measurement: the README compares it with
-    /// the process memory measured by the <c>models</c> bench.
+    /// (the initializers as ONNX Runtime holds them, plus copies its graph optimizations and pre-packing
+    /// may make) plus <see cref="SessionOverheadBytes"/>. An estimate made before loading, not a
+    /// measurement: the README compares it with the process memory the <c>models</c> bench measures.
     /// </summary>
     public static long EstimateBytes(long onnxBytes) => 2 * onnxBytes + SessionOverheadBytes;
 
