@@ -82,6 +82,8 @@ public sealed class ModelCacheTests
         var loaded = listed.EnumerateArray().Count(m => m.GetProperty("loaded").GetBoolean());
         Assert.InRange(loaded, 1, Fits);
         Assert.True(listed.EnumerateArray().Single(m => m.GetProperty("name").GetString() == Pinned).GetProperty("pinned").GetBoolean());
+        var audit = await node.Http.GetFromJsonAsync<JsonElement>("/api/v1/audit?limit=100");
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "pin" && e.GetProperty("model").GetString() == Pinned);
         var metrics = await node.Http.GetStringAsync("/metrics");
         Assert.Contains($"mlops_model_cache_evictions_total {summary.Evictions}", metrics);
         Assert.Contains("mlops_model_cold_start_seconds_count", metrics);
