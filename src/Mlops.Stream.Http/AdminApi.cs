@@ -139,7 +139,7 @@ public static class AdminApi
             .WithSummary("Set the model's replicas: a fixed number, a min/max range for the autoscaler, or {} for one per node")
             .Produces<ScaleResponse>().Errors(ChangeErrors);
         models.MapGet("/scale", GetScaleAsync).WithSummary("How many replicas the cluster runs for the model, and how that is decided")
-            .Produces<ScaleResponse>().Errors(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .Produces<ScaleResponse>().Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin")
             .WithSummary("The cluster's recent admin changes, newest first (limit, at most 1000)");
         return endpoints;
@@ -173,6 +173,8 @@ public static class AdminApi
     /// <summary><c>GET /api/v1/models/{model}/scale</c>: how many replicas the cluster runs for the model.</summary>
     private static async Task<IResult> GetScaleAsync(string model, IModelRegistry registry, CancellationToken ct)
     {
+        if (ModelName.ExistingProblem(model) is { } badName)
+            return Error(StatusCodes.Status400BadRequest, badName, AdminErrorCodes.InvalidModelName);
         if ((await registry.ListVersionsAsync(model, ct)).Count == 0)
             return Error(StatusCodes.Status404NotFound, $"Model '{model}' is not in the registry.", HttpErrorCodes.ModelNotFound);
         return TypedResults.Json(ScaleResponse.Of(model, await registry.GetScaleAsync(model, ct)));

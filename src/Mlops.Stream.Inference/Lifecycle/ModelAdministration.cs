@@ -202,6 +202,8 @@ public sealed class ModelAdministration(
     public async Task<AdminResult> ScaleAsync(string model, int? replicas, int? min, int? max, string actor, CancellationToken ct)
     {
         const string action = "scale";
+        if (ModelName.ExistingProblem(model) is { } badName)
+            return await Audited(actor, action, model, null, new AdminResult.Invalid(badName, AdminErrorCodes.InvalidModelName)).ConfigureAwait(false);
         if ((await registry.ListVersionsAsync(model, ct).ConfigureAwait(false)).Count == 0)
             return await Audited(actor, action, model, null, new AdminResult.NotFound($"Model '{model}' is not in the registry.")).ConfigureAwait(false);
         var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
@@ -235,6 +237,7 @@ public sealed class ModelAdministration(
     /// </summary>
     public async Task<AdminResult> AutoscaleAsync(string model, int replicas, string reason, CancellationToken ct)
     {
+        if (!ModelName.IsValidExisting(model)) return new AdminResult.Scaled(model, null, false);
         var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
         if (current is not { Autoscaled: true, Min: { } min, Max: { } max }) return new AdminResult.Scaled(model, current, false);
         var to = Math.Clamp(replicas, min, max);
@@ -262,6 +265,9 @@ public sealed class ModelAdministration(
     private async Task<AdminResult> Change(string actor, string action, string model, int? version, CancellationToken ct,
         Func<ModelAliases, (ModelAliases Updated, string? Conflict)> change, Func<int?, Task<AdminResult.Conflict?>>? verify = null)
     {
+        // One rule for every backend, before any lookup: a name that could leave the registry folder is a 400, never a registry error.
+        if (ModelName.ExistingProblem(model) is { } badName)
+            return await Audited(actor, action, model, version, new AdminResult.Invalid(badName, AdminErrorCodes.InvalidModelName)).ConfigureAwait(false);
         var versions = await registry.ListVersionsAsync(model, ct).ConfigureAwait(false);
         if (versions.Count == 0)
             return await Audited(actor, action, model, version, new AdminResult.NotFound($"Model '{model}' is not in the registry.")).ConfigureAwait(false);
