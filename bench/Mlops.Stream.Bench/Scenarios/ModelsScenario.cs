@@ -61,7 +61,7 @@ public static class ModelsScenario
             // A budget for `fits` of them: cold starts one by one, then the same workload.
             var budgeted = await StartAsync(system, "budget", registry, names, new ModelCache(budget));
             var coldStarts = await ColdStartsAsync(budgeted);
-            Console.WriteLine($"cold starts: {coldStarts.Length}, p50 {Percentile(coldStarts, 0.5):F1} ms, p99 {Percentile(coldStarts, 0.99):F1} ms");
+            Console.WriteLine($"cold starts: {coldStarts.Length}, p50 {ReplicaBench.Percentile(coldStarts, 0.5):F1} ms, p99 {ReplicaBench.Percentile(coldStarts, 0.99):F1} ms");
             var cached = await WorkloadAsync(budgeted, clients, seconds);
             Console.WriteLine($"budget {fits}:   {cached.ThroughputRps:N0} req/s, p50 {cached.P50Ms:F2} ms, p99 {cached.P99Ms:F2} ms, {cached.Failed} failed, " +
                               $"{cached.Cache.Loads} loads, {cached.Cache.Evictions} evictions, peak {cached.Cache.PeakReserved} loaded");
@@ -70,8 +70,8 @@ public static class ModelsScenario
             return new BenchResult("models")
                 .Add("models", "models", models, "")
                 .Add("fits", "models the budget fits", fits, "")
-                .Add("cold_start_p50_ms", "cold start (request to an unloaded model), p50", Percentile(coldStarts, 0.5), "ms")
-                .Add("cold_start_p99_ms", "cold start, p99", Percentile(coldStarts, 0.99), "ms")
+                .Add("cold_start_p50_ms", "cold start (request to an unloaded model), p50", ReplicaBench.Percentile(coldStarts, 0.5), "ms")
+                .Add("cold_start_p99_ms", "cold start, p99", ReplicaBench.Percentile(coldStarts, 0.99), "ms")
                 .Add("all_loaded_rps", "throughput, all loaded", loaded.ThroughputRps, "requests/s")
                 .Add("budget_rps", "throughput, budget for 10", cached.ThroughputRps, "requests/s")
                 .Add("throughput_ratio", "throughput budget / all loaded", cached.ThroughputRps / loaded.ThroughputRps, "x")
@@ -111,7 +111,7 @@ public static class ModelsScenario
             return (entity, replica);
         }).ToList();
         foreach (var (entity, replica) in replicas)
-            await WaitForAsync(replica, entity, status => status.State == ReplicaState.Ready);
+            await ReplicaBench.WaitForAsync(replica, entity, status => status.State == ReplicaState.Ready);
         return new Replicas(replicas, cache);
     }
 
@@ -162,7 +162,7 @@ public static class ModelsScenario
         var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var sorted = latencies.SelectMany(l => l).Order().ToArray();
         var after = replicas.Cache.Summary();
-        return new Run(sorted.Length / elapsed, Percentile(sorted, 0.5), Percentile(sorted, 0.99), sorted.Length, failed,
+        return new Run(sorted.Length / elapsed, ReplicaBench.Percentile(sorted, 0.5), ReplicaBench.Percentile(sorted, 0.99), sorted.Length, failed,
             after with { Loads = after.Loads - before.Loads, Evictions = after.Evictions - before.Evictions });
     }
 
@@ -179,16 +179,5 @@ public static class ModelsScenario
         return process.WorkingSet64;
     }
 
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static async Task WaitForAsync(IActorRef replica, string entity, Func<ReplicaStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (!condition(await replica.Ask<ReplicaStatus>(new GetReplicaStatus(entity), TimeSpan.FromSeconds(10))))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{entity} did not become ready");
-            await Task.Delay(10);
-        }
-    }
 }
