@@ -178,6 +178,4 @@ public static class ModelsScenario
         using var process = Process.GetCurrentProcess();
         return process.WorkingSet64;
     }
-
-
 }

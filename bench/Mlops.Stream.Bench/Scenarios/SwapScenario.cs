@@ -170,6 +170,4 @@ public static class SwapScenario
         var elapsed = Stopwatch.GetElapsedTime(start, Interlocked.Read(ref lastReceived)).TotalSeconds;
         return new RunResult(received / elapsed, ReplicaBench.Percentile(sorted, 0.50), ReplicaBench.Percentile(sorted, 0.99), total, received, swapTimes, ReplicaBench.Percentile(inWindows, 0.99));
     }
-
-
 }
