@@ -85,7 +85,7 @@ public sealed class ModelCache
         lock (_lock)
         {
             return [.. _entries.OrderByDescending(e => e.LastUse)
-                .Select(e => new ModelCacheEntryView(e.Name, e.State.ToString().ToLowerInvariant(), e.Bytes, e.InFlight, e.Pinned, e.Loads, e.Evictions))];
+                .Select(e => new ModelCacheEntryView(e.Name, e.State.ToString().ToLowerInvariant(), e.Bytes, Volatile.Read(ref e.InFlightCount), e.Pinned, e.Loads, e.Evictions))];
         }
     }
 
@@ -159,10 +159,16 @@ public sealed class ModelCache
 
     internal bool TryEnter(ModelCacheEntry entry)
     {
+        // Without limits nothing is ever evicted: no lock on the request path, and no recency to keep.
+        if (!Bounded)
+        {
+            Interlocked.Increment(ref entry.InFlightCount);
+            return true;
+        }
         lock (_lock)
         {
             if (entry.State != EntryState.Loaded) return false;
-            entry.InFlight++;
+            entry.InFlightCount++;
             entry.LastUse = ++_useClock;
             return true;
         }
@@ -170,22 +176,32 @@ public sealed class ModelCache
 
     internal void Enter(ModelCacheEntry entry)
     {
+        if (!Bounded)
+        {
+            Interlocked.Increment(ref entry.InFlightCount);
+            return;
+        }
         lock (_lock)
         {
-            entry.InFlight++;
+            entry.InFlightCount++;
             entry.LastUse = ++_useClock;
         }
     }
 
     internal void Exit(ModelCacheEntry entry)
     {
+        if (!Bounded)
+        {
+            Interlocked.Decrement(ref entry.InFlightCount);
+            return;
+        }
         List<ModelCacheEntry> evict;
         lock (_lock)
         {
-            entry.InFlight--;
+            entry.InFlightCount--;
             entry.LastUse = ++_useClock;
             // A load may be waiting for this entry to become idle.
-            if (entry.InFlight > 0 || _waiters.Count == 0) return;
+            if (entry.InFlightCount > 0 || _waiters.Count == 0) return;
             evict = Pump();
         }
         Evict(evict);
@@ -232,7 +248,7 @@ public sealed class ModelCache
             var bytes = _usedBytes - unloading.Sum(e => e.Bytes);
             var count = _usedCount - unloading.Count;
             var victims = new List<ModelCacheEntry>();
-            foreach (var idle in _entries.Where(e => e is { State: EntryState.Loaded, InFlight: 0, Pinned: false }).OrderBy(e => e.LastUse))
+            foreach (var idle in _entries.Where(e => e is { State: EntryState.Loaded, InFlightCount: 0, Pinned: false }).OrderBy(e => e.LastUse))
             {
                 if (Fits(bytes, count, head.Bytes)) break;
                 victims.Add(idle);
@@ -353,7 +369,8 @@ public sealed class ModelCacheEntry : IDisposable
     internal EntryState State { get; set; }
     internal long Bytes { get; set; }
     internal long LastUse { get; set; }
-    internal int InFlight { get; set; }
+    /// <summary>Requests in flight; a field so an unbounded cache counts them with <see cref="Interlocked"/> instead of its lock.</summary>
+    internal int InFlightCount;
     internal int Loads { get; set; }
     internal int Evictions { get; set; }
 
