@@ -5,6 +5,7 @@ using Akka.Streams;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Dsl;
 
 namespace Mlops.Stream.Actors.Serving;
@@ -55,8 +56,9 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private ModelCacheEntry _cache = null!;
     private readonly WaitingRequests _waiting;
 
-    /// <summary>The production version checked and known to serve while the replica holds no session; null while loaded.</summary>
+    /// <summary>The production version checked and known to serve while the replica holds no session, and its signature; null while loaded.</summary>
     private int? _unloadedVersion;
+    private ModelSignature? _unloadedSignature;
 
     /// <summary>A production load runs (at most one at a time), and since when for a cold start.</summary>
     private bool _loading;
@@ -129,7 +131,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             _loading = false;
             _log.Info("Replica {0}: version {1} checked; the node's memory budget has no room to load it now, so it loads on its first request",
                 _entityId, left.Version);
-            BecomeUnloaded(left.Version);
+            BecomeUnloaded(left.Version, left.Signature);
         });
         Receive<VersionPrepareFailed>(OnLoadFailed);
         Receive<RetryLoad>(_ => StartInitialLoad());
@@ -184,7 +186,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<UnloadDone>(_ =>
         {
             _cache.Released();
-            BecomeUnloaded(_unloadedVersion!.Value);
+            BecomeUnloaded(_unloadedVersion!.Value, _unloadedSignature!);
         });
         Receive<Infer>(infer => _waiting.Add(Sender, infer));
         Receive<SetTargets>(OnTargets);
@@ -215,7 +217,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<VersionLeftUnloaded>(left =>
         {
             _loading = false;
-            _unloadedVersion = left.Version;
+            (_unloadedVersion, _unloadedSignature) = (left.Version, left.Signature);
             if (_waiting.Count > 0) StartColdLoad();
         });
         Receive<VersionPrepareFailed>(failed => failed.Admitted, failed =>
@@ -275,7 +277,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private ReplicaStatus Status()
     {
         var serving = _serving?.Router.Production.Model;
-        return new ReplicaStatus(_entityId, _state, serving?.Version ?? _unloadedVersion, _reason, serving?.Signature)
+        // An unloaded replica answers from what it checked, so a status read never reads the registry for it.
+        return new ReplicaStatus(_entityId, _state, serving?.Version ?? _unloadedVersion, _reason, serving?.Signature ?? _unloadedSignature)
         {
             Loaded = serving is not null,
             Pinned = _cache.Pinned,
@@ -340,16 +343,16 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _loading = false;
         _state = ReplicaState.Failed;
         _reason = failed.Cause.Message;
-        _unloadedVersion = null;
+        (_unloadedVersion, _unloadedSignature) = (null, null);
         _log.Error(failed.Cause, "Replica {0} could not load version {1}: {2}", _entityId, failed.Version, failed.Cause.Message);
         Timers.StartSingleTimer(nameof(RetryLoad), RetryLoad.Instance, _context.RetryLoadAfter);
     }
 
-    private void BecomeUnloaded(int version)
+    private void BecomeUnloaded(int version, ModelSignature signature)
     {
         _state = ReplicaState.Ready;
         _reason = null;
-        _unloadedVersion = version;
+        (_unloadedVersion, _unloadedSignature) = (version, signature);
         _context.LocalReplicas?.SetReady(_entityId, true);
         Become(Unloaded);
         if (_waiting.Count > 0) StartColdLoad();
@@ -362,7 +365,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartUnload(ReplicaServing serving)
     {
         _log.Info("Replica {0}: unloading version {1} to make room in the node's memory budget", _entityId, serving.Router.Production.Model.Version);
-        _unloadedVersion = serving.Router.Production.Model.Version;
+        (_unloadedVersion, _unloadedSignature) = (serving.Router.Production.Model.Version, serving.Router.Production.Model.Signature);
         var pipeline = _pipeline;
         _pipeline = null;
         _serving = null;
@@ -380,7 +383,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
         var servedEvents = prepared.Topics is { } topics && _context.HttpServedEvents is { } events ? (events, topics.Served) : default((HttpServedEvents, string)?);
         var identity = new ReplicaIdentity(_entityId, _model, Self, _log);
-        _unloadedVersion = null;
+        (_unloadedVersion, _unloadedSignature) = (null, null);
         var serving = new ReplicaServing(
             router,
             new ReplicaInference(_model, router, _statistics, _context.Metrics, servedEvents, _cache),

@@ -30,7 +30,7 @@ internal sealed record VersionPrepared(VersionSlot Slot, int Version, IInference
 /// The production version passed the registry's checks, but the node's memory budget has no room to
 /// load it now without evicting another model: the replica stays unloaded until its first request.
 /// </summary>
-internal sealed record VersionLeftUnloaded(int Version, ModelTopics? Topics);
+internal sealed record VersionLeftUnloaded(int Version, ModelSignature Signature, ModelTopics? Topics);
 
 /// <summary>
 /// How a production load deals with the node's model cache: <see cref="IfRoom"/> (a replica starting:
@@ -114,7 +114,7 @@ internal sealed class VersionLoader(string model, ServingContext context)
                     artifacts.Manifest, topics, topicsProblem);
 
             var bytes = ModelCache.EstimateBytes(artifacts.ModelBytes.Length);
-            if (admission == CacheAdmission.IfRoom && !entry.TryReserveNow(bytes)) return new VersionLeftUnloaded(version, topics);
+            if (admission == CacheAdmission.IfRoom && !entry.TryReserveNow(bytes)) return new VersionLeftUnloaded(version, artifacts.Manifest.Signature, topics);
             if (admission == CacheAdmission.Cold) await ReserveAsync(entry, bytes).ConfigureAwait(false);
             IInferenceModel loaded;
             try
