@@ -25,7 +25,8 @@ namespace Mlops.Stream.Actors.Serving;
 /// </summary>
 public sealed class ModelReplica : ReceiveActor, IWithTimers
 {
-    private sealed record PipelineEnded(Exception? Cause);
+    /// <summary>A Kafka stream ended; <paramref name="Pipeline"/> says which, since one drained by an eviction may end after the next load started another.</summary>
+    private sealed record PipelineEnded(Exception? Cause, DrainingControl<Done> Pipeline);
     private sealed class Drained { public static readonly Drained Instance = new(); }
     private sealed class RetryLoad { public static readonly RetryLoad Instance = new(); }
     private sealed class RestartPipeline { public static readonly RestartPipeline Instance = new(); }
@@ -414,7 +415,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _pipeline = new ServingPipeline(serving.Inference, topics, replica: _entityId, log: _log).Run(kafka, Context.Materializer());
         _stream.Started(DateTimeOffset.UtcNow);
         _gauges.Consumer = _pipeline;
-        _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
+        var pipeline = _pipeline;
+        _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null, pipeline), failure: e => new PipelineEnded(e, pipeline));
     }
 
     /// <summary>
@@ -433,6 +435,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnPipelineEnded(PipelineEnded ended)
     {
+        if (ended.Pipeline != _pipeline) return;   // the stream of a version evicted earlier, drained on purpose
         _pipeline = null;
         _gauges.Consumer = null;
         var failure = ServingPipeline.DescribeFailure(ended.Cause);
