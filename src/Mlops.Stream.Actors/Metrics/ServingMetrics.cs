@@ -42,6 +42,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     private readonly SampledGauge _consumerLag;
     private readonly SampledGauge _assignedPartitions;
     private readonly Counter _duplicates;
+    private readonly Gauge _duplicateChecks;
     private readonly SampledGauge _pausedPartitions;
     private readonly ConcurrentDictionary<ReplicaGauges, byte> _replicas = new();
     private readonly Gauge _cacheLoaded;
@@ -107,6 +108,9 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
             "Request records this node answered (prediction or dead letter) that already had an answer on Kafka: redelivered after " +
             "their partition moved before the earlier answer was committed (a node killed, a rebalance). Summed over the nodes that " +
             "answered them, it equals the duplicate answers on the output topics.", "model");
+        _duplicateChecks = factory.CreateGauge("mlops_kafka_duplicate_checks_open",
+            "Request topic partitions whose earlier answers this node is still reading after taking them over: until it reaches 0, " +
+            "mlops_kafka_duplicates_total may still grow for what was redelivered.", "model");
         _cacheLoaded = factory.CreateGauge("mlops_model_cache_loaded_models",
             "Models holding memory on this node: loaded, loading or still unloading (never above Inference:MaxLoadedModels).");
         _cacheLoadedBytes = factory.CreateGauge("mlops_model_cache_loaded_bytes",
@@ -168,6 +172,9 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     /// <summary>Answers to request records that had been answered before (see <see cref="Serving.Duplicates.DuplicateLedger"/>).</summary>
     public void CountDuplicates(string model, long count) => _duplicates.WithLabels(model).Inc(count);
 
+    /// <summary>A partition's check for earlier answers opened (+1) or settled (-1).</summary>
+    public void ChangeDuplicateChecks(string model, int change) => _duplicateChecks.WithLabels(model).Inc(change);
+
     /// <summary><paramref name="reason"/>: <c>queue_full</c> or <c>kafka_error</c>.</summary>
     public void CountServedEventDropped(string model, string reason) => _servedEventsDropped.WithLabels(model, reason).Inc();
 
@@ -185,6 +192,7 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
         _rollbacks.WithLabels(replica.Model, "canary_guard");
         _streamRestarts.WithLabels(replica.Model);
         _duplicates.WithLabels(replica.Model);
+        _duplicateChecks.WithLabels(replica.Model);
         _replicas[replica] = 0;
         return new Untrack(() => _replicas.TryRemove(replica, out _));
     }

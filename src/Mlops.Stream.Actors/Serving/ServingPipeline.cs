@@ -96,7 +96,7 @@ public sealed class ServingPipeline
         var answerLog = new KafkaAnswerLog(KafkaAnswerLog.ReaderConfig(kafka.BootstrapServers, kafka.ConsumerProperties, _model),
             [_topics.Predictions, _topics.DeadLetters]);
         var duplicates = new DuplicateLedger(_answeredBy, answerLog, n => _metrics.CountDuplicates(_model, n),
-            warning => _log?.Warning("{0}: {1}", _model, warning), _clock);
+            warning => _log?.Warning("{0}: {1}", _model, warning), _clock, checksChanged: n => _metrics.ChangeDuplicateChecks(_model, n));
 
         var handled = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(_topics.Requests))
             .AsSource()

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Mlops.Stream.Actors.Placement;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Host.Models;
@@ -14,10 +15,14 @@ namespace Mlops.Stream.Host.Models;
 /// default one replica per node that is up. Runs on every node (each tells the same, idempotently),
 /// every few seconds and at once when the registry's aliases or scale or the cluster's members
 /// change; a replica that stopped or whose node was lost is started again by the next pass.
+/// Make before break: a replica beyond N is retired only once replicas 0..N-1 all serve (or after
+/// <see cref="MaxRetireWait"/>), so a scale-down that follows a lost node never leaves a model with no
+/// serving replica while the lost one's replacement is still loading.
 /// </summary>
 public sealed class ReplicaKeeper(
     IRequiredActor<ModelReplica> replicas, ServedModels served, IModelRegistry registry, ReplicaPlan plan, IReplicaLocations locations,
-    ReplicaDirectory directory, NodeLiveness liveness, ILogger<ReplicaKeeper> logger, TimeProvider? clock = null) : BackgroundService
+    ReplicaDirectory directory, NodeLiveness liveness, IServiceProvider services, ILogger<ReplicaKeeper> logger, TimeProvider? clock = null)
+    : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
 
@@ -28,7 +33,12 @@ public sealed class ReplicaKeeper(
     /// </summary>
     public static readonly TimeSpan PerNodeScaleDownAfter = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a replica beyond the plan is kept while the planned ones do not all serve (a broken version may never serve).</summary>
+    public static readonly TimeSpan MaxRetireWait = TimeSpan.FromSeconds(60);
+
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    /// <summary>Replicas beyond the plan, and since when, kept until the planned ones serve.</summary>
+    private Dictionary<string, DateTimeOffset> _keptSince = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _changed = new(0, 1);
     private HashSet<string> _retiring = new(StringComparer.Ordinal);
     private int _perNode = 1;
@@ -79,9 +89,23 @@ public sealed class ReplicaKeeper(
         }
 
         var retiring = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var plannedServe = new Dictionary<string, bool>(StringComparer.Ordinal);
         foreach (var replica in locations.All)
         {
             if (counts.TryGetValue(replica.Model, out var count) && replica.Index < count) continue;
+            if (count > 0 && !await PlannedServeAsync(replica.Model, count, plannedServe, cancellationToken))
+            {
+                var since = _keptSince.GetValueOrDefault(replica.EntityId, _clock.GetUtcNow());
+                if (_clock.GetUtcNow() - since < MaxRetireWait)
+                {
+                    if (!_keptSince.ContainsKey(replica.EntityId))
+                        logger.LogInformation("Keeping replica {Replica} on {Node} beyond the model's plan of {Count} until those serve", replica.EntityId,
+                            replica.Node, count);
+                    kept[replica.EntityId] = since;
+                    continue;
+                }
+            }
             retiring.Add(replica.EntityId);
             if (!_retiring.Contains(replica.EntityId))
                 logger.LogInformation("Retiring replica {Replica} on {Node}: the model's plan is {Count} replica(s)", replica.EntityId, replica.Node,
@@ -92,6 +116,19 @@ public sealed class ReplicaKeeper(
             (directory.WithoutStarting(target) ?? region).Tell(new RetireReplica(replica.EntityId), ActorRefs.NoSender);
         }
         _retiring = retiring;
+        _keptSince = kept;
+    }
+
+    /// <summary>Whether replicas 0..count-1 of the model all serve (reachable and ready); asked once per model and pass.</summary>
+    private async Task<bool> PlannedServeAsync(string model, int count, Dictionary<string, bool> known, CancellationToken cancellationToken)
+    {
+        if (known.TryGetValue(model, out var serve)) return serve;
+        // Resolved here, not in the constructor: the gateway needs the shard region, which exists only once the actor system runs.
+        var replicas = await services.GetRequiredService<IInferenceGateway>().ListReplicasAsync(model, cancellationToken) ?? [];
+        serve = Enumerable.Range(0, count).All(index =>
+            replicas.Any(r => r.Index == index && r.Reachable && r.State == ReplicaState.Ready));
+        known[model] = serve;
+        return serve;
     }
 
     /// <summary>One replica per up node, at least 1; lowered only after the nodes stayed fewer for <see cref="PerNodeScaleDownAfter"/>.</summary>

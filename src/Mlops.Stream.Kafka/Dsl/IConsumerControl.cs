@@ -31,10 +31,16 @@ public sealed record ConsumerMetrics(
     /// </summary>
     public IReadOnlyDictionary<TopicPartition, long> Lag { get; init; } = new Dictionary<TopicPartition, long>();
 
+    /// <summary>
+    /// Records handed downstream that had not finished when their partition was revoked (the
+    /// consumer waits for them, up to its revoke drain timeout): the next owner processes them again.
+    /// </summary>
+    public long RevokedUnfinished { get; init; }
+
     public override string ToString() =>
         $"assigned {AssignedPartitions.Count}, paused {PausedPartitions.Count}, buffered {Buffered} (max {BufferHighWatermark}), " +
         $"pauses {Pauses}, consumed {Consumed}, emitted {Emitted}, in flight {InFlight}, completed {Completed}, commits {Commits}, " +
-        $"stale {StaleCompletions}, revoked uncommitted {RevokedUncommitted}, rebalances {Rebalances}, " +
+        $"stale {StaleCompletions}, revoked uncommitted {RevokedUncommitted} (unfinished {RevokedUnfinished}), rebalances {Rebalances}, " +
         $"committed [{string.Join(", ", CommittedOffsets.OrderBy(c => c.Key.Partition.Value).Select(c => $"{c.Key.Partition.Value}:{c.Value}"))}]";
 }
 

@@ -50,6 +50,8 @@ internal sealed class CommitCoordinator
     private readonly Action<IReadOnlyList<TopicPartitionOffset>> _commitSync;
     private long _lastEpoch;
     private bool _closed;
+    /// <summary>Revocations waiting in <see cref="AwaitInFlight"/> for completions (which then wake them).</summary>
+    private int _drainWaiters;
     private long _completed, _staleCompletions, _commits, _revokedUncommitted, _notAssigned;
 
     public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync) => _commitSync = commitSync;
@@ -122,6 +124,69 @@ internal sealed class CommitCoordinator
     public long NotAssigned { get { lock (_lock) return _notAssigned; } }
 
     /// <summary>
+    /// Partitions are about to be taken away from this live consumer: waits, at most
+    /// <paramref name="timeout"/>, until every record handed downstream on them has completed, so the
+    /// commit that follows covers them and the next owner does not process them again. Records
+    /// consumed but never handed downstream (<paramref name="neverEmitted"/> per partition, dropped
+    /// from the buffer) never complete and are not waited for. Returns how many were still in flight.
+    /// </summary>
+    public long AwaitInFlight(IReadOnlyCollection<TopicPartition> partitions, IReadOnlyDictionary<TopicPartition, int> neverEmitted, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_lock)
+        {
+            _drainWaiters++;
+            try
+            {
+                while (true)
+                {
+                    var waiting = partitions.Sum(tp => _partitions.TryGetValue(tp, out var p)
+                        ? Math.Max(0, p.InFlight.Count - neverEmitted.GetValueOrDefault(tp)) : 0);
+                    var remaining = deadline - DateTime.UtcNow;
+                    if (waiting == 0 || _closed || remaining <= TimeSpan.Zero) return waiting;
+                    Monitor.Wait(_lock, remaining);
+                }
+            }
+            finally
+            {
+                _drainWaiters--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Commits what completed on the partitions (synchronously, on the poll thread, inside a
+    /// revocation); a refused commit is left to the commit that ends the revocation.
+    /// </summary>
+    public void CommitCompletedOf(IReadOnlyCollection<TopicPartition> partitions, TimeSpan timeout)
+    {
+        if (!_commitGate.Wait(timeout)) return;
+        try
+        {
+            List<(TopicPartition Partition, long Offset, long Epoch)> batch;
+            lock (_lock)
+            {
+                if (_closed) return;
+                batch = CollectCommittable(partitions);
+            }
+            if (batch.Count == 0) return;
+            try
+            {
+                _commitSync([.. batch.Select(c => new TopicPartitionOffset(c.Partition, c.Offset))]);
+            }
+            catch (KafkaException)
+            {
+                return;
+            }
+            MarkCommitted(batch);
+        }
+        finally
+        {
+            _commitGate.Release();
+        }
+    }
+
+    /// <summary>
     /// Partitions are being taken away: commit what completed on them (synchronously, inside the
     /// rebalance callback, as Kafka requires) and forget them. Records still in flight are not
     /// committed; the new owner will process them again. Returns how many records the new owner
@@ -187,7 +252,11 @@ internal sealed class CommitCoordinator
     /// <summary>The consumer is closing: no further commits can be made through it.</summary>
     public void Close()
     {
-        lock (_lock) _closed = true;
+        lock (_lock)
+        {
+            _closed = true;
+            Monitor.PulseAll(_lock);
+        }
     }
 
     // ---- committer stage ----
@@ -215,6 +284,7 @@ internal sealed class CommitCoordinator
                 _completed++;
             }
             // Otherwise the offset was completed twice; nothing to do.
+            if (_drainWaiters > 0) Monitor.PulseAll(_lock);
         }
     }
 

@@ -35,6 +35,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
     private bool _stageNotified;
     private bool _demandSeen;
     private bool _stopConsuming;
+    private long _revokedUnfinished;
     private bool _workerWaitingForRoom;
     private DateTime? _fullSince;
     private volatile bool _shutdownRequested;
@@ -125,6 +126,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
                     Coordinator.StaleCompletions, Coordinator.RevokedUncommitted, _rebalances, Coordinator.CommittedOffsets)
                 {
                     Lag = _lagSnapshot,
+                    RevokedUnfinished = Interlocked.Read(ref _revokedUnfinished),
                 };
         }
     }
@@ -253,8 +255,11 @@ internal sealed class ConsumerWorker<TKey, TValue>
                 lock (_gate) _pauses++;
             _paused = true;
         }
-        else if (!pause && _paused)
+        else if (!pause && (_paused || _assignmentChanged))
         {
+            // Resuming after an assignment change too: librdkafka keeps a partition's pause across
+            // its revocation, so a partition paused before a rebalance and assigned again after it
+            // (while this consumer resumed with nothing assigned) would never be fetched.
             if (_assigned.Count > 0) _consumer.Resume(_assigned);
             _paused = false;
         }
@@ -282,7 +287,22 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     private void OnRevoked(List<TopicPartition> partitions)
     {
-        DropBuffered(partitions);
+        var neverEmitted = DropBuffered(partitions);
+        // A rebalance (not our own close, whose stream has drained already or will never finish):
+        // let the records handed downstream finish, so they are committed rather than processed again.
+        // After StopConsuming the buffer is gone uncounted, so there is nothing exact to wait for.
+        if (!_shutdownRequested && !_stopConsuming)
+        {
+            // What completed so far is committed first: a broker may refuse commits once the
+            // rebalance moves on (the embedded one does while members rejoin), and then only the
+            // records finished during the wait would come again, not everything since the last commit.
+            Coordinator.CommitCompletedOf(partitions, _settings.CommitTimeout);
+            var unfinished = Coordinator.AwaitInFlight(partitions, neverEmitted, _settings.RevokeDrainTimeout);
+            Interlocked.Add(ref _revokedUnfinished, unfinished);
+            if (unfinished > 0)
+                _log.Warning("Kafka consumer {0}: {1} record(s) on revoked {2} did not finish within {3:0.#} s; the next owner processes them again",
+                    _settings.Name, unfinished, string.Join(", ", partitions), _settings.RevokeDrainTimeout.TotalSeconds);
+        }
         var (committed, uncommitted, error) = Coordinator.OnRevoked(partitions, _settings.CommitTimeout);
         if (error is not null)
             _log.Warning("Kafka consumer {0}: commit on revocation failed ({1})", _settings.Name, error.Message);
@@ -292,13 +312,14 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     private void OnLost(List<TopicPartition> partitions)
     {
-        DropBuffered(partitions);
+        _ = DropBuffered(partitions);
         var uncommitted = Coordinator.OnLost(partitions);
         _log.Warning("Kafka consumer {0} lost {1}; {2} uncommitted record(s) may be redelivered",
             _settings.Name, string.Join(", ", partitions), uncommitted);
     }
 
-    private void DropBuffered(IReadOnlyCollection<TopicPartition> partitions)
+    /// <summary>Forgets the partitions and drops their buffered records; returns how many were dropped per partition.</summary>
+    private Dictionary<TopicPartition, int> DropBuffered(IReadOnlyCollection<TopicPartition> partitions)
     {
         foreach (var tp in partitions) _assigned.Remove(tp);
         _assignmentChanged = true;
@@ -306,9 +327,12 @@ internal sealed class ConsumerWorker<TKey, TValue>
         {
             _assignedSnapshot = _assigned.ToArray();
             var keep = _buffer.Where(item => !partitions.Contains(item.Record.TopicPartition)).ToList();
+            var dropped = _buffer.Where(item => partitions.Contains(item.Record.TopicPartition))
+                .CountBy(item => item.Record.TopicPartition).ToDictionary();
             _buffer.Clear();
             foreach (var item in keep) _buffer.Enqueue(item);
             if (_buffer.Count < _settings.MaxBufferSize) _fullSince = null;
+            return dropped;
         }
     }
 

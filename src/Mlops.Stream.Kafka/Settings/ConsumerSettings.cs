@@ -57,6 +57,14 @@ public sealed record ConsumerSettings<TKey, TValue>
     /// <summary>Upper bound of a synchronous commit made while partitions are revoked. Default: 10 s.</summary>
     public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// When partitions are revoked from a live consumer (a rebalance), how long it waits for the
+    /// records it already handed downstream to complete, so it commits them instead of leaving them
+    /// to the next owner to process again. Those records' answers are then all written before the
+    /// next owner starts. Default: 10 s; zero hands them over at once (at-least-once either way).
+    /// </summary>
+    public TimeSpan RevokeDrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Where broker reachability is reported (log + health state). Shared by the host.</summary>
     public KafkaHealthMonitor Health { get; init; } = new();
 

@@ -11,7 +11,8 @@ namespace Mlops.Stream.Actors.Serving.Duplicates;
 /// the ledger asks the answer log, in the background, which records from there on already have an
 /// answer by someone else, and counts each such record once when this replica's own answer to it
 /// is acknowledged. Records answered while the log is being read are kept (bounded) and settled
-/// when it has been read. Nothing here delays the stream.
+/// when it has been read; a read that fails (a slow or unreachable broker) is tried again, with
+/// backoff, for as long as the partition stays assigned. Nothing here delays the stream.
 ///
 /// Why wait for that first acknowledgement rather than ask when the first record is consumed:
 /// answers are acknowledged in the order they were sent, so by then every answer this stream sent
@@ -24,11 +25,19 @@ public sealed class DuplicateLedger : IDisposable
     /// <summary>Answers kept while the log is read; a partition that answers more meanwhile is counted only in part (and says so).</summary>
     public const int MaxAnsweredWhileReading = 1_000_000;
 
+    /// <summary>The longest wait between two attempts to read an answer log that failed.</summary>
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
     private readonly AnswerTags _tags;
     private readonly IAnswerLog _log;
     private readonly Action<long> _countDuplicates;
     private readonly Action<string> _warn;
     private readonly TimeProvider _clock;
+    private readonly TimeSpan _firstRetryDelay;
+    private readonly Action<int> _checksChanged;
+    /// <summary>Questions asked of the answer log and not settled yet (guarded by <c>_lock</c>).</summary>
+    private int _openChecks;
+    private bool _closedChecks;
     private readonly object _lock = new();
     private readonly Dictionary<int, PartitionLedger> _partitions = new();
     private readonly List<AnswerQuery> _pending = new();
@@ -36,8 +45,13 @@ public sealed class DuplicateLedger : IDisposable
     private Task _reading = Task.CompletedTask;
     private long _counted;
 
-    public DuplicateLedger(AnswerTags tags, IAnswerLog log, Action<long> countDuplicates, Action<string> warn, TimeProvider? clock = null)
+    /// <param name="firstRetryDelay">How long to wait before reading a log that failed again (doubling up to <see cref="MaxRetryDelay"/>); default 1 s.</param>
+    /// <param name="checksChanged">Told +1 when a partition's question is asked of the answer log and -1 when it is settled or dropped.</param>
+    public DuplicateLedger(AnswerTags tags, IAnswerLog log, Action<long> countDuplicates, Action<string> warn, TimeProvider? clock = null,
+        TimeSpan? firstRetryDelay = null, Action<int>? checksChanged = null)
     {
+        _checksChanged = checksChanged ?? (_ => { });
+        _firstRetryDelay = firstRetryDelay ?? TimeSpan.FromSeconds(1);
         _tags = tags;
         _log = log;
         _countDuplicates = countDuplicates;
@@ -47,6 +61,9 @@ public sealed class DuplicateLedger : IDisposable
 
     /// <summary>Duplicates counted so far.</summary>
     public long Counted => Interlocked.Read(ref _counted);
+
+    /// <summary>Partitions whose question to the answer log is not settled yet: their duplicates may still be counted.</summary>
+    public int OpenChecks { get { lock (_lock) return _openChecks; } }
 
     /// <summary>Completes when every question asked so far has been answered by the log.</summary>
     public Task Settled { get { lock (_lock) return _reading; } }
@@ -75,6 +92,7 @@ public sealed class DuplicateLedger : IDisposable
             {
                 ledger.Asked = true;
                 _pending.Add(ledger.Query);
+                OpenCheck(+1);
                 if (_reading.IsCompleted) _reading = Task.Run(ReadPendingAsync);
             }
             if (ledger.AnsweredBefore is { } answered)
@@ -88,6 +106,7 @@ public sealed class DuplicateLedger : IDisposable
 
     private async Task ReadPendingAsync()
     {
+        var retryDelay = _firstRetryDelay;
         while (true)
         {
             AnswerQuery[] queries;
@@ -108,18 +127,53 @@ public sealed class DuplicateLedger : IDisposable
             }
             catch (Exception e)
             {
+                // A slow or unreachable broker: ask again later (the answers stay in the log), for
+                // the partitions this replica still holds; records answered meanwhile wait, bounded.
+                var retry = StillAssigned(queries);
                 _warn($"Could not read the earlier answers to partition(s) {string.Join(", ", queries.Select(q => q.Partition))}: {e.Message}. " +
-                      "Records answered again there are not counted as duplicates.");
-                found = [.. queries.Select(_ => new EarlierAnswers(new HashSet<long>()))];
+                      (retry.Length > 0 ? $"Trying again in {retryDelay.TotalSeconds:0.#} s; duplicates there are counted then." : "Those partitions have moved on; nothing to count."));
+                lock (_lock) _pending.InsertRange(0, retry);
+                try
+                {
+                    await Task.Delay(retryDelay, _stopped.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+                continue;
             }
+            retryDelay = _firstRetryDelay;
             for (var i = 0; i < queries.Length; i++) Settle(queries[i], found[i]);
         }
+    }
+
+    /// <summary>The queries whose partition is still held under the assignment that asked them.</summary>
+    private AnswerQuery[] StillAssigned(IReadOnlyCollection<AnswerQuery> queries)
+    {
+        lock (_lock)
+        {
+            AnswerQuery[] held = [.. queries.Where(q => _partitions.TryGetValue(q.Partition, out var ledger) && q.AskerTag == _tags.For(ledger.Assignment))];
+            OpenCheck(held.Length - queries.Count);
+            return held;
+        }
+    }
+
+    /// <summary>Under <c>_lock</c>.</summary>
+    private void OpenCheck(int change)
+    {
+        // Once the ledger stopped, its open questions were all closed at once.
+        if (change == 0 || _closedChecks) return;
+        _openChecks += change;
+        _checksChanged(change);
     }
 
     private void Settle(AnswerQuery query, EarlierAnswers earlier)
     {
         lock (_lock)
         {
+            OpenCheck(-1);
             if (!_partitions.TryGetValue(query.Partition, out var ledger) || query.AskerTag != _tags.For(ledger.Assignment)) return;
             var answered = new HashSet<long>(earlier.Offsets);
             var duplicates = 0L;
@@ -142,7 +196,16 @@ public sealed class DuplicateLedger : IDisposable
     }
 
     /// <summary>Stops reading the answer log (the stream ended); the token source is not disposed, a read may still be looking at it.</summary>
-    public void Dispose() => _stopped.Cancel();
+    public void Dispose()
+    {
+        _stopped.Cancel();
+        // The open questions go with the stream: nothing is counted for them any more.
+        lock (_lock)
+        {
+            OpenCheck(-_openChecks);
+            _closedChecks = true;
+        }
+    }
 
     private sealed class PartitionLedger(long assignment, AnswerQuery query)
     {

@@ -77,39 +77,48 @@ public sealed class KafkaAnswerLog(ConsumerConfig config, IReadOnlyList<string> 
             var start = Math.Max(marks.Low, end - chunk);
             scan.Read += end - start;
             if (scan.Read > maxRecords) return false;
-            var oldest = ReadRange(consumer, partition, start, end, scan, cancellationToken);
-            if (oldest is { } timestamp && timestamp < scan.Since) break;
+            // Stop once a whole chunk is older than the scan: answers are appended in roughly the
+            // order they were made, but producers' batches can land out of time order, so one old
+            // record (the chunk's first) does not prove that everything below it is older.
+            var newest = ReadRange(consumer, partition, start, end, scan, cancellationToken);
+            if (newest is { } timestamp && timestamp < scan.Since) break;
             end = start;
             chunk *= 2;
         }
         return true;
     }
 
-    /// <summary>Offers every record of [start, end) to the scan; returns the timestamp of the first one read.</summary>
+    /// <summary>
+    /// Offers every record of [start, end) to the scan; returns the newest timestamp read. Gives up
+    /// when the broker sends nothing for <see cref="BrokerTimeout"/> (a range of any size may take
+    /// longer on a loaded machine, as long as records keep coming).
+    /// </summary>
     private static DateTimeOffset? ReadRange(IConsumer<Ignore, Ignore> consumer, TopicPartition partition, long start, long end, Scan scan,
         CancellationToken cancellationToken)
     {
-        DateTimeOffset? first = null;
+        DateTimeOffset? newest = null;
         consumer.Assign(new TopicPartitionOffset(partition, start));
         try
         {
-            var deadline = DateTime.UtcNow + BrokerTimeout;
-            while (DateTime.UtcNow < deadline)
+            var idleSince = DateTime.UtcNow;
+            while (DateTime.UtcNow - idleSince < BrokerTimeout)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var record = consumer.Consume(PollTimeout);
                 if (record is null)
                 {
                     // Compacted away or a transaction marker: nothing more comes below the end.
-                    if (consumer.Position(partition).Value >= end) return first;
+                    if (consumer.Position(partition).Value >= end) return newest;
                     continue;
                 }
-                if (record.Offset.Value >= end) return first;
-                first ??= record.Message.Timestamp.UtcDateTime;
+                idleSince = DateTime.UtcNow;
+                if (record.Offset.Value >= end) return newest;
+                var timestamp = new DateTimeOffset(record.Message.Timestamp.UtcDateTime);
+                if (newest is null || timestamp > newest) newest = timestamp;
                 scan.Offer(record.Message.Headers);
-                if (record.Offset.Value >= end - 1) return first;
+                if (record.Offset.Value >= end - 1) return newest;
             }
-            throw new TimeoutException($"Reading {partition} from {start} to {end} took longer than {BrokerTimeout.TotalSeconds:F0} s.");
+            throw new TimeoutException($"Reading {partition} from {start} to {end}: the broker sent nothing for {BrokerTimeout.TotalSeconds:F0} s.");
         }
         finally
         {

@@ -103,17 +103,39 @@ public sealed class DuplicateLedgerTests
     }
 
     [Fact]
-    public async Task A_log_that_cannot_be_read_is_reported_and_counts_nothing()
+    public async Task A_log_that_cannot_be_read_is_reported_and_read_again_until_the_duplicates_are_counted()
     {
         var warnings = new ConcurrentQueue<string>();
-        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), new FailingLog(), _ => { }, warnings.Enqueue);
+        var log = new FlakyLog(failures: 2, answered: 0);
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, warnings.Enqueue, firstRetryDelay: TimeSpan.FromMilliseconds(10));
 
         ledger.Consumed(3, 1, 0, RequestedAt);
         ledger.Answered(3, 1, 0);
+        await Eventually.HoldsAsync(() => ledger.Counted == 1, "the duplicate is counted once the log can be read", Guard);
         await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(0, ledger.OpenChecks);
 
+        Assert.Equal(3, log.Questions);
+        Assert.Equal(2, warnings.Count(w => w.Contains("partition(s) 3", StringComparison.Ordinal) && w.Contains("broker gone", StringComparison.Ordinal)
+                                            && w.Contains("Trying again", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_failed_read_is_not_tried_again_for_a_partition_that_has_moved_on()
+    {
+        var warnings = new ConcurrentQueue<string>();
+        var log = new FlakyLog(failures: int.MaxValue, answered: 0);
+        using var ledger = new DuplicateLedger(new AnswerTags("m#0"), log, _ => { }, warnings.Enqueue, firstRetryDelay: TimeSpan.FromMilliseconds(10));
+
+        ledger.Consumed(3, 1, 0, RequestedAt);
+        ledger.Answered(3, 1, 0);
+        await Eventually.HoldsAsync(() => log.Questions >= 1, "the log was asked");
+        ledger.Consumed(3, 2, 50, RequestedAt);   // reassigned: the first assignment's question is moot
+
+        await ledger.Settled.WaitAsync(Guard);
+        Assert.Contains(warnings, w => w.Contains("moved on", StringComparison.Ordinal));
         Assert.Equal(0, ledger.Counted);
-        Assert.Contains(warnings, w => w.Contains("partition(s) 3", StringComparison.Ordinal) && w.Contains("broker gone", StringComparison.Ordinal));
+        Assert.Equal(0, ledger.OpenChecks);
     }
 
     [Fact]
@@ -126,11 +148,27 @@ public sealed class DuplicateLedgerTests
         ledger.Consumed(1, 1, 5, RequestedAt);
         ledger.Answered(1, 1, 5);
         await log.Asked.Task.WaitAsync(Guard);
+        Assert.Equal(1, ledger.OpenChecks);   // an operator can see that counts may still grow
         log.Reply([new EarlierAnswers(new HashSet<long> { 5 }, "too many answers")]);
         await ledger.Settled.WaitAsync(Guard);
+        Assert.Equal(0, ledger.OpenChecks);
 
         Assert.Equal(1, ledger.Counted);
         Assert.Contains(warnings, w => w.Contains("partition 1 from offset 5", StringComparison.Ordinal) && w.Contains("too many answers", StringComparison.Ordinal));
+    }
+
+    /// <summary>An answer log whose first <c>failures</c> reads fail, then answers that <c>answered</c> was answered by someone else.</summary>
+    private sealed class FlakyLog(int failures, long answered) : IAnswerLog
+    {
+        private int _questions;
+
+        public int Questions => Volatile.Read(ref _questions);
+
+        public IReadOnlyList<EarlierAnswers> Find(IReadOnlyList<AnswerQuery> queries, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _questions) <= failures) throw new InvalidOperationException("broker gone");
+            return [.. queries.Select(_ => new EarlierAnswers(new HashSet<long> { answered }))];
+        }
     }
 
     /// <summary>An answer log that holds its answer until the test gives it.</summary>
@@ -171,12 +209,6 @@ public sealed class DuplicateLedgerTests
             Questions++;
             return [.. queries.Select(q => new EarlierAnswers(_answered.Keys.Where(o => o >= q.FromOffset).ToHashSet()))];
         }
-    }
-
-    private sealed class FailingLog : IAnswerLog
-    {
-        public IReadOnlyList<EarlierAnswers> Find(IReadOnlyList<AnswerQuery> queries, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("broker gone");
     }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
