@@ -17,7 +17,23 @@ internal sealed class ModelSummaryDto
     [JsonPropertyName("serving_version")] public int? ServingVersion { get; init; }
     [JsonPropertyName("state")] public string? State { get; init; }
     [JsonPropertyName("reason")] public string? Reason { get; init; }
+    /// <summary>Null from a node before the model cache; false: ready, loads on its next request.</summary>
+    [JsonPropertyName("loaded")] public bool? Loaded { get; init; }
+    [JsonPropertyName("pinned")] public bool? Pinned { get; init; }
     [JsonExtensionData] public Dictionary<string, JsonElement>? Extra { get; set; }
+}
+
+/// <summary>The node's model cache from <c>GET /api/v1/model-cache</c>.</summary>
+internal sealed class ModelCacheDto
+{
+    [JsonPropertyName("budget_bytes")] public long? BudgetBytes { get; init; }
+    [JsonPropertyName("max_loaded")] public int? MaxLoaded { get; init; }
+    [JsonPropertyName("loaded")] public int Loaded { get; init; }
+    [JsonPropertyName("loaded_bytes")] public long LoadedBytes { get; init; }
+    [JsonPropertyName("replicas")] public int Replicas { get; init; }
+    [JsonPropertyName("pinned")] public int Pinned { get; init; }
+    [JsonPropertyName("loads")] public long Loads { get; init; }
+    [JsonPropertyName("evictions")] public long Evictions { get; init; }
 }
 
 /// <summary>The answer to every change (register, promote, canary, rollback, deploy, undeploy).</summary>
@@ -106,6 +122,7 @@ internal sealed class ScaleDto
 
 [JsonSerializable(typeof(IReadOnlyList<ModelSummaryDto>))]
 [JsonSerializable(typeof(ModelSummaryDto))]
+[JsonSerializable(typeof(ModelCacheDto))]
 [JsonSerializable(typeof(AdminChangeDto))]
 [JsonSerializable(typeof(IReadOnlyList<AuditEventDto>))]
 [JsonSerializable(typeof(ErrorDto))]

@@ -27,6 +27,8 @@ internal static class ModelsCommands
         models.Subcommands.Add(Undeploy(runner));
         models.Subcommands.Add(Deploy(runner));
         models.Subcommands.Add(Scale(runner));
+        models.Subcommands.Add(Pin(runner, pin: true));
+        models.Subcommands.Add(Pin(runner, pin: false));
         models.Subcommands.Add(Replicas(runner));
         return models;
     }
@@ -43,13 +45,39 @@ internal static class ModelsCommands
                 context.Out.WriteLine("No models registered.");
                 return;
             }
-            var table = new Table("NAME", "STATE", "PRODUCTION", "SERVING", "VERSIONS", "REASON");
+            var table = new Table("NAME", "STATE", "LOADED", "PRODUCTION", "SERVING", "VERSIONS", "REASON");
             foreach (var m in answer.Value)
-                table.Add(m.Name, m.State, m.ProductionVersion, m.ServingVersion, Versions(m.Versions), m.Reason);
+                table.Add(m.Name, m.State, Loaded(m), m.ProductionVersion, m.ServingVersion, Versions(m.Versions), m.Reason);
             table.WriteTo(context.Out);
+            if (await CacheSummaryAsync(context, ct) is { } summary) context.Out.WriteLine(summary);
         });
         return command;
     }
+
+    /// <summary><c>yes</c>, <c>no</c> (loads on its next request), with <c>pinned</c>; <c>-</c> from a node before the model cache or a model not served.</summary>
+    private static string? Loaded(ModelSummaryDto m) =>
+        m.Loaded is not { } loaded || m.State != "ready" ? null : (loaded ? "yes" : "no") + (m.Pinned == true ? ", pinned" : "");
+
+    /// <summary>The node's model cache in one line; null from a node that has none (an older node).</summary>
+    private static async Task<string?> CacheSummaryAsync(CommandContext context, CancellationToken ct)
+    {
+        ModelCacheDto cache;
+        try
+        {
+            cache = (await context.Client.GetAsync("api/v1/model-cache", CliJsonContext.Default.ModelCacheDto, ct)).Value;
+        }
+        catch (CliException)
+        {
+            return null;
+        }
+        var budget = cache.BudgetBytes is { } bytes ? $"{Size(cache.LoadedBytes)} of a {Size(bytes)} budget" : $"{Size(cache.LoadedBytes)}, no memory budget";
+        var max = cache.MaxLoaded is { } most ? $" (at most {most})" : "";
+        return $"This node: {cache.Loaded} of {cache.Replicas} models loaded{max}, {budget}; {cache.Pinned} pinned; {cache.Loads} loads, {cache.Evictions} evictions.";
+    }
+
+    private static string Size(long bytes) => bytes >= 1L << 30
+        ? $"{bytes / (double)(1L << 30):0.##} GiB"
+        : $"{bytes / (double)(1L << 20):0.#} MiB";
 
     private static Command Status(CommandRunner runner)
     {
@@ -68,7 +96,8 @@ internal static class ModelsCommands
                 .Add("production", m.ProductionVersion)
                 .Add("serving", m.ServingVersion)
                 .Add("versions", Versions(m.Versions))
-                .Add("reason", m.Reason);
+                .Add("reason", m.Reason)
+                .Add("loaded", Loaded(m));
             // Fields a newer node adds (per-replica state, last swap...) are shown as compact JSON
             // rather than dropped, so the table never hides what the server said.
             foreach (var (key, value) in m.Extra ?? [])
@@ -245,6 +274,24 @@ internal static class ModelsCommands
         {
             var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/undeploy", null, CliJsonContext.Default.AdminChangeDto, ct);
             WriteChange(context, answer, c => c.Changed ? $"Undeployed {c.Model}." : $"{c.Model} is not deployed; nothing changed.");
+        });
+        return command;
+    }
+
+    /// <summary><c>mlops models pin|unpin &lt;model&gt;</c>: a pinned model is never unloaded by a node's memory budget.</summary>
+    private static Command Pin(CommandRunner runner, bool pin)
+    {
+        var model = ModelArgument();
+        var verb = pin ? "pin" : "unpin";
+        var command = new Command(verb, pin
+            ? "Pin a model: no node's memory budget ever unloads it (POST /api/v1/models/<model>/pin)"
+            : "Unpin a model: when idle it may be unloaded to make room for another (POST /api/v1/models/<model>/unpin)") { model };
+        runner.SetAction(command, async (context, ct) =>
+        {
+            var answer = await context.Client.PostAsync($"{ModelPath(context, model)}/{verb}", null, CliJsonContext.Default.AdminChangeDto, ct);
+            WriteChange(context, answer, c => c.Changed
+                ? $"{(pin ? "Pinned" : "Unpinned")} {c.Model}."
+                : $"{c.Model} is already {(pin ? "pinned" : "unpinned")}; nothing changed.");
         });
         return command;
     }

@@ -37,6 +37,7 @@ public static class GrpcErrors
         InferReply.Invalid invalid => Error(StatusCode.InvalidArgument, invalid.Error.Message, invalid.Error.WireCode),
         InferReply.NotFound notFound => Error(StatusCode.NotFound, notFound.Message, HttpErrorCodes.ModelNotFound),
         InferReply.NotReady notReady => Error(StatusCode.Unavailable, notReady.Message, HttpErrorCodes.ModelNotReady),
+        InferReply.OverMemoryBudget over => Error(StatusCode.ResourceExhausted, over.Message, HttpErrorCodes.OverMemoryBudget),
         // A full queue drains within a batch or two; one second is a polite first back-off, as over HTTP.
         InferReply.Rejected { Rejection: { Reason: BatchRejectionReason.QueueFull } full } =>
             Error(StatusCode.ResourceExhausted, full.Message, full.WireCode, retryAfterSeconds: 1),

@@ -128,12 +128,18 @@ public static class AdminApi
         models.MapPost("/undeploy", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.UndeployAsync(model, Actor(http), ct)))
             .WithSummary("Stop serving the model; its versions stay in the registry").Changes();
+        models.MapPost("/pin", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
+            Answer(admin.PinAsync(model, pinned: true, Actor(http), ct)))
+            .WithSummary("Pin the model: no node's memory budget ever unloads it (Inference:ModelMemoryBudget)").Changes();
+        models.MapPost("/unpin", (string model, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
+            Answer(admin.PinAsync(model, pinned: false, Actor(http), ct)))
+            .WithSummary("Unpin the model: when idle it may be unloaded to make room for another").Changes();
         models.MapPost("/scale", (string model, ScaleRequest body, ModelAdministration admin, HttpContext http, CancellationToken ct) =>
             Answer(admin.ScaleAsync(model, body.Replicas, body.Min, body.Max, Actor(http), ct)))
             .WithSummary("Set the model's replicas: a fixed number, a min/max range for the autoscaler, or {} for one per node")
             .Produces<ScaleResponse>().Errors(ChangeErrors);
         models.MapGet("/scale", GetScaleAsync).WithSummary("How many replicas the cluster runs for the model, and how that is decided")
-            .Produces<ScaleResponse>().Errors(StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+            .Produces<ScaleResponse>().Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         endpoints.MapGet("/api/v1/audit", AuditAsync).WithTags("Admin")
             .WithSummary("The cluster's recent admin changes, newest first (limit, at most 1000)");
         return endpoints;
@@ -167,6 +173,8 @@ public static class AdminApi
     /// <summary><c>GET /api/v1/models/{model}/scale</c>: how many replicas the cluster runs for the model.</summary>
     private static async Task<IResult> GetScaleAsync(string model, IModelRegistry registry, CancellationToken ct)
     {
+        if (ModelName.ExistingProblem(model) is { } badName)
+            return Error(StatusCodes.Status400BadRequest, badName, AdminErrorCodes.InvalidModelName);
         if ((await registry.ListVersionsAsync(model, ct)).Count == 0)
             return Error(StatusCodes.Status404NotFound, $"Model '{model}' is not in the registry.", HttpErrorCodes.ModelNotFound);
         return TypedResults.Json(ScaleResponse.Of(model, await registry.GetScaleAsync(model, ct)));

@@ -25,6 +25,9 @@ public static class HttpErrorCodes
     /// <summary>The model exists but no version is loaded and ready (503).</summary>
     public const string ModelNotReady = "model_not_ready";
 
+    /// <summary>HTTP 507: the model can never load on this node (larger than Inference:ModelMemoryBudget, or pinned models fill it).</summary>
+    public const string OverMemoryBudget = "over_memory_budget";
+
     /// <summary>No answer from the serving side within the infer timeout (504).</summary>
     public const string TimedOut = "timed_out";
 

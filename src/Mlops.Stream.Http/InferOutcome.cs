@@ -20,6 +20,7 @@ public readonly record struct InferOutcome(string Outcome, bool ModelKnown = fal
         InferReply.Invalid => new(RequestOutcomes.Invalid, true, version),
         InferReply.NotFound => new(RequestOutcomes.Invalid),
         InferReply.NotReady => new(RequestOutcomes.Rejected, true, version),
+        InferReply.OverMemoryBudget => new(RequestOutcomes.Rejected, true, version),
         InferReply.Rejected { Rejection.Reason: BatchRejectionReason.ModelFailed } => new(RequestOutcomes.Failed, true, version),
         InferReply.Rejected => new(RequestOutcomes.Rejected, true, version),
         InferReply.TimedOut => new(RequestOutcomes.TimedOut, true, version),

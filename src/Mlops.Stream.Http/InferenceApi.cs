@@ -81,7 +81,8 @@ public static class InferenceApi
         .Produces<InferResponseBody>(StatusCodes.Status200OK, "application/json")
         .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status408RequestTimeout,
             StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests,
-            StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout);
+            StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable, StatusCodes.Status504GatewayTimeout,
+            StatusCodes.Status507InsufficientStorage);
 
     private static Ok<ServerMetadataResponse> GetServerMetadata() => TypedResults.Ok(ServerMetadataResponse.Current);
 
@@ -256,6 +257,8 @@ public static class InferenceApi
                 return Error(StatusCodes.Status404NotFound, notFound.Message, HttpErrorCodes.ModelNotFound);
             case InferReply.NotReady notReady:
                 return Error(StatusCodes.Status503ServiceUnavailable, notReady.Message, HttpErrorCodes.ModelNotReady);
+            case InferReply.OverMemoryBudget over:
+                return Error(StatusCodes.Status507InsufficientStorage, over.Message, HttpErrorCodes.OverMemoryBudget);
             case InferReply.Rejected { Rejection: var rejection }:
                 var status = rejection.Reason switch
                 {

@@ -25,6 +25,12 @@ public sealed record ModelSummary(
     /// <summary>The replica that answered (<c>&lt;model&gt;#&lt;n&gt;</c>): the node's own when it has one.</summary>
     [JsonPropertyName("replica"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Replica { get; init; }
 
+    /// <summary>Whether the answering replica holds a session; a ready model that is not loaded loads on its next request.</summary>
+    [JsonPropertyName("loaded")] public bool Loaded { get; init; }
+
+    /// <summary>Never evicted by the nodes' model caches.</summary>
+    [JsonPropertyName("pinned")] public bool Pinned { get; init; }
+
     public static ModelSummary From(ModelStatus status) => new(
         status.Name,
         status.Versions,
@@ -46,6 +52,8 @@ public sealed record ModelSummary(
             }
             : null,
         Replica = status.Replica,
+        Loaded = status.Loaded,
+        Pinned = status.Pinned,
     };
 }
 
@@ -74,6 +82,9 @@ public sealed record ReplicaSummary(
     /// <summary>Inside the model's plan; false while a replica beyond the replica count is being retired.</summary>
     [JsonPropertyName("planned")] public bool Planned { get; init; } = true;
 
+    /// <summary>Whether the replica holds a session now; null when it did not answer.</summary>
+    [JsonPropertyName("loaded")] public bool? Loaded { get; init; }
+
     public static ReplicaSummary From(ReplicaInfo replica) => new(
         replica.Replica, replica.Index, replica.Node, replica.Local, replica.Reachable,
         replica.State is { } state ? ModelStates.ToWireName(state) : UnknownState,
@@ -81,6 +92,7 @@ public sealed record ReplicaSummary(
     {
         QueueDepth = replica.QueueDepth,
         Planned = replica.Planned,
+        Loaded = replica.Loaded,
     };
 }
 
@@ -118,3 +130,41 @@ public sealed record KafkaStreamSummary(
     [JsonPropertyName("waiting_for_kafka"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? WaitingForKafka { get; init; }
 }
+
+/// <summary>
+/// <c>GET /api/v1/model-cache</c>: the node's loaded models against its memory budget. <c>loaded</c> and
+/// <c>loaded_bytes</c> count what holds memory (loaded, loading, or still unloading), never above
+/// <c>max_loaded</c> and <c>budget_bytes</c> (null: no limit); bytes are estimates (2 x the ONNX file + 1 MiB).
+/// </summary>
+public sealed record ModelCacheResponse(
+    [property: JsonPropertyName("budget_bytes")] long? BudgetBytes,
+    [property: JsonPropertyName("max_loaded")] int? MaxLoaded,
+    [property: JsonPropertyName("loaded")] int Loaded,
+    [property: JsonPropertyName("loaded_bytes")] long LoadedBytes,
+    [property: JsonPropertyName("replicas")] int Replicas,
+    [property: JsonPropertyName("pinned")] int Pinned,
+    [property: JsonPropertyName("loads")] long Loads,
+    [property: JsonPropertyName("evictions")] long Evictions,
+    [property: JsonPropertyName("waiting_loads")] int WaitingLoads,
+    [property: JsonPropertyName("peak_loaded")] int PeakLoaded,
+    [property: JsonPropertyName("peak_loaded_bytes")] long PeakLoadedBytes,
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelCacheEntrySummary> Models)
+{
+    public static ModelCacheResponse From(Mlops.Stream.Inference.Caching.ModelCache cache)
+    {
+        var s = cache.Summary();
+        return new(s.BudgetBytes, s.MaxLoaded, s.Reserved, s.ReservedBytes, s.Replicas, s.Pinned, s.Loads, s.Evictions, s.WaitingLoads,
+            s.PeakReserved, s.PeakReservedBytes,
+            [.. cache.Entries().Select(e => new ModelCacheEntrySummary(e.Name, e.State, e.Bytes, e.InFlight, e.Pinned, e.Loads, e.Evictions))]);
+    }
+}
+
+/// <summary>One replica on the node, most recently used first: <c>unloaded</c>, <c>reserved</c> (loading), <c>loaded</c> or <c>evicting</c>.</summary>
+public sealed record ModelCacheEntrySummary(
+    [property: JsonPropertyName("replica")] string Replica,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("in_flight")] int InFlight,
+    [property: JsonPropertyName("pinned")] bool Pinned,
+    [property: JsonPropertyName("loads")] int Loads,
+    [property: JsonPropertyName("evictions")] int Evictions);

@@ -30,7 +30,11 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
     public const string WrongKey = "wrong-key";
 
     public const string ModelsJson = """
-        [{"name":"churn","versions":[1],"production_version":null,"serving_version":null,"state":"not_serving","reason":null},{"name":"fraud-demo","versions":[1,2,3],"production_version":2,"serving_version":2,"state":"ready","reason":null}]
+        [{"name":"churn","versions":[1],"production_version":null,"serving_version":null,"state":"not_serving","reason":null},{"name":"fraud-demo","versions":[1,2,3],"production_version":2,"serving_version":2,"state":"ready","reason":null,"loaded":true,"pinned":true}]
+        """;
+
+    public const string ModelCacheJson = """
+        {"budget_bytes":2147483648,"max_loaded":null,"loaded":10,"loaded_bytes":44040192,"replicas":50,"pinned":1,"loads":120,"evictions":110,"waiting_loads":0,"peak_loaded":10,"peak_loaded_bytes":44040192,"models":[]}
         """;
 
     public const string AuditJson = """
@@ -70,6 +74,7 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
         });
 
         app.MapGet("/api/v1/models", (HttpContext http) => Json(http, 200, ModelsJson));
+        app.MapGet("/api/v1/model-cache", (HttpContext http) => Json(http, 200, ModelCacheJson));
         app.MapGet("/api/v1/models/{model}", async (string model, HttpContext http) =>
         {
             switch (model)
@@ -122,6 +127,10 @@ public sealed partial class FakeAdminApi : IAsyncLifetime
             "ghost" => NotFound(http, model),
             _ => Json(http, 200, Change(model, true, 1, """{"production":{"version":1},"previous":{"version":2}}""")),
         });
+        app.MapPost("/api/v1/models/{model}/pin", (string model, HttpContext http) =>
+            Json(http, 200, Change(model, true, null, """{"production":{"version":2},"pinned":{"version":2}}""")));
+        app.MapPost("/api/v1/models/{model}/unpin", (string model, HttpContext http) =>
+            Json(http, 200, Change(model, false, null, """{"production":{"version":2}}""")));
         app.MapPost("/api/v1/models/{model}/undeploy", (string model, HttpContext http) =>
             Json(http, 200, Change(model, true, null, """{"undeployed":{"version":2}}""")));
         app.MapPost("/api/v1/models/{model}/deploy", (string model, HttpContext http) =>

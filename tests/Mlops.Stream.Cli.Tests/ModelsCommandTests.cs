@@ -19,10 +19,11 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
         Assert.Equal("", run.Stderr);
         Assert.Equal("GET", api.Last("/api/v1/models").Method);
         var lines = run.StdoutLines;
-        Assert.Equal(3, lines.Length);
-        Assert.Matches(@"^NAME\s+STATE\s+PRODUCTION\s+SERVING\s+VERSIONS\s+REASON$", lines[0]);
-        Assert.Matches(@"^churn\s+not_serving\s+-\s+-\s+1\s+-$", lines[1]);
-        Assert.Matches(@"^fraud-demo\s+ready\s+2\s+2\s+1,2,3\s+-$", lines[2]);
+        Assert.Equal(4, lines.Length);
+        Assert.Matches(@"^NAME\s+STATE\s+LOADED\s+PRODUCTION\s+SERVING\s+VERSIONS\s+REASON$", lines[0]);
+        Assert.Matches(@"^churn\s+not_serving\s+-\s+-\s+-\s+1\s+-$", lines[1]);
+        Assert.Matches(@"^fraud-demo\s+ready\s+yes, pinned\s+2\s+2\s+1,2,3\s+-$", lines[2]);
+        Assert.Equal("This node: 10 of 50 models loaded, 42 MiB of a 2 GiB budget; 1 pinned; 120 loads, 110 evictions.", lines[3]);
     }
 
     [Fact]
@@ -299,6 +300,21 @@ public sealed class ModelsCommandTests(FakeAdminApi api) : IClassFixture<FakeAdm
         Assert.Equal(ExitCodes.Ok, deploy.ExitCode);
         Assert.Equal("POST", api.Last("/api/v1/models/fraud-demo/deploy").Method);
         Assert.Equal(2, JsonDocument.Parse(deploy.Stdout).RootElement.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Models_pin_and_unpin_post_to_their_routes_and_say_what_changed()
+    {
+        var pin = await Mlops("models", "pin", "fraud-demo");
+        Assert.Equal(ExitCodes.Ok, pin.ExitCode);
+        Assert.Equal("POST", api.Last("/api/v1/models/fraud-demo/pin").Method);
+        Assert.Equal("Pinned fraud-demo.", pin.StdoutLines[0]);
+        Assert.Contains(pin.StdoutLines, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^pinned\s+2\s+-$"));
+
+        var unpin = await Mlops("models", "unpin", "fraud-demo");
+        Assert.Equal(ExitCodes.Ok, unpin.ExitCode);
+        Assert.Equal("POST", api.Last("/api/v1/models/fraud-demo/unpin").Method);
+        Assert.Equal("fraud-demo is already unpinned; nothing changed.", unpin.StdoutLines[0]);
     }
 
     [Fact]

@@ -30,6 +30,36 @@ public sealed class ModelNameTests
         Assert.Equal(["fraud-demo"], await node.App.Services.GetRequiredService<IModelRegistry>().ListModelsAsync());
     }
 
+    [Theory]
+    [InlineData("..%2F..%2Fescaped")]
+    [InlineData(".hidden")]
+    [InlineData("a%5C..%5Cb")]
+    public async Task A_name_that_could_leave_the_registry_folder_is_refused_with_400_by_every_admin_route(string name)
+    {
+        await using var node = await TestNode.StartAsync();
+        var registryRoot = node.App.Services.GetRequiredService<IOptions<Options.RegistryOptions>>().Value.FullPath;
+
+        foreach (var (method, route, body) in new (HttpMethod, string, object?)[]
+        {
+            (HttpMethod.Post, "promote", new { version = 1 }), (HttpMethod.Post, "canary", new { version = 1, weight = 0.5 }),
+            (HttpMethod.Post, "rollback", null), (HttpMethod.Post, "deploy", null), (HttpMethod.Post, "undeploy", null),
+            (HttpMethod.Post, "pin", null), (HttpMethod.Post, "unpin", null), (HttpMethod.Post, "scale", new { replicas = 2 }),
+            (HttpMethod.Get, "scale", null), (HttpMethod.Post, "versions", null),
+        })
+        {
+            using var request = new HttpRequestMessage(method, $"/api/v1/models/{name}/{route}")
+            {
+                Content = route == "versions" ? new ByteArrayContent([1, 2, 3]) : body is null ? null : JsonContent.Create(body),
+            };
+            using var response = await node.Http.SendAsync(request);
+            var answer = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {route}: {(int)response.StatusCode} {answer}");
+            Assert.Equal("invalid_model_name", JsonDocument.Parse(answer).RootElement.GetProperty("code").GetString());
+        }
+        Assert.Equal(["fraud-demo"], await node.App.Services.GetRequiredService<IModelRegistry>().ListModelsAsync());
+        Assert.False(Directory.Exists(Path.GetFullPath(Path.Combine(registryRoot, "..", "..", "escaped"))), "nothing was written outside the registry");
+    }
+
     [Fact]
     public async Task A_registry_whose_models_topics_collide_stops_the_node_at_start_naming_the_models_and_the_topic()
     {

@@ -31,7 +31,7 @@ public sealed class ModelsApiTests : IAsyncLifetime
 
         var broken = models[0];
         Assert.Equal(
-            ["name", "versions", "production_version", "serving_version", "state", "reason", "canary", "previous_version", "last_swap", "version_stats", "kafka_stream"],
+            ["name", "versions", "production_version", "serving_version", "state", "reason", "canary", "previous_version", "last_swap", "version_stats", "kafka_stream", "loaded", "pinned"],
             broken.EnumerateObject().Select(p => p.Name));
         Assert.Equal([2, 3], broken.GetProperty("versions").EnumerateArray().Select(v => v.GetInt32()));
         Assert.Equal(3, broken.GetProperty("production_version").GetInt32());
@@ -98,7 +98,7 @@ public sealed class ModelsApiTests : IAsyncLifetime
         var replicas = document.RootElement.EnumerateArray().ToList();
         Assert.Equal(3, replicas.Count);
         Assert.Equal(
-            ["replica", "index", "node", "local", "reachable", "state", "serving_version", "reason", "partitions", "lag", "queue_depth", "planned"],
+            ["replica", "index", "node", "local", "reachable", "state", "serving_version", "reason", "partitions", "lag", "queue_depth", "planned", "loaded"],
             replicas[0].EnumerateObject().Select(p => p.Name));
 
         var local = replicas[0];

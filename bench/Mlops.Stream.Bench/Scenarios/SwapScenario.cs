@@ -85,7 +85,7 @@ public static class SwapScenario
     {
         var entity = ReplicaId.For(model);
         var replica = system.ActorOf(ModelReplica.Props(entity, context), model);
-        await WaitFor(replica, entity, s => s.State == ReplicaState.Ready);
+        await ReplicaBench.WaitForAsync(replica, entity, s => s.State == ReplicaState.Ready);
         var topics = ModelTopics.For(TopicCatalog.Default, model);
         var bootstrap = context.Kafka!.BootstrapServers;
 
@@ -129,7 +129,7 @@ public static class SwapScenario
                     version = version % 3 + 1;
                     var started = Stopwatch.GetTimestamp();
                     replica.Tell(new SetTargets(entity, version));
-                    await WaitFor(replica, entity, s => s.ServingVersion == version && s.SwappingTo is null);
+                    await ReplicaBench.WaitForAsync(replica, entity, s => s.ServingVersion == version && s.SwappingTo is null);
                     swapTimes.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                     // The swap window: from the new target until one second after it serves.
                     swapWindows.Add((started, Stopwatch.GetTimestamp() + Stopwatch.Frequency));
@@ -168,19 +168,6 @@ public static class SwapScenario
         var sorted = latencies.Select(l => l.Ms).Order().ToArray();
         var inWindows = latencies.Where(l => swapWindows.Any(w => l.SentAt >= w.From && l.SentAt <= w.To)).Select(l => l.Ms).Order().ToArray();
         var elapsed = Stopwatch.GetElapsedTime(start, Interlocked.Read(ref lastReceived)).TotalSeconds;
-        return new RunResult(received / elapsed, Percentile(sorted, 0.50), Percentile(sorted, 0.99), total, received, swapTimes, Percentile(inWindows, 0.99));
-    }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-    private static async Task WaitFor(IActorRef replica, string entity, Func<ReplicaStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (!condition(await replica.Ask<ReplicaStatus>(new GetReplicaStatus(entity), TimeSpan.FromSeconds(10))))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the replica did not reach the expected state");
-            await Task.Delay(10);
-        }
+        return new RunResult(received / elapsed, ReplicaBench.Percentile(sorted, 0.50), ReplicaBench.Percentile(sorted, 0.99), total, received, swapTimes, ReplicaBench.Percentile(inWindows, 0.99));
     }
 }

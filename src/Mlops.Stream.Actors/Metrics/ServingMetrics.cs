@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Kafka.Dsl;
@@ -44,6 +45,13 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
     private readonly Gauge _duplicateChecks;
     private readonly SampledGauge _pausedPartitions;
     private readonly ConcurrentDictionary<ReplicaGauges, byte> _replicas = new();
+    private readonly Gauge _cacheLoaded;
+    private readonly Gauge _cacheLoadedBytes;
+    private readonly Gauge _cacheBudgetBytes;
+    private readonly Counter _cacheLoads;
+    private readonly Counter _cacheEvictions;
+    private readonly Histogram _coldStart;
+    private volatile ModelCache? _cache;
 
     public ServingMetrics(CollectorRegistry registry)
     {
@@ -103,7 +111,21 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
         _duplicateChecks = factory.CreateGauge("mlops_kafka_duplicate_checks_open",
             "Request topic partitions whose earlier answers this node is still reading after taking them over: until it reaches 0, " +
             "mlops_kafka_duplicates_total may still grow for what was redelivered.", "model");
+        _cacheLoaded = factory.CreateGauge("mlops_model_cache_loaded_models",
+            "Models holding memory on this node: loaded, loading or still unloading (never above Inference:MaxLoadedModels).");
+        _cacheLoadedBytes = factory.CreateGauge("mlops_model_cache_loaded_bytes",
+            "Estimated bytes of the sessions counted by mlops_model_cache_loaded_models (2 x the ONNX file + 1 MiB each; never above Inference:ModelMemoryBudget).");
+        _cacheBudgetBytes = factory.CreateGauge("mlops_model_cache_budget_bytes",
+            "Inference:ModelMemoryBudget in bytes; 0 when no budget is set (every deployed model stays loaded).");
+        _cacheLoads = factory.CreateCounter("mlops_model_cache_loads_total",
+            "Production sessions loaded by the replicas of this node: at start, and on a request to an unloaded model (cold start).");
+        _cacheEvictions = factory.CreateCounter("mlops_model_cache_evictions_total",
+            "Idle models unloaded to make room in the memory budget for another (least recently used first, never pinned or busy ones).");
+        _coldStart = factory.CreateHistogram("mlops_model_cold_start_seconds",
+            "From the first request to an unloaded model to its session loaded and serving: waiting for room, registry checks, load and warm-up.",
+            new HistogramConfiguration { Buckets = LatencyBuckets });
         registry.AddBeforeCollectCallback(SampleReplicas);
+        registry.AddBeforeCollectCallback(SampleCache);
     }
 
     /// <summary>Metrics nobody exports: for replicas and tests built without a node.</summary>
@@ -205,6 +227,22 @@ public sealed class ServingMetrics : IRequestCounter, IRollbackCounter
             }
         }
         foreach (var gauge in gauges) gauge.EndRound();
+    }
+
+    /// <summary>Samples <paramref name="cache"/> (the node's one model cache) at every scrape.</summary>
+    public void TrackCache(ModelCache cache) => _cache = cache;
+
+    public void ObserveColdStart(TimeSpan latency) => _coldStart.Observe(latency.TotalSeconds);
+
+    private void SampleCache()
+    {
+        if (_cache is not { } cache) return;
+        var summary = cache.Summary();
+        _cacheLoaded.Set(summary.Reserved);
+        _cacheLoadedBytes.Set(summary.ReservedBytes);
+        _cacheBudgetBytes.Set(summary.BudgetBytes ?? 0);
+        _cacheLoads.IncTo(summary.Loads);
+        _cacheEvictions.IncTo(summary.Evictions);
     }
 
     private static string VersionLabel(int? version) => version?.ToString(CultureInfo.InvariantCulture) ?? "";

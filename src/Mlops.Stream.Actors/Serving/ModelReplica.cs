@@ -3,7 +3,9 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Mlops.Stream.Actors.Metrics;
+using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Gateway;
+using Mlops.Stream.Inference.Wire;
 using Mlops.Stream.Kafka.Dsl;
 
 namespace Mlops.Stream.Actors.Serving;
@@ -13,18 +15,24 @@ namespace Mlops.Stream.Actors.Serving;
 /// production version (and a canary) through dynamic batchers, and owns the model's Kafka stream
 /// (consumer group <c>mlops-serve.&lt;model&gt;</c>), materialized here so it dies with the actor.
 /// States: Loading (requests get NotReady) → Ready, or Failed (retried after
-/// <see cref="ServingContext.RetryLoadAfter"/>) → Stopping (drains the stream). The work is done off
+/// <see cref="ServingContext.RetryLoadAfter"/>) → Stopping (drains the stream). Under the node's
+/// memory budget (<see cref="ServingContext.ModelCache"/>) a ready replica may be unloaded: checked but
+/// without a session (no room at start, or evicted: Ready → Unloading → Unloaded); its next request
+/// loads it again (a cold start) while the request waits, and its Kafka stream runs only while loaded. The work is done off
 /// the actor's thread by helpers it owns: <see cref="VersionLoader"/>, <see cref="VersionSwapper"/>,
 /// <see cref="CanaryController"/>, <see cref="ReplicaInference"/> (the one inference path of HTTP
 /// and Kafka) and <see cref="ServingPipeline"/>; their outcomes come back as messages.
 /// </summary>
 public sealed class ModelReplica : ReceiveActor, IWithTimers
 {
-    private sealed record PipelineEnded(Exception? Cause);
+    /// <summary>A Kafka stream ended; <paramref name="Pipeline"/> says which, since one drained by an eviction may end after the next load started another.</summary>
+    private sealed record PipelineEnded(Exception? Cause, DrainingControl<Done> Pipeline);
     private sealed class Drained { public static readonly Drained Instance = new(); }
     private sealed class RetryLoad { public static readonly RetryLoad Instance = new(); }
     private sealed class RestartPipeline { public static readonly RestartPipeline Instance = new(); }
     private sealed class TopicsReady { public static readonly TopicsReady Instance = new(); }
+    private sealed class Evict { public static readonly Evict Instance = new(); }
+    private sealed class UnloadDone { public static readonly UnloadDone Instance = new(); }
     private sealed record TopicsUnavailable(string Reason);
 
     /// <summary>First and longest wait between tries to make sure of the topics while Kafka does not answer.</summary>
@@ -46,6 +54,16 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private SetTargets? _targets;
     private ReplicaServing? _serving;
     private DrainingControl<Done>? _pipeline;
+    private ModelCacheEntry _cache = null!;
+    private readonly WaitingRequests _waiting;
+
+    /// <summary>The production version checked and known to serve while the replica holds no session, and its signature; null while loaded.</summary>
+    private int? _unloadedVersion;
+    private ModelSignature? _unloadedSignature;
+
+    /// <summary>A production load runs (at most one at a time), and since when for a cold start.</summary>
+    private bool _loading;
+    private System.Diagnostics.Stopwatch? _coldStart;
 
     /// <summary>Why the model's topics are not made sure of yet (Kafka did not answer); null once they are.</summary>
     private string? _waitingForKafka;
@@ -59,6 +77,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _loader = new VersionLoader(_model, context);
         _journal = new ReplicaJournal(entityId, _model, context.Audit);
         _gauges = new ReplicaGauges(_model, entityId);
+        _waiting = new WaitingRequests(_model, context.MaxRequestsWaitingForLoad);
         Become(Loading);
     }
 
@@ -70,6 +89,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         _untrackGauges = _context.Metrics.Track(_gauges);
         _unregister = _context.LocalReplicas?.Add(_entityId, _model, Self);
+        var self = Self;
+        _cache = _context.ModelCache.Register(_entityId, () => self.Tell(Evict.Instance));
         StartInitialLoad();
     }
 
@@ -79,30 +100,43 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         // free the ONNX sessions. Nothing here may block the actor's thread.
         _untrackGauges?.Dispose();
         _unregister?.Dispose();
-        var (pipeline, serving) = (_pipeline, _serving);
+        _waiting.AnswerAll(new InferReply.NotReady($"Model '{_model}' replica is shutting down."));
+        var (pipeline, serving, cache) = (_pipeline, _serving, _cache);
         _ = Task.Run(async () =>
         {
-            if (pipeline is not null)
-            {
-                try { await pipeline.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30)); }
-                catch (Exception) { /* logged by the stream; redelivery covers what was not committed */ }
-            }
-            if (serving is not null) await serving.StopAsync();
+            await UnloadAsync(pipeline, serving);
+            cache.Dispose();
         });
+    }
+
+    /// <summary>Drains the stream (in-flight requests finish and are committed), then stops the batchers and frees the ONNX sessions.</summary>
+    private static async Task UnloadAsync(DrainingControl<Done>? pipeline, ReplicaServing? serving)
+    {
+        if (pipeline is not null)
+        {
+            try { await pipeline.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30)); }
+            catch (Exception) { /* logged by the stream; redelivery covers what was not committed */ }
+        }
+        if (serving is not null) await serving.StopAsync();
     }
 
     private void Loading()
     {
-        Receive<VersionPrepared>(OnInitialLoad);
-        Receive<VersionPrepareFailed>(failed =>
+        Receive<VersionPrepared>(prepared =>
         {
-            _state = ReplicaState.Failed;
-            _reason = failed.Cause.Message;
-            _log.Error(failed.Cause, "Replica {0} could not load version {1}: {2}", _entityId, failed.Version, failed.Cause.Message);
-            Timers.StartSingleTimer(nameof(RetryLoad), RetryLoad.Instance, _context.RetryLoadAfter);
+            _loading = false;
+            OnInitialLoad(prepared);
         });
+        Receive<VersionLeftUnloaded>(left =>
+        {
+            _loading = false;
+            _log.Info("Replica {0}: version {1} checked; the node's memory budget has no room to load it now, so it loads on its first request",
+                _entityId, left.Version);
+            BecomeUnloaded(left.Version, left.Signature);
+        });
+        Receive<VersionPrepareFailed>(OnLoadFailed);
         Receive<RetryLoad>(_ => StartInitialLoad());
-        Receive<SetTargets>(targets => _targets = targets);
+        Receive<SetTargets>(OnTargets);
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady(_state == ReplicaState.Failed
             ? $"Model '{_model}' failed to load: {_reason}"
             : $"Model '{_model}' is loading.")));
@@ -112,8 +146,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void Ready(ReplicaServing serving)
     {
         Receive<Infer>(infer => OnInfer(serving, infer));
+        Receive<Evict>(_ => StartUnload(serving));
         Receive<SetTargets>(targets =>
         {
+            OnTargets(targets);
             serving.Swapper.Retarget(targets.Production, targets.AllowBreaking);
             serving.Canary.Retarget(targets.Canary);
         });
@@ -145,6 +181,78 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         ReceiveCommon();
     }
 
+    /// <summary>Evicted: the stream drains and the sessions are freed; requests wait for the load that follows.</summary>
+    private void Unloading()
+    {
+        Receive<UnloadDone>(_ =>
+        {
+            _cache.Released();
+            BecomeUnloaded(_unloadedVersion!.Value, _unloadedSignature!);
+        });
+        Receive<Infer>(infer => _waiting.Add(Sender, infer));
+        Receive<SetTargets>(OnTargets);
+        ReleaseLateLoads();
+    }
+
+    /// <summary>Checked, no session: a request starts a cold load and waits for it; a new production version is checked (and loaded when there is room).</summary>
+    private void Unloaded()
+    {
+        Receive<Infer>(infer =>
+        {
+            _waiting.Add(Sender, infer);
+            StartColdLoad();
+        });
+        Receive<SetTargets>(targets =>
+        {
+            OnTargets(targets);
+            if (targets.Production != _unloadedVersion && !_loading) StartProductionLoad(CacheAdmission.IfRoom);
+        });
+        Receive<VersionPrepared>(prepared => prepared.Admitted, prepared =>
+        {
+            _loading = false;
+            if (_coldStart is { } since) _context.Metrics.ObserveColdStart(since.Elapsed);
+            _coldStart = null;
+            OnInitialLoad(prepared);
+            _waiting.ResendTo(Self);
+        });
+        Receive<VersionLeftUnloaded>(left =>
+        {
+            _loading = false;
+            (_unloadedVersion, _unloadedSignature) = (left.Version, left.Signature);
+            if (_waiting.Count > 0) StartColdLoad();
+        });
+        Receive<VersionPrepareFailed>(failed => failed.Admitted, failed =>
+        {
+            _loading = false;
+            _coldStart = null;
+            if (failed.Cause is ModelCacheRefusal refusal)
+            {
+                _log.Warning("Replica {0}: {1}", _entityId, refusal.Message);
+                _waiting.AnswerAll(refusal.Reason == ModelCacheRefusal.Kind.Busy
+                    ? new InferReply.NotReady(refusal.Message)
+                    : new InferReply.OverMemoryBudget(refusal.Message));
+                return;
+            }
+            _waiting.AnswerAll(new InferReply.NotReady($"Model '{_model}' failed to load: {failed.Cause.Message}"));
+            Become(Loading);
+            OnLoadFailed(failed);
+        });
+        ReleaseLateLoads();
+    }
+
+    /// <summary>
+    /// Outcomes of swaps and canaries started while the version was loaded arrive after its eviction:
+    /// their sessions are freed; timers of the unloaded version (canary checks, stream restarts) are dropped.
+    /// </summary>
+    private void ReleaseLateLoads()
+    {
+        Receive<VersionPrepared>(prepared => _journal.Release(prepared.Model));
+        Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
+        Receive<CanaryController.Released>(released => _journal.Release(released.Model));
+        ReceiveCommon();
+        ReceiveAny(_ => { });
+    }
+
     private void Stopping()
     {
         Receive<Drained>(_ => Context.Stop(Self));
@@ -170,8 +278,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private ReplicaStatus Status()
     {
         var serving = _serving?.Router.Production.Model;
-        return new ReplicaStatus(_entityId, _state, serving?.Version, _reason, serving?.Signature)
+        // An unloaded replica answers from what it checked, so a status read never reads the registry for it.
+        return new ReplicaStatus(_entityId, _state, serving?.Version ?? _unloadedVersion, _reason, serving?.Signature ?? _unloadedSignature)
         {
+            Loaded = serving is not null,
+            Pinned = _cache.Pinned,
             PreviousVersion = _serving?.Swapper.Previous?.Version,
             SwappingTo = _serving?.Swapper.SwappingTo,
             LastSwap = _serving?.Swapper.LastSwap,
@@ -205,17 +316,78 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartInitialLoad()
     {
         _state = ReplicaState.Loading;
-        _loader.PrepareProduction(_targets?.Production, Self);
+        StartProductionLoad(CacheAdmission.IfRoom);
+    }
+
+    private void StartProductionLoad(CacheAdmission admission)
+    {
+        _loading = true;
+        _loader.PrepareProduction(_targets?.Production ?? _unloadedVersion, Self, _cache, admission);
+    }
+
+    private void StartColdLoad()
+    {
+        if (_loading) return;
+        _coldStart = System.Diagnostics.Stopwatch.StartNew();
+        _log.Info("Replica {0}: a request for unloaded version {1}; loading it", _entityId, _targets?.Production ?? _unloadedVersion);
+        StartProductionLoad(CacheAdmission.Cold);
+    }
+
+    private void OnTargets(SetTargets targets)
+    {
+        _targets = targets;
+        _cache.SetPinned(targets.Pinned);
+    }
+
+    private void OnLoadFailed(VersionPrepareFailed failed)
+    {
+        _loading = false;
+        _state = ReplicaState.Failed;
+        _reason = failed.Cause.Message;
+        (_unloadedVersion, _unloadedSignature) = (null, null);
+        _log.Error(failed.Cause, "Replica {0} could not load version {1}: {2}", _entityId, failed.Version, failed.Cause.Message);
+        Timers.StartSingleTimer(nameof(RetryLoad), RetryLoad.Instance, _context.RetryLoadAfter);
+    }
+
+    private void BecomeUnloaded(int version, ModelSignature signature)
+    {
+        _state = ReplicaState.Ready;
+        _reason = null;
+        (_unloadedVersion, _unloadedSignature) = (version, signature);
+        _context.LocalReplicas?.SetReady(_entityId, true);
+        Become(Unloaded);
+        if (_waiting.Count > 0) StartColdLoad();
+    }
+
+    /// <summary>
+    /// The node's model cache chose this idle replica to make room: the stream drains (what it took is
+    /// finished and committed), the batchers stop and the sessions are freed, then the cache is told.
+    /// </summary>
+    private void StartUnload(ReplicaServing serving)
+    {
+        _log.Info("Replica {0}: unloading version {1} to make room in the node's memory budget", _entityId, serving.Router.Production.Model.Version);
+        (_unloadedVersion, _unloadedSignature) = (serving.Router.Production.Model.Version, serving.Router.Production.Model.Signature);
+        var pipeline = _pipeline;
+        _pipeline = null;
+        _serving = null;
+        _gauges.Consumer = null;
+        _gauges.Router = null;
+        Timers.Cancel(nameof(RestartPipeline));
+        Become(Unloading);
+        UnloadAsync(pipeline, serving).PipeTo(Self, success: () => UnloadDone.Instance, failure: _ => UnloadDone.Instance);
     }
 
     private void OnInitialLoad(VersionPrepared prepared)
     {
+        // Evictable from now on: an eviction chosen earlier could reach the replica before the version it evicts.
+        if (prepared.Admitted) _cache.MarkLoaded();
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
         var servedEvents = prepared.Topics is { } topics && _context.HttpServedEvents is { } events ? (events, topics.Served) : default((HttpServedEvents, string)?);
         var identity = new ReplicaIdentity(_entityId, _model, Self, _log);
+        (_unloadedVersion, _unloadedSignature) = (null, null);
         var serving = new ReplicaServing(
             router,
-            new ReplicaInference(_model, router, _statistics, _context.Metrics, servedEvents),
+            new ReplicaInference(_model, router, _statistics, _context.Metrics, servedEvents, _cache),
             new VersionSwapper(identity, _context, _loader, router, _journal, _targets?.Production ?? prepared.Version),
             new CanaryController(identity, _context, _loader, router, _statistics, _journal, Timers),
             prepared.Topics);
@@ -243,7 +415,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _pipeline = new ServingPipeline(serving.Inference, topics, replica: _entityId, log: _log).Run(kafka, Context.Materializer());
         _stream.Started(DateTimeOffset.UtcNow);
         _gauges.Consumer = _pipeline;
-        _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null), failure: e => new PipelineEnded(e));
+        var pipeline = _pipeline;
+        _pipeline.StreamCompletion.PipeTo(Self, success: _ => new PipelineEnded(null, pipeline), failure: e => new PipelineEnded(e, pipeline));
     }
 
     /// <summary>
@@ -262,6 +435,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnPipelineEnded(PipelineEnded ended)
     {
+        if (ended.Pipeline != _pipeline) return;   // the stream of a version evicted earlier, drained on purpose
         _pipeline = null;
         _gauges.Consumer = null;
         var failure = ServingPipeline.DescribeFailure(ended.Cause);
@@ -273,20 +447,38 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     }
 
     /// <summary>A request for a version by number goes to that version (production or canary); otherwise the router picks.</summary>
+    /// <remarks>
+    /// The request counts as in flight in the node's model cache until it is answered, so the replica is
+    /// not evicted meanwhile; when the cache has already chosen it for eviction, the request waits for
+    /// the load that follows.
+    /// </remarks>
     private void OnInfer(ReplicaServing serving, Infer infer)
     {
         var production = serving.Router.Production;
-        if (infer.Version is not { } wanted || wanted == production.Model.Version)
+        if (infer.Version is { } wanted && wanted != production.Model.Version && serving.Canary.BatcherOf(wanted) is null)
         {
-            serving.Inference.InferAsync(infer.RequestJson).PipeTo(Sender);
+            Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {production.Model.Version})."));
             return;
         }
-        if (serving.Canary.BatcherOf(wanted) is { } canary)
+        if (!_cache.TryEnter())
         {
-            serving.Inference.InferAsync(infer.RequestJson, canary).PipeTo(Sender);
+            _waiting.Add(Sender, infer);
             return;
         }
-        Sender.Tell(new InferReply.NotFound($"Version {wanted} of model '{_model}' is not being served (serving {production.Model.Version})."));
+        var pinned = infer.Version is { } version && version != production.Model.Version ? serving.Canary.BatcherOf(version) : null;
+        InFlight(serving.Inference.InferAsync(infer.RequestJson, pinned)).PipeTo(Sender);
+    }
+
+    private async Task<InferReply> InFlight(Task<InferReply> inference)
+    {
+        try
+        {
+            return await inference.ConfigureAwait(false);
+        }
+        finally
+        {
+            _cache.Exit();
+        }
     }
 
     private void OnStopReplica()

@@ -31,7 +31,9 @@ public static class ReplicaId
 /// again and again by the keeper; the first one also starts the entity through sharding). Not
 /// answered; <see cref="GetReplicaStatus"/> shows the outcome.
 /// </summary>
-public sealed record SetTargets(string EntityId, int Production, CanaryTarget? Canary = null, bool AllowBreaking = false) : IReplicaMessage
+/// <remarks><paramref name="Pinned"/>: an operator pinned the model (<see cref="ModelAdministration.PinnedAlias"/>), so the node's model cache never evicts it.</remarks>
+public sealed record SetTargets(string EntityId, int Production, CanaryTarget? Canary = null, bool AllowBreaking = false, bool Pinned = false)
+    : IReplicaMessage
 {
     public static SetTargets From(string entityId, ModelAliases aliases) => new(
         entityId,
@@ -40,7 +42,8 @@ public sealed record SetTargets(string EntityId, int Production, CanaryTarget? C
             ? new CanaryTarget(version, weight)
             : null,
         // A forced promotion (the admin API's "breaking" alias) may change inputs and outputs.
-        aliases.Resolve(ModelAdministration.BreakingAlias) is { } breaking && breaking == aliases.Production);
+        aliases.Resolve(ModelAdministration.BreakingAlias) is { } breaking && breaking == aliases.Production,
+        aliases.Resolve(ModelAdministration.PinnedAlias) is not null);
 }
 
 /// <summary>The model is no longer served (undeployed): the replica drains its stream and passivates.</summary>
@@ -89,6 +92,16 @@ public sealed record ReplicaStatus(string EntityId, ReplicaState State, int? Ser
 
     /// <summary>Requests waiting in the replica's batcher queues (production and canary), not yet in a batch.</summary>
     public int QueueDepth { get; init; }
+
+    /// <summary>
+    /// Whether the production session is in memory. A ready replica that is not loaded was checked
+    /// (sha256, signature) but has no session: the node's memory budget had no room for it, or it was
+    /// evicted; its next request loads it (a cold start).
+    /// </summary>
+    public bool Loaded { get; init; }
+
+    /// <summary>Never evicted from the node's model cache (an operator pinned the model).</summary>
+    public bool Pinned { get; init; }
 
     /// <summary>ONNX sessions this replica has released after swaps (exposed so tests and operators see old versions go away).</summary>
     public int DisposedSessions { get; init; }

@@ -1,5 +1,6 @@
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Wire;
 
@@ -11,8 +12,11 @@ namespace Mlops.Stream.Actors.Serving;
 /// in the per-version statistics (which the canary guard reads) and the queue-time metrics.
 /// Runs on the callers' threads; holds nothing the replica actor changes.
 /// </summary>
+/// <param name="usage">Where Kafka requests are counted in flight, so the node's model cache does not evict a replica
+/// whose stream is busy (HTTP requests are counted by the replica actor, which decides whether they wait for a load).</param>
 public sealed class ReplicaInference(
-    string model, ReplicaRouter router, VersionStatistics statistics, ServingMetrics metrics, (HttpServedEvents Sink, string Topic)? servedEvents = null)
+    string model, ReplicaRouter router, VersionStatistics statistics, ServingMetrics metrics, (HttpServedEvents Sink, string Topic)? servedEvents = null,
+    ModelCacheEntry? usage = null)
 {
     public string Model => model;
 
@@ -22,8 +26,18 @@ public sealed class ReplicaInference(
     /// Kafka: waits for room in the batcher's queue, so a full queue backpressures the stream
     /// instead of refusing the record.
     /// </summary>
-    public Task<BatchResult> RunAsync(InferenceRequest request) =>
-        Recorded(router.Route(request.Id).EnqueueAsync(request));
+    public async Task<BatchResult> RunAsync(InferenceRequest request)
+    {
+        usage?.Enter();
+        try
+        {
+            return await Recorded(router.Route(request.Id).EnqueueAsync(request)).ConfigureAwait(false);
+        }
+        finally
+        {
+            usage?.Exit();
+        }
+    }
 
     /// <summary>
     /// HTTP: decodes the body, runs it on <paramref name="pinned"/> (a version asked for by number)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Inference.Onnx;
@@ -47,6 +48,19 @@ public sealed record ServingContext(
 
     /// <summary>Where swap outcomes and automatic rollbacks are recorded, beside the admin changes.</summary>
     public IAuditLog? Audit { get; init; }
+
+    /// <summary>
+    /// The node's budget for loaded models, shared by its replicas: with a budget, a replica that has
+    /// no room stays unloaded until its first request, and idle models are evicted least recently used
+    /// first. Unbounded by default (every deployed model loaded).
+    /// </summary>
+    public ModelCache ModelCache { get; init; } = new();
+
+    /// <summary>How long a cold start waits for room in the budget (busy models to become idle) before its requests get 503.</summary>
+    public TimeSpan ColdLoadWait { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests a replica holds while its model loads on demand; more get 503 at once (nothing buffers without bound).</summary>
+    public int MaxRequestsWaitingForLoad { get; init; } = 1000;
 
     /// <summary>Where replicas register themselves, so this node's HTTP requests reach them without a hop; null when nothing routes locally.</summary>
     public Placement.LocalReplicas? LocalReplicas { get; init; }

@@ -75,7 +75,7 @@ public sealed class ShardedInferenceGateway(
                 ? info with
                 {
                     State = status.State, ServingVersion = status.ServingVersion, Reason = status.Reason, KafkaStream = status.KafkaStream,
-                    QueueDepth = status.QueueDepth,
+                    QueueDepth = status.QueueDepth, Loaded = status.Loaded,
                 }
                 : info;
         })).ConfigureAwait(false);
@@ -107,6 +107,8 @@ public sealed class ShardedInferenceGateway(
             VersionStats = status.Versions,
             KafkaStream = status.KafkaStream,
             Replica = status.EntityId,
+            Loaded = status.Loaded,
+            Pinned = status.Pinned,
         };
     }
 

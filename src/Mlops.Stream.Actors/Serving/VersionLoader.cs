@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 using Mlops.Stream.Inference.Batching;
+using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Onnx;
 using Mlops.Stream.Inference.Registry;
 using Mlops.Stream.Inference.Wire;
@@ -19,10 +20,31 @@ internal enum VersionSlot { Production, Canary }
 /// says why they could not be made sure of yet (Kafka did not answer), which does not stop the version serving HTTP.
 /// </summary>
 internal sealed record VersionPrepared(VersionSlot Slot, int Version, IInferenceModel Model, ModelManifest Manifest, ModelTopics? Topics,
-    string? TopicsProblem = null);
+    string? TopicsProblem = null)
+{
+    /// <summary>Loaded under a reservation of the node's model cache (a production load), not beside a loaded version (swap, canary).</summary>
+    public bool Admitted { get; init; }
+}
+
+/// <summary>
+/// The production version passed the registry's checks, but the node's memory budget has no room to
+/// load it now without evicting another model: the replica stays unloaded until its first request.
+/// </summary>
+internal sealed record VersionLeftUnloaded(int Version, ModelSignature Signature, ModelTopics? Topics);
+
+/// <summary>
+/// How a production load deals with the node's model cache: <see cref="IfRoom"/> (a replica starting:
+/// load only when the budget has room now, else <see cref="VersionLeftUnloaded"/>) or <see cref="Cold"/>
+/// (a request is waiting: evict idle models and wait for room, up to <see cref="ServingContext.ColdLoadWait"/>).
+/// </summary>
+internal enum CacheAdmission { IfRoom, Cold }
 
 /// <summary>A version that failed a step of its load; it never serves.</summary>
-internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Exception Cause);
+internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Exception Cause)
+{
+    /// <summary>A production load that went through the node's model cache (see <see cref="VersionPrepared.Admitted"/>).</summary>
+    public bool Admitted { get; init; }
+}
 
 /// <summary>
 /// Loads versions of one model for its replica: opens the version in the registry (which checks
@@ -33,14 +55,21 @@ internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Excep
 /// </summary>
 internal sealed class VersionLoader(string model, ServingContext context)
 {
+    /// <summary>The model's topics once made sure of: a cold start after an eviction does not ask Kafka again.</summary>
+    private volatile ModelTopics? _provisioned;
+
     /// <summary>Loads <paramref name="version"/> and tells <paramref name="replica"/> <see cref="VersionPrepared"/> or <see cref="VersionPrepareFailed"/>.</summary>
     public void Prepare(VersionSlot slot, int version, ModelSignature? expected, bool withTopics, IActorRef replica) =>
         PrepareAsync(slot, version, expected, withTopics).PipeTo(replica);
 
-    /// <summary>Finds the production version in the registry (unless a target is already known), then prepares it.</summary>
-    public void PrepareProduction(int? target, IActorRef replica) => PrepareProductionAsync(target).PipeTo(replica);
+    /// <summary>
+    /// Finds the production version in the registry (unless a target is already known), then prepares
+    /// it within the node's memory budget (see <see cref="CacheAdmission"/>).
+    /// </summary>
+    public void PrepareProduction(int? target, IActorRef replica, ModelCacheEntry cache, CacheAdmission admission) =>
+        PrepareProductionAsync(target, (cache, admission)).PipeTo(replica);
 
-    private async Task<object> PrepareProductionAsync(int? target)
+    private async Task<object> PrepareProductionAsync(int? target, (ModelCacheEntry Entry, CacheAdmission Admission) cache)
     {
         int version;
         try
@@ -49,9 +78,9 @@ internal sealed class VersionLoader(string model, ServingContext context)
         }
         catch (Exception e)
         {
-            return new VersionPrepareFailed(VersionSlot.Production, target ?? 0, e);
+            return new VersionPrepareFailed(VersionSlot.Production, target ?? 0, e) { Admitted = true };
         }
-        return await PrepareAsync(VersionSlot.Production, version, expected: null, withTopics: true).ConfigureAwait(false);
+        return await PrepareAsync(VersionSlot.Production, version, expected: null, withTopics: true, cache).ConfigureAwait(false);
     }
 
     /// <summary>A batcher for a prepared version, reporting every batch to the metrics.</summary>
@@ -64,7 +93,12 @@ internal sealed class VersionLoader(string model, ServingContext context)
         target ?? (await context.Registry.GetAliasesAsync(model).ConfigureAwait(false)).Production
         ?? throw new InvalidOperationException($"Model '{model}' has no production alias in the registry.");
 
-    private async Task<object> PrepareAsync(VersionSlot slot, int version, ModelSignature? expected, bool withTopics)
+    /// <param name="cache">
+    /// The replica's place in the node's model cache, for production loads; swaps and canaries load
+    /// beside a loaded version without asking it (their sessions are not counted in the budget).
+    /// </param>
+    private async Task<object> PrepareAsync(VersionSlot slot, int version, ModelSignature? expected, bool withTopics,
+        (ModelCacheEntry Entry, CacheAdmission Admission)? cache = null)
     {
         try
         {
@@ -75,12 +109,44 @@ internal sealed class VersionLoader(string model, ServingContext context)
                     $"Version {version} of '{model}' is not compatible with the serving version: {string.Join("; ", differences)}.");
 
             var (topics, topicsProblem) = withTopics ? await TryProvisionTopicsAsync().ConfigureAwait(false) : (null, null);
-            var loaded = await Task.Run(() => LoadAndWarm(artifacts, version, loading)).ConfigureAwait(false);
-            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics, topicsProblem);
+            if (cache is not { Entry: var entry, Admission: var admission })
+                return new VersionPrepared(slot, version, await Task.Run(() => LoadAndWarm(artifacts, version, loading)).ConfigureAwait(false),
+                    artifacts.Manifest, topics, topicsProblem);
+
+            var bytes = ModelCache.EstimateBytes(artifacts.ModelBytes.Length);
+            if (admission == CacheAdmission.IfRoom && !entry.TryReserveNow(bytes)) return new VersionLeftUnloaded(version, artifacts.Manifest.Signature, topics);
+            if (admission == CacheAdmission.Cold) await ReserveAsync(entry, bytes).ConfigureAwait(false);
+            IInferenceModel loaded;
+            try
+            {
+                loaded = await Task.Run(() => LoadAndWarm(artifacts, version, loading)).ConfigureAwait(false);
+            }
+            catch
+            {
+                entry.Released();
+                throw;
+            }
+            // The replica marks it loaded when it takes the version: only then may the cache evict it.
+            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics, topicsProblem) { Admitted = true };
         }
         catch (Exception e)
         {
-            return new VersionPrepareFailed(slot, version, e is AggregateException a ? a.GetBaseException() : e);
+            return new VersionPrepareFailed(slot, version, e is AggregateException a ? a.GetBaseException() : e) { Admitted = cache is not null };
+        }
+    }
+
+    /// <summary>Waits for room in the budget; busy models that stay busy past <see cref="ServingContext.ColdLoadWait"/> are a refusal.</summary>
+    private async Task ReserveAsync(ModelCacheEntry entry, long bytes)
+    {
+        using var wait = new CancellationTokenSource(context.ColdLoadWait);
+        try
+        {
+            await entry.ReserveAsync(bytes, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            throw new ModelCacheRefusal(ModelCacheRefusal.Kind.Busy,
+                $"Model '{model}' waited {context.ColdLoadWait.TotalSeconds:0.#} s for room in the node's memory budget: the loaded models stayed busy; try again.");
         }
     }
 
@@ -106,9 +172,10 @@ internal sealed class VersionLoader(string model, ServingContext context)
     private async Task<(ModelTopics? Topics, string? Problem)> TryProvisionTopicsAsync()
     {
         if (context.Kafka is null || context.Endpoint is null) return (null, null);
+        if (_provisioned is { } provisioned) return (provisioned, null);
         try
         {
-            return (await ProvisionTopicsAsync().ConfigureAwait(false), null);
+            return (_provisioned = await ProvisionTopicsAsync().ConfigureAwait(false), null);
         }
         catch (Exception e) when (e is InvalidOperationException or KafkaException)
         {

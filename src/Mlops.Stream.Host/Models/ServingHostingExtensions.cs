@@ -10,6 +10,7 @@ using Mlops.Stream.Host.Cluster;
 using Mlops.Stream.Host.Kafka;
 using Mlops.Stream.Host.Options;
 using Mlops.Stream.Http;
+using Mlops.Stream.Inference.Caching;
 using Mlops.Stream.Inference.Gateway;
 using Mlops.Stream.Inference.Lifecycle;
 using Mlops.Stream.Inference.Registry;
@@ -35,6 +36,12 @@ public static class ServingHostingExtensions
         services.AddSingleton(sp => new ServedModels(sp.GetRequiredService<IModelRegistry>()));
         services.AddSingleton(sp =>
         {
+            var cache = sp.GetRequiredService<IOptions<ServingOptions>>().Value.ToModelCache();
+            sp.GetRequiredService<ServingMetrics>().TrackCache(cache);
+            return cache;
+        });
+        services.AddSingleton(sp =>
+        {
             var options = sp.GetRequiredService<IOptions<ServingOptions>>().Value;
             var kafka = sp.GetRequiredService<KafkaEndpoint>();
             var kafkaOptions = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
@@ -53,6 +60,9 @@ public static class ServingHostingExtensions
                 Metrics = sp.GetRequiredService<ServingMetrics>(),
                 HttpServedEvents = sp.GetRequiredService<HttpServedEvents>(),
                 LocalReplicas = sp.GetRequiredService<LocalReplicas>(),
+                ModelCache = sp.GetRequiredService<ModelCache>(),
+                // A cold start waits for room no longer than an HTTP caller waits for its answer.
+                ColdLoadWait = sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout,
             };
         });
         services.AddSingleton(sp =>

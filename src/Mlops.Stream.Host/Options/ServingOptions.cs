@@ -23,11 +23,24 @@ public sealed class ServingOptions
     /// <summary>Keep the replaced version loaded after a swap for an instant rollback (costs its memory).</summary>
     public bool KeepPreviousVersion { get; set; } = true;
 
+    /// <summary>
+    /// Most memory the node's loaded models may take (e.g. <c>2GiB</c>, <c>512MiB</c>, <c>1.5GB</c>, or bytes); empty: no
+    /// budget, every deployed model stays loaded. With a budget, a model is loaded on its first request
+    /// and the least recently used idle model is unloaded to make room (see README, "Many models per node").
+    /// </summary>
+    public string? ModelMemoryBudget { get; set; }
+
+    /// <summary>Most models loaded on the node at once; unset: no limit besides <see cref="ModelMemoryBudget"/>.</summary>
+    public int? MaxLoadedModels { get; set; }
+
     /// <summary>Automatic canary rollback (section <c>Inference:CanaryGuard</c>).</summary>
     public CanaryGuardOptions CanaryGuard { get; set; } = new();
 
     /// <summary>How models scaled with min and max grow and shrink (section <c>Inference:Autoscale</c>).</summary>
     public AutoscaleOptions Autoscale { get; set; } = new();
+
+    internal Mlops.Stream.Inference.Caching.ModelCache ToModelCache() =>
+        new(string.IsNullOrWhiteSpace(ModelMemoryBudget) ? null : ByteSize.Parse(ModelMemoryBudget), MaxLoadedModels);
 
     internal OnnxModelOptions ToOnnxOptions() => new()
     {
@@ -93,8 +106,53 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
                          $"{nameof(AutoscaleOptions.ScaleDownBacklog)}, and that at least 0 (found {scale.ScaleUpBacklog} and {scale.ScaleDownBacklog}).");
         if (scale.ScaleUpAfter < TimeSpan.Zero || scale.ScaleDownAfter < TimeSpan.Zero)
             failures.Add($"{ServingOptions.Section}:Autoscale: {nameof(AutoscaleOptions.ScaleUpAfter)} and {nameof(AutoscaleOptions.ScaleDownAfter)} must not be negative.");
+        if (!string.IsNullOrWhiteSpace(options.ModelMemoryBudget) && ByteSize.Problem(options.ModelMemoryBudget) is { } budget)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.ModelMemoryBudget)} {budget}.");
+        if (options.MaxLoadedModels is < 1)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.MaxLoadedModels)} must be at least 1 when set (found {options.MaxLoadedModels}).");
         if (options.KafkaInFlight < 1)
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.KafkaInFlight)} must be at least 1 (found {options.KafkaInFlight}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
+
+/// <summary>
+/// Sizes as operators write them: a number of bytes, or a number with a unit, binary (<c>KiB</c>,
+/// <c>MiB</c>, <c>GiB</c>, <c>TiB</c>, and Kubernetes' <c>Ki</c>, <c>Mi</c>, <c>Gi</c>) or decimal (<c>KB</c>, <c>MB</c>, <c>GB</c>, <c>TB</c>),
+/// case-insensitive, spaces allowed: <c>2GiB</c>, <c>512 MiB</c>, <c>1.5GB</c>.
+/// </summary>
+public static class ByteSize
+{
+    private static readonly (string Unit, long Factor)[] Units =
+    [
+        ("KiB", 1L << 10), ("MiB", 1L << 20), ("GiB", 1L << 30), ("TiB", 1L << 40),
+        ("Ki", 1L << 10), ("Mi", 1L << 20), ("Gi", 1L << 30), ("Ti", 1L << 40),
+        ("KB", 1_000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1),
+    ];
+
+    public static long Parse(string text) =>
+        TryParse(text, out var bytes) ? bytes : throw new FormatException($"'{text}' {Problem(text)}");
+
+    /// <summary>What is wrong with <paramref name="text"/> as a size; null when it is one.</summary>
+    public static string? Problem(string text) =>
+        TryParse(text, out _) ? null : $"must be a positive size such as 2GiB, 512MiB, 1.5GB or a number of bytes (found '{text}')";
+
+    public static bool TryParse(string text, out long bytes)
+    {
+        bytes = 0;
+        var trimmed = text.Trim();
+        var factor = 1L;
+        foreach (var (unit, value) in Units)
+        {
+            if (!trimmed.EndsWith(unit, StringComparison.OrdinalIgnoreCase)) continue;
+            trimmed = trimmed[..^unit.Length].TrimEnd();
+            factor = value;
+            break;
+        }
+        if (!decimal.TryParse(trimmed, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            || number <= 0 || number * factor > long.MaxValue)
+            return false;
+        bytes = (long)(number * factor);
+        return bytes > 0;
     }
 }

@@ -20,6 +20,9 @@ public abstract record InferReply
     /// <summary>The model exists but has no loaded version right now: loading, failed, undeployed (HTTP 503).</summary>
     public sealed record NotReady(string Message) : InferReply;
 
+    /// <summary>The model can never load on this node: larger than its memory budget, or pinned models fill it (HTTP 507).</summary>
+    public sealed record OverMemoryBudget(string Message) : InferReply;
+
     /// <summary>Refused by the batcher: queue full (HTTP 429), shutting down (503) or the model failed on the batch (500).</summary>
     public sealed record Rejected(BatchRejection Rejection) : InferReply;
 

@@ -43,6 +43,12 @@ public sealed record ModelStatus(
 
     /// <summary>The replica that answered for the model (<c>&lt;model&gt;#&lt;n&gt;</c>): this node's own when it has one.</summary>
     public string? Replica { get; init; }
+
+    /// <summary>Whether that replica holds a session now; a ready model that is not loaded loads on its next request (the node's memory budget).</summary>
+    public bool Loaded { get; init; }
+
+    /// <summary>An operator pinned the model: the nodes' model caches never evict it.</summary>
+    public bool Pinned { get; init; }
 }
 
 /// <summary>
@@ -96,4 +102,7 @@ public sealed record ReplicaInfo(string Replica, int Index, string Node, bool Lo
 
     /// <summary>Inside the model's plan (its index is below the replica count); false for a replica being retired.</summary>
     public bool Planned { get; init; } = true;
+
+    /// <summary>Whether the replica holds a session now (see <see cref="ModelStatus.Loaded"/>); null when it did not answer.</summary>
+    public bool? Loaded { get; init; }
 }

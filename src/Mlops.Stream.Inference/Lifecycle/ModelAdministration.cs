@@ -46,6 +46,12 @@ public sealed class ModelAdministration(
     public const string PreviousAlias = "previous";
     public const string UndeployedAlias = "undeployed";
 
+    /// <summary>
+    /// Present while an operator has pinned the model: no node's model cache evicts it. It names the
+    /// production version at the time of pinning, for the record; any version of a pinned model is pinned.
+    /// </summary>
+    public const string PinnedAlias = "pinned";
+
     /// <summary>Names a production version whose signature differs from the one before: the operator forced it.</summary>
     public const string BreakingAlias = "breaking";
 
@@ -168,6 +174,20 @@ public sealed class ModelAdministration(
         });
 
     /// <summary>
+    /// Pins the model (the <see cref="PinnedAlias"/> alias), so the nodes' model caches never evict it,
+    /// or with <paramref name="pinned"/> false unpins it. A model needs a production version to be pinned.
+    /// </summary>
+    public Task<AdminResult> PinAsync(string model, bool pinned, string actor, CancellationToken ct) =>
+        Change(actor, pinned ? "pin" : "unpin", model, null, ct, aliases =>
+        {
+            if (!pinned) return (aliases.Without(PinnedAlias), null);
+            if (aliases.Resolve(PinnedAlias) is not null) return (aliases, null);
+            return aliases.Production is { } production
+                ? (aliases.With(PinnedAlias, production), null)
+                : (aliases, $"Model '{model}' has no production version to pin; promote one first.");
+        });
+
+    /// <summary>
     /// Sets how many replicas of the model the cluster runs, or with null goes back to the default
     /// (one per node). Kept in the registry, so every node's replica keeper applies it.
     /// </summary>
@@ -182,6 +202,8 @@ public sealed class ModelAdministration(
     public async Task<AdminResult> ScaleAsync(string model, int? replicas, int? min, int? max, string actor, CancellationToken ct)
     {
         const string action = "scale";
+        if (ModelName.ExistingProblem(model) is { } badName)
+            return await Audited(actor, action, model, null, new AdminResult.Invalid(badName, AdminErrorCodes.InvalidModelName)).ConfigureAwait(false);
         if ((await registry.ListVersionsAsync(model, ct).ConfigureAwait(false)).Count == 0)
             return await Audited(actor, action, model, null, new AdminResult.NotFound($"Model '{model}' is not in the registry.")).ConfigureAwait(false);
         var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
@@ -215,6 +237,7 @@ public sealed class ModelAdministration(
     /// </summary>
     public async Task<AdminResult> AutoscaleAsync(string model, int replicas, string reason, CancellationToken ct)
     {
+        if (!ModelName.IsValidExisting(model)) return new AdminResult.Scaled(model, null, false);
         var current = await registry.GetScaleAsync(model, ct).ConfigureAwait(false);
         if (current is not { Autoscaled: true, Min: { } min, Max: { } max }) return new AdminResult.Scaled(model, current, false);
         var to = Math.Clamp(replicas, min, max);
@@ -268,6 +291,9 @@ public sealed class ModelAdministration(
     private async Task<AdminResult> Change(string actor, string action, string model, int? version, CancellationToken ct,
         Func<ModelAliases, (ModelAliases Updated, string? Conflict)> change, Func<int?, Task<AdminResult.Conflict?>>? verify = null)
     {
+        // One rule for every backend, before any lookup: a name that could leave the registry folder is a 400, never a registry error.
+        if (ModelName.ExistingProblem(model) is { } badName)
+            return await Audited(actor, action, model, version, new AdminResult.Invalid(badName, AdminErrorCodes.InvalidModelName)).ConfigureAwait(false);
         var versions = await registry.ListVersionsAsync(model, ct).ConfigureAwait(false);
         if (versions.Count == 0)
             return await Audited(actor, action, model, version, new AdminResult.NotFound($"Model '{model}' is not in the registry.")).ConfigureAwait(false);

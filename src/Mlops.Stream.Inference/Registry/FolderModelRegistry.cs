@@ -26,7 +26,6 @@ public sealed class FolderModelRegistry : IModelRegistry
     public const string AliasesFileName = "aliases.json";
     public const string ScaleFileName = "scale.json";
 
-    private const int MaxNameLength = 128;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger _logger;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((DateTime, long) Stamp, ReferenceSample Sample)> _samples = new();
@@ -422,7 +421,7 @@ public sealed class FolderModelRegistry : IModelRegistry
         {
             throw new ModelRegistryException(
                 ModelRegistryError.Invalid,
-                $"model name '{model}' is not valid: use letters, digits, '.', '_' or '-', starting with a letter or digit, at most {MaxNameLength} characters");
+                ModelName.ExistingProblem(model)!);
         }
 
         return Path.Combine(Root, model);
@@ -439,11 +438,8 @@ public sealed class FolderModelRegistry : IModelRegistry
     }
 
     /// <summary>Names double as folder names, so nothing that could escape the root or hide as a dot-file.</summary>
-    private static bool IsValidName(string? name) =>
-        !string.IsNullOrEmpty(name)
-        && name.Length <= MaxNameLength
-        && char.IsAsciiLetterOrDigit(name[0])
-        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+    /// <summary>Model and alias names: <see cref="ModelName.IsValidExisting"/>, the one rule of every backend (never a path out of the folder).</summary>
+    private static bool IsValidName(string? name) => ModelName.IsValidExisting(name);
 
     private sealed class CompositeWatch(params IDisposable[] watches) : IDisposable
     {

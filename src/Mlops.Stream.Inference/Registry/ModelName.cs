@@ -20,6 +20,25 @@ public static class ModelName
         && char.IsAsciiLetterOrDigit(name[0])
         && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
+    /// <summary>Longest name of a model already in a registry (older nodes allowed more than <see cref="MaxLength"/>).</summary>
+    public const int MaxExistingLength = 128;
+
+    /// <summary>
+    /// Whether <paramref name="name"/> can name a model already in a registry: the rule for new names,
+    /// plus the '.' older nodes allowed. Never a path: no separator, and never starting with '.', so a
+    /// name cannot leave the registry folder. Every backend and the admin API check names with it.
+    /// </summary>
+    public static bool IsValidExisting(string? name) =>
+        !string.IsNullOrEmpty(name)
+        && name.Length <= MaxExistingLength
+        && char.IsAsciiLetterOrDigit(name[0])
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>Why <paramref name="name"/> cannot name a model in a registry (so nothing is looked up), or null when it can.</summary>
+    public static string? ExistingProblem(string? name) => IsValidExisting(name)
+        ? null
+        : $"model name '{name}' is not valid: use {Rule}";
+
     /// <summary>Why <paramref name="name"/> may not name a new model, or null when it may.</summary>
     public static string? Problem(string? name) => IsValid(name)
         ? null
