@@ -243,10 +243,6 @@ public static class OverloadScenario
         return 0;
     }
 
-    private static double Percentile(double[] values, double p)
-    {
-        if (values.Length == 0) return 0;
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-    }
+    /// <summary>The nearest-rank quantile of unsorted latencies.</summary>
+    private static double Percentile(double[] values, double p) => ReplicaBench.Percentile([.. values.Order()], p);
 }

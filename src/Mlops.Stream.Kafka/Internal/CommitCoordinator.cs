@@ -163,22 +163,7 @@ internal sealed class CommitCoordinator
         if (!_commitGate.Wait(timeout)) return;
         try
         {
-            List<(TopicPartition Partition, long Offset, long Epoch)> batch;
-            lock (_lock)
-            {
-                if (_closed) return;
-                batch = CollectCommittable(partitions);
-            }
-            if (batch.Count == 0) return;
-            try
-            {
-                _commitSync([.. batch.Select(c => new TopicPartitionOffset(c.Partition, c.Offset))]);
-            }
-            catch (KafkaException)
-            {
-                return;
-            }
-            MarkCommitted(batch);
+            CommitCompletedHoldingGate(partitions);
         }
         finally
         {
@@ -294,44 +279,49 @@ internal sealed class CommitCoordinator
         await _commitGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            List<(TopicPartition Partition, long Offset, long Epoch)> batch;
-            lock (_lock)
-            {
-                if (_closed) return CommitOutcome.Nothing;
-                batch = CollectCommittable(_partitions.Keys);
-            }
-            if (batch.Count == 0) return CommitOutcome.Nothing;
-
-            var offsets = batch.Select(c => new TopicPartitionOffset(c.Partition, c.Offset)).ToList();
-            try
-            {
-                // librdkafka's synchronous commit blocks for a broker round trip: keep it off the stream's threads.
-                await Task.Run(() => _commitSync(offsets)).ConfigureAwait(false);
-            }
-            catch (TopicPartitionOffsetException e)
-            {
-                // Some partitions may have succeeded; record those and report the first failure.
-                var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartition).ToHashSet();
-                MarkCommitted(batch.Where(c => succeeded.Contains(c.Partition)));
-                var failure = e.Results.First(r => r.Error.IsError).Error;
-                return new CommitOutcome(succeeded.Count, failure, KafkaErrorDecider.DecideCommit(failure));
-            }
-            catch (KafkaException e)
-            {
-                return new CommitOutcome(0, e.Error, KafkaErrorDecider.DecideCommit(e.Error));
-            }
-            catch (ObjectDisposedException)
-            {
-                // The consumer closed between collecting and committing; its close committed what it could.
-                return CommitOutcome.Nothing;
-            }
-            MarkCommitted(batch);
-            return new CommitOutcome(batch.Count, null, CommitErrorAction.Retry);
+            // librdkafka's synchronous commit blocks for a broker round trip: keep it off the stream's threads.
+            return await Task.Run(() => CommitCompletedHoldingGate(null)).ConfigureAwait(false);
         }
         finally
         {
             _commitGate.Release();
         }
+    }
+
+    /// <summary>Commits the completed prefix of <paramref name="partitions"/> (every assigned one when null); the caller holds <c>_commitGate</c>.</summary>
+    private CommitOutcome CommitCompletedHoldingGate(IReadOnlyCollection<TopicPartition>? partitions)
+    {
+        List<(TopicPartition Partition, long Offset, long Epoch)> batch;
+        lock (_lock)
+        {
+            if (_closed) return CommitOutcome.Nothing;
+            batch = CollectCommittable(partitions ?? _partitions.Keys);
+        }
+        if (batch.Count == 0) return CommitOutcome.Nothing;
+
+        try
+        {
+            _commitSync([.. batch.Select(c => new TopicPartitionOffset(c.Partition, c.Offset))]);
+        }
+        catch (TopicPartitionOffsetException e)
+        {
+            // Some partitions may have succeeded; record those and report the first failure.
+            var succeeded = e.Results.Where(r => !r.Error.IsError).Select(r => r.TopicPartition).ToHashSet();
+            MarkCommitted(batch.Where(c => succeeded.Contains(c.Partition)));
+            var failure = e.Results.First(r => r.Error.IsError).Error;
+            return new CommitOutcome(succeeded.Count, failure, KafkaErrorDecider.DecideCommit(failure));
+        }
+        catch (KafkaException e)
+        {
+            return new CommitOutcome(0, e.Error, KafkaErrorDecider.DecideCommit(e.Error));
+        }
+        catch (ObjectDisposedException)
+        {
+            // The consumer closed between collecting and committing; its close committed what it could.
+            return CommitOutcome.Nothing;
+        }
+        MarkCommitted(batch);
+        return new CommitOutcome(batch.Count, null, CommitErrorAction.Retry);
     }
 
     private List<(TopicPartition Partition, long Offset, long Epoch)> CollectCommittable(IEnumerable<TopicPartition> partitions)
