@@ -31,6 +31,13 @@ public sealed class InferenceGrpcService(
     ILogger<InferenceGrpcService> logger,
     IRequestCounter? counter = null) : GRPCInferenceService.GRPCInferenceServiceBase
 {
+    /// <summary>
+    /// A call cancelled this close to its deadline counts as timed out: the caller gives up at its own
+    /// clock's deadline and resets the stream, which reaches this server up to the request's transit
+    /// time before the server's deadline (counted from when the request arrived) passes.
+    /// </summary>
+    private static readonly TimeSpan DeadlineSlack = TimeSpan.FromSeconds(2);
+
     /// <summary>The version in log scopes when the call names none (the serving side picks it), as over HTTP.</summary>
     private const string ServingVersion = "serving";
 
@@ -115,7 +122,7 @@ public sealed class InferenceGrpcService(
             {
                 // gRPC has answered DEADLINE_EXCEEDED or CANCELLED itself by now; this is for the count.
                 // No model label: any caller can make a call time out, whatever name it sends.
-                return context.Deadline <= DateTime.UtcNow
+                return context.Deadline - DateTime.UtcNow <= DeadlineSlack
                     ? (null, GrpcErrors.Error(StatusCode.DeadlineExceeded, $"model '{model}' did not answer within the call's deadline", HttpErrorCodes.TimedOut),
                         new InferOutcome(RequestOutcomes.TimedOut))
                     : (null, new RpcException(new Status(StatusCode.Cancelled, "the caller cancelled the call")), new InferOutcome(RequestOutcomes.Cancelled));
