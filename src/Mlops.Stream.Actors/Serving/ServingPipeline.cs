@@ -34,7 +34,21 @@ public sealed record ServingKafkaSettings(
     IReadOnlyDictionary<string, string> ConsumerProperties,
     IReadOnlyDictionary<string, string> ProducerProperties,
     /// <summary>Requests of one replica inside the batcher at once (SelectAsync parallelism; the node's <c>Inference:KafkaInFlight</c>).</summary>
-    int InFlight);
+    int InFlight,
+    /// <summary>At-least-once (default) or exactly-once (Kafka transactions; the node's <c>Kafka:Delivery</c>).</summary>
+    KafkaDelivery Delivery = KafkaDelivery.AtLeastOnce);
+
+/// <summary>How a replica's Kafka path delivers: see the README's Reliability section for what each costs.</summary>
+public enum KafkaDelivery
+{
+    /// <summary>Outputs are produced, then the request's offset is committed: a crash in between answers a request again (counted as a duplicate).</summary>
+    AtLeastOnce,
+    /// <summary>
+    /// Outputs and the request's offset are committed in one Kafka transaction per batch of records:
+    /// readers with <c>isolation.level=read_committed</c> see every request answered exactly once.
+    /// </summary>
+    ExactlyOnce,
+}
 
 /// <summary>Thrown into the stream when the batcher stops under it: the stream fails and its uncommitted requests are redelivered.</summary>
 public sealed class BatcherStoppedException(BatchRejection rejection) : Exception($"The batcher refused a request: {rejection}")
@@ -64,6 +78,7 @@ public sealed class ServingPipeline
     private readonly ServingMetrics _metrics;
     private readonly TimeProvider _clock;
     private readonly AnswerTags _answeredBy;
+    private readonly string _replica;
     private readonly ILoggingAdapter? _log;
 
     /// <param name="replica">The replica's entity id, written on every answer (<c>mlops-answered-by</c>); the model name when omitted.</param>
@@ -74,7 +89,8 @@ public sealed class ServingPipeline
         _topics = topics;
         _metrics = inference.Metrics;
         _clock = clock ?? TimeProvider.System;
-        _answeredBy = new AnswerTags(replica ?? inference.Model);
+        _replica = replica ?? inference.Model;
+        _answeredBy = new AnswerTags(_replica);
         _log = log;
     }
 
@@ -98,6 +114,16 @@ public sealed class ServingPipeline
         var duplicates = new DuplicateLedger(_answeredBy, answerLog, n => _metrics.CountDuplicates(_model, n),
             warning => _log?.Warning("{0}: {1}", _model, warning), _clock, checksChanged: n => _metrics.ChangeDuplicateChecks(_model, n));
 
+        var exactlyOnce = kafka.Delivery == KafkaDelivery.ExactlyOnce;
+        if (exactlyOnce)
+        {
+            consumer = consumer.WithTransactionalOffsets();
+            producer = producer.WithTransactions(new TransactionSettings(TransactionalId(_model, _replica)));
+        }
+        var answering = exactlyOnce
+            ? KafkaProducer.TransactionalFlowWithContext<byte[]?, byte[]?, InFlight>(producer, request => request.Offset)
+            : KafkaProducer.FlexiFlowWithContext<byte[]?, byte[]?, InFlight>(producer);
+
         var handled = KafkaConsumer.SourceWithOffsetContext(consumer, Subscriptions.Topics(_topics.Requests))
             .AsSource()
             .SelectAsync(kafka.InFlight, async pair =>
@@ -107,7 +133,7 @@ public sealed class ServingPipeline
                 return await HandleAsync(record, new InFlight(offset)).ConfigureAwait(false);
             });
         var control = SourceWithContext.FromTuples(handled)
-            .Via(KafkaProducer.FlexiFlowWithContext<byte[]?, byte[]?, InFlight>(producer))
+            .Via(answering)
             .AsSource()
             .Select(acknowledged =>
             {
@@ -128,6 +154,14 @@ public sealed class ServingPipeline
         control.StreamCompletion.ContinueWith(_ => duplicates.Dispose(), TaskScheduler.Default);
         return control;
     }
+
+    /// <summary>
+    /// One transactional id per replica: the replica's next incarnation (after a crash, or on another
+    /// node after a failover) starts a producer with the same id, which fences the old one and aborts
+    /// what it left open. Which partitions it may commit for is fenced by the group generation its
+    /// consumer sends with the offsets.
+    /// </summary>
+    public static string TransactionalId(string model, string replica) => $"{ModelTopics.ConsumerGroup(model)}.{replica}";
 
     /// <summary>
     /// Decodes, batches and answers one request record. Anything unexpected while doing so makes

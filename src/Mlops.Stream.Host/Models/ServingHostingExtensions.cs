@@ -51,7 +51,8 @@ public static class ServingHostingExtensions
                 sp.GetRequiredService<ILoggerFactory>(),
                 sp.GetRequiredService<TopicCatalog>(),
                 new ServingKafkaSettings(kafka.BootstrapServers, sp.GetRequiredService<KafkaHealthMonitor>(),
-                    KafkaClientConfigs.ConsumerProperties(kafka, kafkaOptions), kafkaOptions.ForProducers(), options.KafkaInFlight),
+                    KafkaClientConfigs.ConsumerProperties(kafka, kafkaOptions), kafkaOptions.ForProducers(), options.KafkaInFlight,
+                    kafkaOptions.IsExactlyOnce ? KafkaDelivery.ExactlyOnce : KafkaDelivery.AtLeastOnce),
                 kafka)
             {
                 CanaryGuard = options.CanaryGuard.ToGuard(),

@@ -51,6 +51,20 @@ public sealed class KafkaOptions
 
     public bool IsEmbedded => string.IsNullOrWhiteSpace(BootstrapServers);
 
+    public const string AtLeastOnce = "at-least-once";
+    public const string ExactlyOnce = "exactly-once";
+
+    /// <summary>
+    /// <c>at-least-once</c> (default): outputs first, then the offset; a crash in between answers a
+    /// request again, and <c>mlops_kafka_duplicates_total</c> counts it. <c>exactly-once</c>: each
+    /// replica writes its outputs and commits its offsets in Kafka transactions, so a
+    /// <c>read_committed</c> reader sees each request answered once. Needs a real broker (Kafka 2.5+):
+    /// the embedded one keeps neither transactional offsets nor aborted-record markers.
+    /// </summary>
+    public string Delivery { get; set; } = AtLeastOnce;
+
+    public bool IsExactlyOnce => string.Equals(Delivery, ExactlyOnce, StringComparison.OrdinalIgnoreCase);
+
     public IReadOnlyDictionary<string, string> ForConsumers() => Merge(ClientProperties, ConsumerProperties);
 
     public IReadOnlyDictionary<string, string> ForProducers() => Merge(ClientProperties, ProducerProperties);
@@ -93,6 +107,18 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             && !(TimeSpan.TryParse(options.FetchWait, System.Globalization.CultureInfo.InvariantCulture, out var wait) && wait >= TimeSpan.Zero && wait <= TimeSpan.FromSeconds(10)))
         {
             failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.FetchWait)} must be 'auto' or a time from 00:00:00 to 00:00:10 (found '{options.FetchWait}').");
+        }
+        if (!options.IsExactlyOnce && !string.Equals(options.Delivery, KafkaOptions.AtLeastOnce, StringComparison.OrdinalIgnoreCase))
+        {
+            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.Delivery)} must be '{KafkaOptions.AtLeastOnce}' or '{KafkaOptions.ExactlyOnce}' (found '{options.Delivery}').");
+        }
+        else if (options.IsExactlyOnce && options.IsEmbedded)
+        {
+            // librdkafka's mock cluster accepts transactions but drops offsets committed in them and
+            // shows aborted records to read_committed readers: exactly-once would silently not hold.
+            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.Delivery)}={KafkaOptions.ExactlyOnce} needs a real Kafka cluster (2.5 or later) in " +
+                $"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}: the embedded development broker does not keep offsets committed in " +
+                "transactions nor hide aborted records, so it cannot give exactly-once.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -48,13 +48,31 @@ internal sealed class CommitCoordinator
     private readonly Dictionary<TopicPartition, PartitionProgress> _partitions = new();
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private readonly Action<IReadOnlyList<TopicPartitionOffset>> _commitSync;
+    private readonly Func<IConsumerGroupMetadata>? _groupMetadata;
     private long _lastEpoch;
     private bool _closed;
     /// <summary>Revocations waiting in <see cref="AwaitInFlight"/> for completions (which then wake them).</summary>
     private int _drainWaiters;
     private long _completed, _staleCompletions, _commits, _revokedUncommitted, _notAssigned;
 
-    public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync) => _commitSync = commitSync;
+    /// <param name="commitSync">Commits offsets through the consumer.</param>
+    /// <param name="groupMetadata">The consumer's group metadata, which a transactional producer sends
+    /// with the offsets it commits for this consumer (its generation fences a revoked member's commits).</param>
+    public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync, Func<IConsumerGroupMetadata>? groupMetadata = null)
+    {
+        _commitSync = commitSync;
+        _groupMetadata = groupMetadata;
+    }
+
+    /// <summary>The consumer's group metadata now, for offsets committed in a producer's transaction.</summary>
+    public IConsumerGroupMetadata GroupMetadata =>
+        _groupMetadata?.Invoke() ?? throw new InvalidOperationException("This consumer's offsets cannot be committed in a transaction.");
+
+    /// <summary>Whether a record consumed under <paramref name="epoch"/> still belongs to this consumer's current assignment of its partition.</summary>
+    public bool IsCurrent(TopicPartition partition, long epoch)
+    {
+        lock (_lock) return !_closed && _partitions.TryGetValue(partition, out var progress) && progress.Epoch == epoch;
+    }
 
     public long Completed { get { lock (_lock) return _completed; } }
     public long StaleCompletions { get { lock (_lock) return _staleCompletions; } }

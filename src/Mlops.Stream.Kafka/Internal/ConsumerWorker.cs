@@ -69,7 +69,11 @@ internal sealed class ConsumerWorker<TKey, TValue>
         _failed = failed;
         _shutdownCompleted = shutdownCompleted;
         _consumer = BuildConsumer();
-        Coordinator = new CommitCoordinator(offsets => _consumer.Commit(offsets));
+        // With transactional commits, offsets reach the group inside the producer's transactions;
+        // a commit through the consumer would be a second writer of the same offsets.
+        Coordinator = settings.OffsetsCommittedByTransactions
+            ? new CommitCoordinator(_ => { }, () => _consumer.ConsumerGroupMetadata)
+            : new CommitCoordinator(offsets => _consumer.Commit(offsets));
         _thread = new Thread(Run) { IsBackground = true, Name = $"kafka-{settings.Name}" };
     }
 

@@ -71,6 +71,13 @@ public sealed record ConsumerSettings<TKey, TValue>
     /// <summary>Where the consumer starts when its group has no committed offset. Default: earliest.</summary>
     public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
 
+    /// <summary>
+    /// Offsets are committed by a transactional producer flow (<see cref="TransactionSettings"/>), in
+    /// the transactions that hold each record's outputs, never by the consumer itself; the consumer
+    /// reads <c>read_committed</c>. See <see cref="WithTransactionalOffsets"/>.
+    /// </summary>
+    public bool OffsetsCommittedByTransactions { get; init; }
+
     /// <summary>A name for logs and health (defaults to the group id).</summary>
     public string? ClientName { get; init; }
 
@@ -93,6 +100,8 @@ public sealed record ConsumerSettings<TKey, TValue>
     public ConsumerSettings<TKey, TValue> WithDeserializers(IDeserializer<TKey>? key, IDeserializer<TValue>? value) =>
         this with { KeyDeserializer = key, ValueDeserializer = value };
     public ConsumerSettings<TKey, TValue> WithClientName(string name) => this with { ClientName = name };
+    /// <summary>For exactly-once: the offsets go with a transactional producer flow's transactions, not through this consumer.</summary>
+    public ConsumerSettings<TKey, TValue> WithTransactionalOffsets() => this with { OffsetsCommittedByTransactions = true };
 
     internal string Name => ClientName ?? $"consumer:{GroupId}";
 
@@ -114,6 +123,8 @@ public sealed record ConsumerSettings<TKey, TValue>
         // These two are what makes at-least-once hold; a property must not turn them back on.
         config.EnableAutoCommit = false;
         config.EnableAutoOffsetStore = false;
+        // Exactly-once reads only what committed transactions wrote.
+        if (OffsetsCommittedByTransactions) config.IsolationLevel = IsolationLevel.ReadCommitted;
         return config;
     }
 }

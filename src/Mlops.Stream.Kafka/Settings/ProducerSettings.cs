@@ -45,6 +45,9 @@ public sealed record ProducerSettings<TKey, TValue>
 
     public string? ClientName { get; init; }
 
+    /// <summary>Set: the flow is transactional (exactly-once with the consumer's offsets); see <see cref="TransactionSettings"/>.</summary>
+    public TransactionSettings? Transactions { get; init; }
+
     public ProducerSettings<TKey, TValue> WithProperty(string key, string value) =>
         this with { Properties = new Dictionary<string, string>(Properties) { [key] = value } };
     public ProducerSettings<TKey, TValue> WithProperties(IEnumerable<KeyValuePair<string, string>> properties)
@@ -62,6 +65,7 @@ public sealed record ProducerSettings<TKey, TValue>
     public ProducerSettings<TKey, TValue> WithSerializers(ISerializer<TKey>? key, ISerializer<TValue>? value) =>
         this with { KeySerializer = key, ValueSerializer = value };
     public ProducerSettings<TKey, TValue> WithClientName(string name) => this with { ClientName = name };
+    public ProducerSettings<TKey, TValue> WithTransactions(TransactionSettings transactions) => this with { Transactions = transactions };
 
     internal string Name => ClientName ?? "producer";
 
@@ -78,6 +82,12 @@ public sealed record ProducerSettings<TKey, TValue>
             DeliveryReportFields = "status",
         };
         foreach (var (key, value) in Properties) config.Set(key, value);
+        if (Transactions is { } transactions)
+        {
+            // Transactions need the idempotent producer; a property must not turn it off.
+            config.TransactionalId = transactions.TransactionalId;
+            config.EnableIdempotence = true;
+        }
         return config;
     }
 
