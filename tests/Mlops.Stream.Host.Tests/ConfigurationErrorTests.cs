@@ -29,6 +29,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("Security:InferKeys:0", "--Security:InferKeys:0=tooshort")]
     [InlineData("Registry:Kind", "--Registry:Kind=mlfow")]
     [InlineData("Registry:Mlflow:TrackingUri", "--Registry:Kind=mlflow")]
+    [InlineData("Kafka:Delivery", "--Kafka:Delivery=exactly-twice")]
+    [InlineData("Kafka:Delivery", "--Kafka:Delivery=exactly-once")]   // the embedded broker cannot give exactly-once
     public async Task A_bad_setting_stops_the_node_with_one_line_naming_the_key_and_exit_code_2(string key, string argument)
     {
         var line = await ConfigurationErrorAsync(argument);

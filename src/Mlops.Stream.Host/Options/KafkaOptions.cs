@@ -116,7 +116,7 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
         {
             // librdkafka's mock cluster accepts transactions but drops offsets committed in them and
             // shows aborted records to read_committed readers: exactly-once would silently not hold.
-            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.Delivery)}={KafkaOptions.ExactlyOnce} needs a real Kafka cluster (2.5 or later) in " +
+            failures.Add($"{KafkaOptions.Section}:{nameof(KafkaOptions.Delivery)} {KafkaOptions.ExactlyOnce} needs a real Kafka cluster (2.5 or later) in " +
                 $"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}: the embedded development broker does not keep offsets committed in " +
                 "transactions nor hide aborted records, so it cannot give exactly-once.");
         }

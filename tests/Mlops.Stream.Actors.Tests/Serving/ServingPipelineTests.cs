@@ -56,6 +56,30 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
     }
 
     [Fact]
+    public async Task In_exactly_once_mode_every_request_is_answered_once_in_transactions_and_a_refused_output_still_becomes_a_dead_letter()
+    {
+        using var broker = EmbeddedKafka.Start();
+        var topics = CreateTopics(broker);
+        var large = Encode(FakeModel.Request("large", 1.5f, rows: 2_000));
+        var small = Enumerable.Range(0, 300).Select(i => Encode(FakeModel.Request($"small-{i}", i))).ToList();
+        await Produce(broker, topics.Requests, [.. small.Take(150), large, .. small.Skip(150)]);
+
+        await using var run = await RunPipeline(broker, topics, KafkaDelivery.ExactlyOnce);
+        await run.WaitUntilCommittedAsync(broker, topics.Requests, small.Count + 1);
+
+        // One prediction per request, each with its own request's answer (the fake model doubles the input).
+        var predictions = ReadTransactional(broker, topics.Predictions);
+        Assert.Equal(small.Count + 1, predictions.Count);
+        Assert.Equal(small.Count + 1, predictions.Select(p => Header(p, ServingHeaders.RequestId)).Distinct().Count());
+        Assert.Equal(small.Count, ReadTransactional(broker, topics.Served).Count);
+        // Refused on the spot (over message.max.bytes), the served event's dead letter joins the same transaction.
+        var letter = Assert.Single(ReadTransactional(broker, topics.DeadLetters));
+        Assert.Equal(large, letter.Message.Value);
+        Assert.Equal(DeadLetters.OutputRefusedCode, Header(letter, ServingHeaders.ErrorCode));
+        Assert.False(run.Control.StreamCompletion.IsCompleted, "the stream must keep running");
+    }
+
+    [Fact]
     public async Task A_dead_letter_kafka_refuses_becomes_a_reference_to_the_request_and_the_stream_goes_on()
     {
         using var broker = EmbeddedKafka.Start();
@@ -185,14 +209,14 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
         }
     }
 
-    private async Task<PipelineRun> RunPipeline(EmbeddedKafka broker, ModelTopics topics)
+    private async Task<PipelineRun> RunPipeline(EmbeddedKafka broker, ModelTopics topics, KafkaDelivery delivery = KafkaDelivery.AtLeastOnce)
     {
         var model = new FakeModel();
         var batcher = new DynamicBatcher(model, new BatchingSettings { MaxBatchSize = 4_096, MaxQueueSize = 4_096, MaxQueueDelay = TimeSpan.FromMilliseconds(1) });
         var metrics = ServingMetrics.Detached();
         var kafka = new ServingKafkaSettings(broker.BootstrapServers, new KafkaHealthMonitor(),
             new Dictionary<string, string> { ["auto.offset.reset"] = "earliest", ["fetch.wait.max.ms"] = "5" },
-            new Dictionary<string, string> { ["message.max.bytes"] = MaxMessageBytes.ToString() }, InFlight: 256);
+            new Dictionary<string, string> { ["message.max.bytes"] = MaxMessageBytes.ToString() }, InFlight: 256, delivery);
         var control = new ServingPipeline(new ReplicaInference(Model, new ReplicaRouter(batcher), new VersionStatistics(), metrics), topics)
             .Run(kafka, Sys.Materializer());
         return await Task.FromResult(new PipelineRun(control, batcher, model, metrics));
@@ -234,6 +258,24 @@ public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKi
                 if (consumer.Consume(TimeSpan.FromSeconds(10)) is { Message: not null } record) records.Add(record);
                 else Assert.Fail($"could not read {topic} [{partition}] up to {end}");
         }
+        return records;
+    }
+
+    /// <summary>
+    /// Everything a read_committed reader gets from the topic, read until it is quiet: commit markers
+    /// take offsets of their own, so counting up to the end offset does not work for transactional topics.
+    /// </summary>
+    private static List<ConsumeResult<byte[]?, byte[]?>> ReadTransactional(EmbeddedKafka broker, string topic)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, GroupId = $"read-{Guid.NewGuid():N}", EnableAutoCommit = false,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var records = new List<ConsumeResult<byte[]?, byte[]?>>();
+        while (consumer.Consume(TimeSpan.FromSeconds(2)) is { } record)
+            if (record.Message is not null) records.Add(record);
         return records;
     }
 
