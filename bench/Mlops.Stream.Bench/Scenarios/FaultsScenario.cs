@@ -23,7 +23,8 @@ public static class FaultsScenario
     public static async Task<BenchResult> RunAsync(BenchArgs args)
     {
         var rate = args.Int("rate", 200);
-        var faults = args.Text("only") is { } only ? [BrokerFaults.Named(only)] : BrokerFaults.All;
+        var only = args.Text("only");
+        var faults = only is null ? BrokerFaults.All : only == "delivery" ? [] : [BrokerFaults.Named(only)];
         var results = new List<FaultRunResult>();
         foreach (var fault in faults)
         {
@@ -33,7 +34,21 @@ public static class FaultsScenario
             results.Add(await FaultRun.RunAsync(fault, new FaultTarget(cluster.Broker, cluster.Http[0], Model, oracle), rate, Console.WriteLine));
         }
         PrintTable(results);
-        return Result(results, rate);
+        var result = Result(results, rate);
+        if (only is null or "delivery")
+        {
+            var requests = args.Int("delivery-requests", 20_000);
+            var rounds = args.Int("delivery-rounds", 3);
+            Console.WriteLine($"--- delivery cost: one replica drains {requests:N0} requests at-least-once and exactly-once, {rounds} rounds each ---");
+            var cost = await DeliveryCost.RunAsync(requests, rounds, Console.WriteLine);
+            Console.WriteLine($"at-least-once {cost.AtLeastOnceMedian:N0} requests/s, exactly-once {cost.ExactlyOnceMedian:N0} requests/s (medians): ratio {cost.Ratio:F2} (goal >= 0.67)");
+            result.Add("at_least_once_rps", "one replica's drain, at-least-once (median)", cost.AtLeastOnceMedian, "requests/s")
+                .Add("exactly_once_rps", "one replica's drain, exactly-once (median)", cost.ExactlyOnceMedian, "requests/s")
+                .Add("exactly_once_to_at_least_once", "exactly-once / at-least-once throughput (goal >= 0.67)", cost.Ratio, "x")
+                .Note("delivery_requests", requests)
+                .Note("delivery_rounds", rounds);
+        }
+        return result;
     }
 
     private static void PrintTable(List<FaultRunResult> results)
