@@ -12,6 +12,9 @@ namespace Mlops.Stream.Faults;
 /// </summary>
 public sealed record BrokerFault(string Name, string Description, Func<EmbeddedKafka, ModelTopics, CancellationToken, Task> InjectAsync, int Brokers = 1)
 {
+    /// <summary>What is done to the node at the same time (swaps, rollbacks), if anything; the fault is over when both are.</summary>
+    public Func<FaultTarget, CancellationToken, Task>? OnNodeAsync { get; init; }
+
     public override string ToString() => Name;
 }
 
@@ -78,7 +81,26 @@ public static class BrokerFaults
         }
     });
 
-    public static IReadOnlyList<BrokerFault> All { get; } = [BrokerDown, SlowBroker, ProduceErrors, CommitErrors, LeaderMove, SlowRebalance];
+    /// <summary>
+    /// 11. Ten promotions and two rollbacks of the model while the broker goes down, comes back and
+    /// answers late: every swap must keep every request (Kafka and HTTP) answered, by the version
+    /// each prediction names (the checker runs each on that version's own file).
+    /// </summary>
+    public static readonly BrokerFault SwapsDuringFaults = new("swaps-under-faults",
+        "10 promotions and 2 rollbacks while the broker is down 4 s, then 500 ms late 4 s", async (broker, _, stop) =>
+        {
+            broker.SetBrokerDown(1);
+            try { await Task.Delay(FaultTime, stop).ConfigureAwait(false); }
+            finally { broker.SetBrokerUp(1); }
+            broker.SetBrokerRtt(TimeSpan.FromMilliseconds(500));
+            try { await Task.Delay(FaultTime, stop).ConfigureAwait(false); }
+            finally { broker.SetBrokerRtt(TimeSpan.Zero); }
+        })
+    {
+        OnNodeAsync = ModelSwaps.PromoteAndRollBackAsync,
+    };
+
+    public static IReadOnlyList<BrokerFault> All { get; } = [BrokerDown, SlowBroker, ProduceErrors, CommitErrors, LeaderMove, SlowRebalance, SwapsDuringFaults];
 
     public static BrokerFault Named(string name) => All.Single(f => f.Name == name);
 

@@ -60,7 +60,9 @@ public static class FaultRun
                 "the node writes predictions", SettleTimeout).ConfigureAwait(false);
             await Task.Delay(LoadAround).ConfigureAwait(false);
             Phase($"load running ({load.Produced} sent); fault starts");
-            await fault.InjectAsync(target.Broker, topics, CancellationToken.None).ConfigureAwait(false);
+            await Task.WhenAll(
+                fault.InjectAsync(target.Broker, topics, CancellationToken.None),
+                fault.OnNodeAsync?.Invoke(target, CancellationToken.None) ?? Task.CompletedTask).ConfigureAwait(false);
             Phase($"fault over ({load.Produced} sent)");
             await Task.Delay(LoadAround).ConfigureAwait(false);
             await load.StopAsync().ConfigureAwait(false);

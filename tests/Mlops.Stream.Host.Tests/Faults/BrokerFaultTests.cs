@@ -25,6 +25,7 @@ public sealed class BrokerFaultTests(ITestOutputHelper output)
     [InlineData("commit-errors")]
     [InlineData("leader-move")]
     [InlineData("slow-rebalance")]
+    [InlineData("swaps-under-faults")]
     public async Task Under_load_a_broker_fault_loses_nothing_answers_right_and_counts_every_duplicate(string name)
     {
         var fault = BrokerFaults.Named(name);
