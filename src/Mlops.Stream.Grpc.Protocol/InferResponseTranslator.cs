@@ -1,8 +1,7 @@
 using Google.Protobuf;
-using Mlops.Stream.Grpc.Protocol;
 using Mlops.Stream.Inference.Wire;
 
-namespace Mlops.Stream.Grpc.Internal;
+namespace Mlops.Stream.Grpc.Protocol;
 
 /// <summary>
 /// Turns the v2 response the gateway served (JSON, written by the serving side's codec) into a
@@ -10,7 +9,7 @@ namespace Mlops.Stream.Grpc.Internal;
 /// contents for typed inputs, raw_output_contents for raw ones (what Triton's and KServe's
 /// clients that send raw bytes read back).
 /// </summary>
-internal static class InferResponseTranslator
+public static class InferResponseTranslator
 {
     public static ModelInferResponse FromJson(ReadOnlySpan<byte> servedJson, bool raw)
     {
