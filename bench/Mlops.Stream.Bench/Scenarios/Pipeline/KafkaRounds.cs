@@ -9,7 +9,7 @@ namespace Mlops.Stream.Bench.Scenarios.Pipeline;
 /// the node drains it and the transport loop copies it (in alternating order from round to round,
 /// so neither always runs on a warmer or quieter machine), then the naive loop works through it.
 /// The same requests as protobuf records (<see cref="RecordEncoding.Protobuf"/>) make a backlog of
-/// their own that the node drains before the JSON one in even rounds and after it in odd ones.
+/// their own that the node drains before the JSON one in rounds 1, 3, 5, ... and after it in the others.
 /// The loops write topics of their own with the node's output partitions.
 /// </summary>
 public sealed class KafkaRounds(LocalCluster cluster, NodeModels models, NodeDrain drain, RawModel onnx, PipelineSettings settings)
