@@ -1,7 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Mlops.Stream.Grpc.Internal;
 using Mlops.Stream.Grpc.Protocol;
 using Mlops.Stream.Http;
 using Mlops.Stream.Inference.Gateway;

@@ -20,7 +20,7 @@ namespace Mlops.Stream.Host.Tests;
 /// around it (same partition and others) is predicted once, every offset is committed, and the
 /// Kafka stream never restarts.
 /// </summary>
-public sealed class HostileRecordTests(ITestOutputHelper output)
+public sealed partial class HostileRecordTests(ITestOutputHelper output)
 {
     private const string Model = "fraud-demo";
     private const int Features = 30;

@@ -184,23 +184,25 @@ public sealed class ServingPipeline
     private async Task<(ProducerEnvelope<byte[]?, byte[]?>, InFlight)> ServeAsync(ConsumeResult<byte[]?, byte[]?> record, DeadLetters letters, InFlight context)
     {
         var message = record.Message;
-        if (message.Value is not { Length: > 0 } body)
-            return DeadLetter(letters, context, new Refusal(InferenceErrorCode.InvalidJson.ToWireCode(),
-                "The record has no value; expected an Open Inference Protocol v2 request body."));
-        if (!InferenceCodec.TryDecodeRequest(body, out var request, out var decodeError))
-            return DeadLetter(letters, context, new Refusal(decodeError.WireCode, decodeError.Message));
+        // JSON unless the record's content-type header says protobuf; the prediction answers in kind unless its accept header asks otherwise.
+        if (!RequestRecordCodec.TryFor(message.Headers, out var codec, out var unsupported))
+            return DeadLetter(letters, context, new Refusal(unsupported.Code, unsupported.Reason));
+        if (!codec.TryDecode(message.Value, out var request, out var undecodable))
+            return DeadLetter(letters, context, new Refusal(undecodable.Code, undecodable.Reason));
 
         var result = await _inference.RunAsync(request).ConfigureAwait(false);
         if (result.IsServed)
         {
             _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Success);
             var source = new RequestSource(RequestSources.Kafka, message.Timestamp.UtcDateTime, record.Partition.Value, record.Offset.Value);
-            var headers = ServingRecords.KafkaOutputHeaders(request.Id, result.ModelVersion, record.Partition.Value, record.Offset.Value,
-                _answeredBy.For(context.Offset.Epoch));
+            var answeredBy = _answeredBy.For(context.Offset.Epoch);
+            var headers = ServingRecords.KafkaOutputHeaders(request.Id, result.ModelVersion, record.Partition.Value, record.Offset.Value, answeredBy);
+            var predictionHeaders = ServingRecords.KafkaPredictionHeaders(request.Id, result.ModelVersion, record.Partition.Value, record.Offset.Value,
+                answeredBy, codec.AnswerContentType);
             return (ProducerMessage.Multi(new[]
             {
                 new ProducerRecord<byte[]?, byte[]?>(_topics.Predictions, message.Key,
-                    ServingRecords.Prediction(_model, result.ModelVersion, request, result.Outputs!), headers)
+                    codec.EncodePrediction(_model, result.ModelVersion, request, result.Outputs!), predictionHeaders)
                 {
                     Fallback = error => letters.OutputRefused("prediction", _topics.Predictions, error, request.Id),
                 },

@@ -39,7 +39,11 @@ public readonly record struct RequestSource(string Kind, DateTimeOffset RequestT
 public static class ServingRecords
 {
     public static byte[] Prediction(string model, int version, InferenceRequest request, IReadOnlyList<Tensor> outputs) =>
-        InferenceCodec.EncodeResponse(new InferenceResponse(request.Id, model, version.ToString(CultureInfo.InvariantCulture), outputs));
+        InferenceCodec.EncodeResponse(Response(model, version, request, outputs));
+
+    /// <summary>The v2 response a prediction carries, whatever its encoding (<see cref="RequestRecordCodec"/>).</summary>
+    public static InferenceResponse Response(string model, int version, InferenceRequest request, IReadOnlyList<Tensor> outputs) =>
+        new(request.Id, model, version.ToString(CultureInfo.InvariantCulture), outputs);
 
     /// <summary>The served event: request id, model, version, source (kafka or http), inputs, outputs, timestamps, timings, batch size, source partition and offset.</summary>
     public static byte[] ServedEvent(string model, InferenceRequest request, BatchResult result, RequestSource source, DateTimeOffset servedAt)
@@ -84,6 +88,14 @@ public static class ServingRecords
     {
         var headers = OutputHeaders(requestId, version);
         AddAnswerHeaders(headers, partition, offset, answeredBy);
+        return headers;
+    }
+
+    /// <summary>A Kafka prediction's headers: <see cref="KafkaOutputHeaders"/> and the <c>content-type</c> of its value (JSON or protobuf, see <see cref="RecordContentTypes"/>).</summary>
+    public static Headers KafkaPredictionHeaders(string requestId, int version, int partition, long offset, string answeredBy, string contentType)
+    {
+        var headers = KafkaOutputHeaders(requestId, version, partition, offset, answeredBy);
+        headers.Add(RecordContentTypes.ContentTypeHeader, Encoding.UTF8.GetBytes(contentType));
         return headers;
     }
 

@@ -19,7 +19,7 @@ namespace Mlops.Stream.Actors.Tests.Serving;
 /// dead letters with the reason and the request's bytes, a dead letter it will not take becomes a
 /// bare reference to the request, and neither stops the stream or loses the records around it.
 /// </summary>
-public sealed class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
+public sealed partial class ServingPipelineTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
     private const string Model = "fake";
     private const int Partitions = 3;

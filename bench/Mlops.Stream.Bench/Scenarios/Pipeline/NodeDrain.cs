@@ -59,9 +59,9 @@ public sealed class NodeDrain(LocalCluster cluster, NodeModels models)
          await cluster.MetricAsync(0, "mlops_batch_size_count", ("model", cluster.Model)));
 
     /// <summary>Writes <paramref name="requests"/> requests while the model serves and waits until they are committed: JIT and first batches land in no figure.</summary>
-    public async Task WarmUpAsync(int requests)
+    public async Task WarmUpAsync(int requests, RecordEncoding encoding = RecordEncoding.Json)
     {
-        var backlog = RequestBacklog.Produce(cluster.Broker.BootstrapServers, cluster.Topics.Requests, "warm", requests);
+        var backlog = RequestBacklog.Produce(cluster.Broker.BootstrapServers, cluster.Topics.Requests, $"warm-{encoding}", requests, encoding);
         using var offsets = new KafkaOffsets(cluster.Broker.BootstrapServers, ModelTopics.ConsumerGroup(cluster.Model));
         if (!await offsets.WaitForCommitsAsync(cluster.Topics.Requests, backlog.Ends, DrainTimeout))
             throw new TimeoutException($"the warm-up requests were not committed within {DrainTimeout}");

@@ -58,6 +58,7 @@ public static class PipelineScenario
 
         // Unmeasured: the node's JIT and first batches, on a backlog drained as it is written.
         await drain.WarmUpAsync(Math.Min(settings.Requests, 10_000));
+        await drain.WarmUpAsync(Math.Min(settings.Requests, 10_000), Mlops.Stream.Actors.Serving.RecordEncoding.Protobuf);
         var rounds = await new KafkaRounds(cluster, models, drain, raw, settings).RunAsync();
         var capacity = HttpComparison.Median(rounds.Select(r => r.EndToEnd.RequestsPerSecond));
 

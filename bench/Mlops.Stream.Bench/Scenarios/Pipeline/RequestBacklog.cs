@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Bench.Cluster;
 
 namespace Mlops.Stream.Bench.Scenarios.Pipeline;
@@ -6,7 +7,8 @@ namespace Mlops.Stream.Bench.Scenarios.Pipeline;
 /// <summary>
 /// One run's requests written to the request topic while nobody consumes it: per partition, the
 /// offset of its first record and the offset after its last. Request ids (and keys) are
-/// <c>&lt;run&gt;-&lt;n&gt;</c>, so the keys spread over every partition.
+/// <c>&lt;run&gt;-&lt;n&gt;</c>, so the keys spread over every partition. Values are v2 JSON, or the
+/// protocol's protobuf (<see cref="RecordEncoding"/>).
 /// </summary>
 public sealed record RequestBacklog(string Topic, string Run, int Requests, IReadOnlyDictionary<int, (long Start, long End)> Partitions, long Bytes)
 {
@@ -23,7 +25,7 @@ public sealed record RequestBacklog(string Topic, string Run, int Requests, IRea
 
     public long LargestPartitionBytes => Bytes / Requests * LargestPartition;
 
-    public static RequestBacklog Produce(string bootstrap, string topic, string run, int requests)
+    public static RequestBacklog Produce(string bootstrap, string topic, string run, int requests, RecordEncoding encoding = RecordEncoding.Json)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 5 }).Build();
         var gate = new object();
@@ -32,7 +34,7 @@ public sealed record RequestBacklog(string Topic, string Run, int Requests, IRea
         var bytes = 0L;
         for (var i = 0; i < requests; i++)
         {
-            var record = DemoRequests.Record($"{run}-{i}");
+            var record = DemoRequests.Record($"{run}-{i}", encoding);
             bytes += record.Value.Length + record.Key.Length;
             DemoRequests.ProduceWhenRoom(producer, topic, record, report =>
             {

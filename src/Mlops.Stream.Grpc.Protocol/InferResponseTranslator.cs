@@ -1,20 +1,21 @@
 using Google.Protobuf;
-using Mlops.Stream.Grpc.Protocol;
 using Mlops.Stream.Inference.Wire;
 
-namespace Mlops.Stream.Grpc.Internal;
+namespace Mlops.Stream.Grpc.Protocol;
 
 /// <summary>
-/// Turns the v2 response the gateway served (JSON, written by the serving side's codec) into a
-/// <see cref="ModelInferResponse"/>. Outputs come back the way the caller sent its inputs: typed
-/// contents for typed inputs, raw_output_contents for raw ones (what Triton's and KServe's
-/// clients that send raw bytes read back).
+/// Turns a served v2 response into a <see cref="ModelInferResponse"/>: the gateway's JSON answer on
+/// the gRPC edge, the replica's own response on Kafka. Outputs come back the way the caller sent its
+/// inputs: typed contents for typed inputs, raw_output_contents for raw ones (what Triton's and
+/// KServe's clients that send raw bytes read back).
 /// </summary>
-internal static class InferResponseTranslator
+public static class InferResponseTranslator
 {
-    public static ModelInferResponse FromJson(ReadOnlySpan<byte> servedJson, bool raw)
+    public static ModelInferResponse FromJson(ReadOnlySpan<byte> servedJson, bool raw) =>
+        From(InferenceCodec.DecodeResponse(servedJson), raw);
+
+    public static ModelInferResponse From(InferenceResponse served, bool raw)
     {
-        var served = InferenceCodec.DecodeResponse(servedJson);
         var response = new ModelInferResponse
         {
             Id = served.Id,

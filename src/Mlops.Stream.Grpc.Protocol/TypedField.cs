@@ -1,7 +1,6 @@
-using Mlops.Stream.Grpc.Protocol;
 using Mlops.Stream.Inference.Wire;
 
-namespace Mlops.Stream.Grpc.Internal;
+namespace Mlops.Stream.Grpc.Protocol;
 
 /// <summary>Which <see cref="InferTensorContents"/> field holds a datatype's elements, by its proto name (for messages).</summary>
 internal static class TypedField

@@ -1,20 +1,19 @@
 using System.Buffers;
 using System.Text.Json;
 using Google.Protobuf;
-using Mlops.Stream.Grpc.Protocol;
 using Mlops.Stream.Inference.Wire;
 
-namespace Mlops.Stream.Grpc.Internal;
+namespace Mlops.Stream.Grpc.Protocol;
 
 /// <summary>
-/// Turns a gRPC <see cref="ModelInferRequest"/> into the v2 JSON body the gateway takes, the same
-/// body an HTTP caller posts, so the one v2 codec decodes and validates requests from both edges
-/// (id, datatypes, shapes against element counts, NaN, limits) with the same codes and messages.
+/// Turns a <see cref="ModelInferRequest"/> (a gRPC call's, or a Kafka record's) into the v2 JSON body
+/// the gateway takes, the same body an HTTP caller posts, so the one v2 codec decodes and validates
+/// requests from every edge (id, datatypes, shapes against element counts, NaN, limits) with the same codes and messages.
 /// Only what JSON cannot say is checked here: how raw_input_contents and typed contents are given.
 /// Tensor elements are copied exactly: floats are written in their shortest round-trip form, so the
 /// model sees bit for bit the values the caller sent.
 /// </summary>
-internal static class InferRequestTranslator
+public static class InferRequestTranslator
 {
     /// <summary>The v2 JSON body, or the error that refuses the request (never both).</summary>
     public static (byte[]? Body, InferenceError? Error) ToJson(ModelInferRequest request)

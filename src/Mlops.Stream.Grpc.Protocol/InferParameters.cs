@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf.Collections;
-using Mlops.Stream.Grpc.Protocol;
 
-namespace Mlops.Stream.Grpc.Internal;
+namespace Mlops.Stream.Grpc.Protocol;
 
 /// <summary>
 /// v2 "parameters" between the gRPC <see cref="InferParameter"/> map and the JSON object the codec
