@@ -23,6 +23,12 @@ public sealed record FaultRunResult(
 /// <summary>Where a fault run happens: the broker (the test's or the bench's own), one node serving the model, and an oracle for its versions.</summary>
 public sealed record FaultTarget(EmbeddedKafka Broker, HttpClient Node, string Model, IPredictionOracle Oracle)
 {
+    /// <summary>
+    /// The duplicates the serving side has counted so far (<c>mlops_kafka_duplicates_total</c>); when
+    /// null, <see cref="Node"/>'s. A cluster sums its nodes (the node that answers a record again counts it).
+    /// </summary>
+    public Func<Task<long>>? CountDuplicatesAsync { get; init; }
+
     public ModelTopics Topics => ModelTopics.For(Mlops.Stream.Kafka.Topics.TopicCatalog.Default, Model);
 }
 
@@ -86,5 +92,7 @@ public static class FaultRun
     }
 
     private static async Task<long> DuplicatesCountedAsync(FaultTarget target) =>
-        (long)(await PrometheusText.ScrapeAsync(target.Node).ConfigureAwait(false)).Sum(DuplicatesMetric, ("model", target.Model));
+        target.CountDuplicatesAsync is { } count
+            ? await count().ConfigureAwait(false)
+            : (long)(await PrometheusText.ScrapeAsync(target.Node).ConfigureAwait(false)).Sum(DuplicatesMetric, ("model", target.Model));
 }

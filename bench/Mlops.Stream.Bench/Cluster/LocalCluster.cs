@@ -82,7 +82,7 @@ public sealed class LocalCluster : IDisposable
         var ports = FreePorts(count);
         Addresses = [.. ports.Select(p => $"akka.tcp://mlops@127.0.0.1:{p}")];
         foreach (var port in ports)
-            _nodes.Add(NodeProcess.Start(NodeArguments(port, Addresses[0])));
+            _nodes.Add(NodeProcess.Start(NodeArguments(port, [Addresses[0]])));
         Nodes = [.. _nodes];
         try
         {
@@ -95,9 +95,10 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
-    private string[] NodeArguments(int port, string seed) =>
+    private string[] NodeArguments(int port, IReadOnlyList<string> seeds) =>
     [
-        "--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", $"--Akka:Port={port}", $"--Akka:SeedNodes:0={seed}",
+        "--Http:Url=http://127.0.0.1:0", "--Grpc:Url=http://127.0.0.1:0", $"--Akka:Port={port}",
+        .. seeds.Select((seed, i) => $"--Akka:SeedNodes:{i}={seed}"),
         $"--Kafka:BootstrapServers={Broker.BootstrapServers}",
         // The embedded broker answers a fetch only when its wait runs out: nodes ask with a short one.
         "--Kafka:FetchWait=00:00:00.005", $"--Registry:Path={_registry}",
@@ -190,6 +191,29 @@ public sealed class LocalCluster : IDisposable
 
     public string Tails() => string.Join(Environment.NewLine,
         _nodes.Select((n, i) => $"--- node {i} (pid {n.Id}) ---{Environment.NewLine}{n.Tail}"));
+
+    /// <summary>Kills node <paramref name="node"/> as <c>kill -9</c> does: no goodbye to the cluster or to Kafka.</summary>
+    public void KillNode(int node) => _nodes[node].Kill();
+
+    /// <summary>Stops node <paramref name="node"/> with SIGTERM, as an orchestrator would, and waits for it to exit.</summary>
+    public Task StopNodeAsync(int node) => _nodes[node].TerminateAsync(StartTimeout);
+
+    /// <summary>
+    /// Starts node <paramref name="node"/> again on its Akka port (a new incarnation of the same
+    /// address) and waits until it listens. It joins through the other nodes, never through itself:
+    /// a seed that listed only itself would found a second cluster.
+    /// </summary>
+    public async Task RestartNodeAsync(int node)
+    {
+        var port = int.Parse(Addresses[node][(Addresses[node].LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        _nodes[node].Dispose();
+        _nodes[node] = NodeProcess.Start(NodeArguments(port, [.. Addresses.Where((_, i) => i != node)]));
+        Nodes = [.. _nodes];
+        var url = await _nodes[node].Listening.WaitAsync(StartTimeout);
+        var previous = Http[node];
+        Http[node] = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+        previous.Dispose();
+    }
 
     /// <summary>Kills every node process still running, by its id (Ctrl+C and Dispose).</summary>
     public void KillNodes()

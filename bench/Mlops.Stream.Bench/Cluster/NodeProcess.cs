@@ -58,6 +58,14 @@ public sealed partial class NodeProcess : IDisposable
         _process.WaitForExit(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>SIGTERM, as an orchestrator stops a node (it drains and leaves the cluster); waits for it to exit.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+    }
+
     public void Dispose()
     {
         try

@@ -24,7 +24,7 @@ public static class FaultsScenario
     {
         var rate = args.Int("rate", 200);
         var only = args.Text("only");
-        var faults = only is null ? BrokerFaults.All : only == "delivery" ? [] : [BrokerFaults.Named(only)];
+        var faults = only is null ? BrokerFaults.All : only == "delivery" || NodeFaults.IsNamed(only) ? [] : [BrokerFaults.Named(only)];
         var results = new List<FaultRunResult>();
         foreach (var fault in faults)
         {
@@ -32,6 +32,11 @@ public static class FaultsScenario
             using var cluster = await LocalCluster.StartAsync(Model, nodes: 1, brokers: fault.Brokers);
             using var oracle = new RegistryOracle(new FolderModelRegistry(cluster.RegistryPath));
             results.Add(await FaultRun.RunAsync(fault, new FaultTarget(cluster.Broker, cluster.Http[0], Model, oracle), rate, Console.WriteLine));
+        }
+        foreach (var fault in NodeFaults.All.Where(f => only is null || only == f.Name))
+        {
+            Console.WriteLine($"--- {fault.Name}: {fault.Description}, {rate} Kafka requests/s ---");
+            results.Add(await NodeFaults.RunAsync(fault, Model, rate, Console.WriteLine));
         }
         PrintTable(results);
         var result = Result(results, rate);

@@ -138,6 +138,28 @@ internal sealed class CommitCoordinator
         }
     }
 
+    /// <summary>
+    /// Consumed records that will never be handed downstream (the source stopped and dropped its
+    /// buffer): they are no longer in flight, so a revocation does not wait for them, and being the
+    /// newest of their partitions they hold back no commit of the records before them.
+    /// </summary>
+    public void Abandon(IEnumerable<CommittableOffset> offsets)
+    {
+        lock (_lock)
+        {
+            foreach (var group in offsets.GroupBy(o => o.TopicPartition))
+            {
+                if (!_partitions.TryGetValue(group.Key, out var progress)) continue;
+                var abandoned = group.Where(o => o.Epoch == progress.Epoch).Select(o => o.Offset).ToHashSet();
+                if (abandoned.Count == 0) continue;
+                var kept = progress.InFlight.Where(o => !abandoned.Contains(o)).ToList();
+                progress.InFlight.Clear();
+                foreach (var offset in kept) progress.InFlight.Enqueue(offset);
+            }
+            if (_drainWaiters > 0) Monitor.PulseAll(_lock);
+        }
+    }
+
     /// <summary>Records dropped because their partition was no longer assigned when they arrived.</summary>
     public long NotAssigned { get { lock (_lock) return _notAssigned; } }
 

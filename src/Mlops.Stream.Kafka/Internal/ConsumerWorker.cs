@@ -101,12 +101,16 @@ internal sealed class ConsumerWorker<TKey, TValue>
         }
     }
 
-    /// <summary>Stop fetching: partitions are paused, the buffer is dropped (those records were never emitted, so they are not committed).</summary>
+    /// <summary>
+    /// Stop fetching: partitions are paused, the buffer is dropped (those records were never
+    /// emitted, so they are not committed, and no revocation waits for them).
+    /// </summary>
     public void StopConsuming()
     {
         lock (_gate)
         {
             _stopConsuming = true;
+            Coordinator.Abandon(_buffer.Select(item => item.Offset));
             _buffer.Clear();
             _fullSince = null;
             Monitor.Pulse(_gate);
@@ -294,8 +298,9 @@ internal sealed class ConsumerWorker<TKey, TValue>
         var neverEmitted = DropBuffered(partitions);
         // A rebalance (not our own close, whose stream has drained already or will never finish):
         // let the records handed downstream finish, so they are committed rather than processed again.
-        // After StopConsuming the buffer is gone uncounted, so there is nothing exact to wait for.
-        if (!_shutdownRequested && !_stopConsuming)
+        // That holds while the source drains after a stop too (a replica being retired while another
+        // leaves the group): what it dropped from its buffer was abandoned, the rest will complete.
+        if (!_shutdownRequested)
         {
             // What completed so far is committed first: a broker may refuse commits once the
             // rebalance moves on (the embedded one does while members rejoin), and then only the

@@ -1,0 +1,46 @@
+using Confluent.Kafka;
+using Mlops.Stream.Kafka.Internal;
+
+namespace Mlops.Stream.Kafka.Tests.Internal;
+
+public sealed class CommitCoordinatorTests
+{
+    private static readonly TopicPartition Partition = new("requests", 0);
+
+    [Fact]
+    public async Task Records_a_stopped_source_dropped_are_not_waited_for_and_do_not_hold_back_the_commit_of_those_before_them()
+    {
+        var commits = new List<IReadOnlyList<TopicPartitionOffset>>();
+        var coordinator = new CommitCoordinator(commits.Add);
+        coordinator.OnAssigned([Partition]);
+        var offsets = Enumerable.Range(0, 5).Select(o => coordinator.OnConsumed(Partition, o)!.Value).ToList();
+
+        // 0..2 were handed downstream; 3 and 4 were still buffered when the source stopped.
+        coordinator.Abandon(offsets.Skip(3));
+
+        // A revocation now waits only for the three handed downstream...
+        Assert.Equal(3, coordinator.AwaitInFlight([Partition], new Dictionary<TopicPartition, int>(), TimeSpan.Zero));
+        foreach (var offset in offsets.Take(3)) coordinator.MarkCompleted(offset);
+        Assert.Equal(0, coordinator.AwaitInFlight([Partition], new Dictionary<TopicPartition, int>(), TimeSpan.Zero));
+
+        // ...and commits up to them: the next owner starts at 3.
+        var outcome = await coordinator.CommitCompletedAsync();
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(3, Assert.Single(Assert.Single(commits)).Offset.Value);
+    }
+
+    [Fact]
+    public void Offsets_of_an_earlier_assignment_are_not_abandoned_from_the_current_one()
+    {
+        var coordinator = new CommitCoordinator(_ => { });
+        coordinator.OnAssigned([Partition]);
+        var earlier = coordinator.OnConsumed(Partition, 0)!.Value;
+        coordinator.OnRevoked([Partition], TimeSpan.Zero);
+        coordinator.OnAssigned([Partition]);
+        _ = coordinator.OnConsumed(Partition, 0);
+
+        coordinator.Abandon([earlier]);
+
+        Assert.Equal(1, coordinator.InFlight);
+    }
+}
