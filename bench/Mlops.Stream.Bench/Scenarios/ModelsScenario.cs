@@ -21,7 +21,7 @@ namespace Mlops.Stream.Bench.Scenarios;
 /// </summary>
 public static class ModelsScenario
 {
-    public const string Usage = "models: --models N --fits N --clients C --seconds S";
+    public const string Usage = "models: --models N --fits N --clients C --seconds S --list-models N --list-calls N [--only listing]";
 
     private sealed record Run(double ThroughputRps, double P50Ms, double P99Ms, long Requests, long Failed, ModelCacheSummary Cache);
 
@@ -31,6 +31,12 @@ public static class ModelsScenario
         var fits = args.Int("fits", 10);
         var clients = args.Int("clients", 8);
         var seconds = args.Int("seconds", 10);
+
+        // Listing many models first (alone on the machine's cores, before any replica runs).
+        var listing = await ModelListingBench.RunAsync(args.Int("list-models", 500), args.Int("list-calls", 200));
+        Console.WriteLine($"listing:     {listing.Models} models, {listing.Calls} list calls: p50 {listing.P50Ms:F2} ms, p99 {listing.P99Ms:F2} ms; " +
+                          $"a fresh registry's first call {listing.FirstCallMs:F1} ms");
+        if (args.Text("only") == "listing") return AddListing(new BenchResult("models"), listing);
 
         var registryRoot = Path.Combine(Path.GetTempPath(), "mlops-bench-models-" + Guid.NewGuid().ToString("N"));
         var registry = new FolderModelRegistry(registryRoot);
@@ -67,7 +73,7 @@ public static class ModelsScenario
                               $"{cached.Cache.Loads} loads, {cached.Cache.Evictions} evictions, peak {cached.Cache.PeakReserved} loaded");
             await StopAsync(budgeted);
 
-            return new BenchResult("models")
+            return AddListing(new BenchResult("models"), listing)
                 .Add("models", "models", models, "")
                 .Add("fits", "models the budget fits", fits, "")
                 .Add("cold_start_p50_ms", "cold start (request to an unloaded model), p50", ReplicaBench.Percentile(coldStarts, 0.5), "ms")
@@ -94,6 +100,13 @@ public static class ModelsScenario
             Directory.Delete(registryRoot, recursive: true);
         }
     }
+
+    private static BenchResult AddListing(BenchResult result, ModelListingBench.Result listing) => result
+        .Add("list_models", "models listed", listing.Models, "")
+        .Add("list_p50_ms", $"list call, registry reads for {listing.Models} models, p50", listing.P50Ms, "ms")
+        .Add("list_p99_ms", "list call, p99", listing.P99Ms, "ms")
+        .Add("list_first_call_ms", "list call, first of a fresh registry instance", listing.FirstCallMs, "ms")
+        .Note("list_calls", listing.Calls);
 
     private sealed record Replicas(IReadOnlyList<(string Entity, IActorRef Ref)> All, ModelCache Cache);
 

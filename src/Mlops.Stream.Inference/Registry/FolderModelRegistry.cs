@@ -18,6 +18,12 @@ namespace Mlops.Stream.Inference.Registry;
 /// readers (other processes included) never see a half-written version or alias file. Within one
 /// process, writes are serialized by a lock; across processes a version number taken by another
 /// writer is detected by the failing rename and the next number is tried.
+/// <para>
+/// What is read (manifests, aliases, scale, reference samples) is kept in memory and given again while
+/// the file's last-write time and length are unchanged (<see cref="StampedCache{T}"/>), so listing
+/// hundreds of models costs a stat per file, not a read and a parse; a file another node writes is
+/// seen on the next call, since every write renames a new file into place.
+/// </para>
 /// </summary>
 public sealed class FolderModelRegistry : IModelRegistry
 {
@@ -28,67 +34,73 @@ public sealed class FolderModelRegistry : IModelRegistry
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ILogger _logger;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ((DateTime, long) Stamp, ReferenceSample Sample)> _samples = new();
+    private readonly StampedCache<ModelManifest> _manifests;
+    private readonly StampedCache<ModelAliases> _aliases;
+    private readonly StampedCache<ModelScale> _scales;
+    private readonly StampedCache<ReferenceSample> _samples;
+    private readonly StampedCache<IReadOnlyList<string>> _models;
+    private readonly StampedCache<IReadOnlyList<int>> _versions;
 
-    public FolderModelRegistry(string root, ILogger<FolderModelRegistry>? logger = null)
+    /// <param name="clock">The clock that decides when a file has settled (<see cref="StampedCache{T}.SettleTime"/>); tests may move it.</param>
+    public FolderModelRegistry(string root, ILogger<FolderModelRegistry>? logger = null, TimeProvider? clock = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         Root = Path.GetFullPath(root);
         _logger = (ILogger?)logger ?? NullLogger.Instance;
+        clock ??= TimeProvider.System;
+        // Manifests, aliases and scale are small (a few KB): room for every file of a large registry.
+        // Reference samples may be megabytes each: only the drift jobs' few.
+        _manifests = new(16_384, clock);
+        _aliases = new(16_384, clock);
+        _scales = new(16_384, clock);
+        _samples = new(64, clock);
+        // A folder's last-write time changes when an entry is added, removed or renamed in it, so
+        // the model and version listings are kept the same way (the root's, and each model folder's).
+        _models = new(1, clock);
+        _versions = new(16_384, clock);
     }
 
     public string Root { get; }
+
+    /// <summary>
+    /// How many times this instance read and parsed a registry file (manifest, aliases, scale,
+    /// reference sample) or listed a folder instead of answering from memory: a diagnostic of the cache.
+    /// </summary>
+    public long DiskReads => _manifests.Loads + _aliases.Loads + _scales.Loads + _samples.Loads + _models.Loads + _versions.Loads;
 
     public IDisposable WatchAliases(Action changed) => new CompositeWatch(
         AliasesWatcher.Start(Root, AliasesFileName, changed, _logger),
         AliasesWatcher.Start(Root, ScaleFileName, changed, _logger));
 
-    public Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default)
-    {
-        if (!Directory.Exists(Root))
-        {
-            return Task.FromResult<IReadOnlyList<string>>([]);
-        }
+    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default) =>
+        await _models.GetAsync(new DirectoryInfo(Root), () => Task.FromResult<IReadOnlyList<string>?>(ModelsIn(Root))).ConfigureAwait(false) ?? [];
 
-        IReadOnlyList<string> models = [.. Directory.EnumerateDirectories(Root)
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .Where(IsValidName)
-            .Order(StringComparer.Ordinal)];
-        return Task.FromResult(models);
-    }
-
-    public Task<IReadOnlyList<int>> ListVersionsAsync(string model, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<int>> ListVersionsAsync(string model, CancellationToken cancellationToken = default)
     {
         var modelDirectory = ModelDirectory(model);
-        return Task.FromResult<IReadOnlyList<int>>(Directory.Exists(modelDirectory) ? VersionsIn(modelDirectory) : []);
+        return await _versions.GetAsync(new DirectoryInfo(modelDirectory), () => Task.FromResult<IReadOnlyList<int>?>(VersionsIn(modelDirectory).AsReadOnly()))
+            .ConfigureAwait(false) ?? [];
     }
 
     public async Task<ModelManifest> GetManifestAsync(string model, int version, CancellationToken cancellationToken = default)
     {
         var versionDirectory = VersionDirectory(model, version);
-        if (!Directory.Exists(versionDirectory))
-        {
-            throw new ModelRegistryException(
-                ModelRegistryError.NotFound, $"model '{model}' has no version {version} (no folder {versionDirectory})");
-        }
-
-        return await ReadManifestAsync(versionDirectory, model, version, cancellationToken).ConfigureAwait(false);
+        var path = Path.Combine(versionDirectory, ManifestFileName);
+        var manifest = await _manifests.GetFileAsync(path, bytes => ParseManifest(path, bytes, model, version), cancellationToken).ConfigureAwait(false);
+        return manifest ?? throw new ModelRegistryException(ModelRegistryError.NotFound, Directory.Exists(versionDirectory)
+            ? $"{path}: file is missing"
+            : $"model '{model}' has no version {version} (no folder {versionDirectory})");
     }
 
     public async Task<ModelAliases> GetAliasesAsync(string model, CancellationToken cancellationToken = default)
     {
         var path = Path.Combine(ModelDirectory(model), AliasesFileName);
-        byte[] bytes;
-        try
-        {
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return ModelAliases.Empty;
-        }
+        return await _aliases.GetFileAsync(path, bytes => ParseAliases(path, bytes), cancellationToken).ConfigureAwait(false)
+            ?? ModelAliases.Empty;
+    }
 
+    private static ModelAliases ParseAliases(string path, byte[] bytes)
+    {
         try
         {
             return JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.ModelAliases)
@@ -147,16 +159,11 @@ public sealed class FolderModelRegistry : IModelRegistry
     public async Task<ModelScale?> GetScaleAsync(string model, CancellationToken cancellationToken = default)
     {
         var path = Path.Combine(ModelDirectory(model), ScaleFileName);
-        byte[] bytes;
-        try
-        {
-            bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return null;
-        }
+        return await _scales.GetFileAsync(path, bytes => ParseScale(path, bytes), cancellationToken).ConfigureAwait(false);
+    }
 
+    private static ModelScale ParseScale(string path, byte[] bytes)
+    {
         try
         {
             var scale = JsonSerializer.Deserialize(bytes, RegistryJsonContext.Default.ModelScale) ?? throw new JsonException("the file holds null");
@@ -191,6 +198,8 @@ public sealed class FolderModelRegistry : IModelRegistry
             await AtomicFile.WriteAsync(path, JsonSerializer.SerializeToUtf8Bytes(scale, RegistryJsonContext.Default.ModelScale), cancellationToken)
                 .ConfigureAwait(false);
         }
+
+        _scales.Forget(path);
 
         _logger.LogInformation("Model {Model} scale set to {Scale}", model, scale?.ToString() ?? "one replica per node");
     }
@@ -305,17 +314,15 @@ public sealed class FolderModelRegistry : IModelRegistry
     public async Task<ReferenceSample?> GetReferenceSampleAsync(string model, int version, CancellationToken cancellationToken = default)
     {
         var path = Path.Combine(VersionDirectory(model, version), ReferenceSample.FileName);
-        var file = new FileInfo(path);
-        if (!file.Exists) return null;
-        // Drift jobs ask again and again (to notice a new baseline): parse only when the file changed.
-        var stamp = (file.LastWriteTimeUtc, file.Length);
-        if (_samples.TryGetValue(path, out var cached) && cached.Stamp == stamp) return cached.Sample;
-        var bytes = await VersionChecks.ReadOrNotFoundAsync(path, () => File.ReadAllBytesAsync(path, cancellationToken)).ConfigureAwait(false);
+        // Drift jobs ask again and again (to notice a new baseline): parsed only when the file changed.
+        return await _samples.GetFileAsync(path, bytes => ParseSample(path, bytes), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ReferenceSample ParseSample(string path, byte[] bytes)
+    {
         try
         {
-            var sample = ReferenceSample.ParseCsv(bytes);
-            _samples[path] = (stamp, sample);
-            return sample;
+            return ReferenceSample.ParseCsv(bytes);
         }
         catch (ReferenceSampleException e)
         {
@@ -334,20 +341,14 @@ public sealed class FolderModelRegistry : IModelRegistry
 
         var path = Path.Combine(VersionDirectory(model, version), ReferenceSample.FileName);
         await AtomicFile.WriteAsync(path, sample.ToCsv(), cancellationToken).ConfigureAwait(false);
+        _samples.Forget(path);
         _logger.LogInformation("Model {Model} version {Version}: reference sample set ({Rows} rows of {Features} features)", model, version, sample.Rows, sample.Features.Length);
     }
 
     private async Task<(ModelManifest Manifest, string ModelPath)> FindVersionAsync(string model, int version, CancellationToken cancellationToken)
     {
-        var versionDirectory = VersionDirectory(model, version);
-        if (!Directory.Exists(versionDirectory))
-        {
-            throw new ModelRegistryException(
-                ModelRegistryError.NotFound, $"model '{model}' has no version {version} (no folder {versionDirectory})");
-        }
-
-        var manifest = await ReadManifestAsync(versionDirectory, model, version, cancellationToken).ConfigureAwait(false);
-        return (manifest, Path.Combine(versionDirectory, ModelFileName));
+        var manifest = await GetManifestAsync(model, version, cancellationToken).ConfigureAwait(false);
+        return (manifest, Path.Combine(VersionDirectory(model, version), ModelFileName));
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
@@ -379,14 +380,14 @@ public sealed class FolderModelRegistry : IModelRegistry
         }
 
         var bytes = JsonSerializer.SerializeToUtf8Bytes(aliases, RegistryJsonContext.Default.ModelAliases);
-        await AtomicFile.WriteAsync(Path.Combine(modelDirectory, AliasesFileName), bytes, cancellationToken).ConfigureAwait(false);
+        var path = Path.Combine(modelDirectory, AliasesFileName);
+        await AtomicFile.WriteAsync(path, bytes, cancellationToken).ConfigureAwait(false);
+        _aliases.Forget(path);
         _logger.LogInformation("Model {Model} aliases set to {Aliases}", model, aliases);
     }
 
-    private static async Task<ModelManifest> ReadManifestAsync(string versionDirectory, string model, int version, CancellationToken cancellationToken)
+    private static ModelManifest ParseManifest(string path, byte[] bytes, string model, int version)
     {
-        var path = Path.Combine(versionDirectory, ManifestFileName);
-        var bytes = await VersionChecks.ReadOrNotFoundAsync(path, () => File.ReadAllBytesAsync(path, cancellationToken)).ConfigureAwait(false);
         ModelManifest manifest;
         try
         {
@@ -406,6 +407,25 @@ public sealed class FolderModelRegistry : IModelRegistry
         }
 
         return manifest;
+    }
+
+    /// <summary>The model folders in <paramref name="root"/>; null when it is gone.</summary>
+    private static IReadOnlyList<string>? ModelsIn(string root)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories(root)
+                .Select(Path.GetFileName)
+                .OfType<string>()
+                .Where(IsValidName)
+                .Order(StringComparer.Ordinal)
+                .ToList()
+                .AsReadOnly();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static List<int> VersionsIn(string modelDirectory) =>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Mlops.Stream.Actors.Drift;
 using Mlops.Stream.Actors.Tests.Registry;
 using Mlops.Stream.Actors.Tests.Support;
+using Mlops.Stream.Inference.Registry;
 
 namespace Mlops.Stream.Actors.Tests.Drift;
 
@@ -29,6 +30,9 @@ public sealed class VersionReferencesTests : IDisposable
         Assert.All(fromProfile.Features, f => Assert.Null(f.Sample));
 
         await registry.SetReferenceSampleAsync(Model, 1, ReferenceSampleTests.DemoSample(rows: 200, seed: 2));
+        // As if set a minute ago: the registry hands back the same parsed sample only for files written
+        // well before it read them (file times tick coarsely), as a baseline is by the next refresh.
+        File.SetLastWriteTimeUtc(Path.Combine(_folder.Path, Model, "1", ReferenceSample.FileName), DateTime.UtcNow.AddMinutes(-1));
         clock.Advance(TimeSpan.FromSeconds(9));
         await references.LoadAsync(1);
         Assert.Same(fromProfile, references.Get(1));   // not due yet

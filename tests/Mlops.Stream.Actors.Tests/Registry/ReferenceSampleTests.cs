@@ -71,7 +71,10 @@ public sealed class ReferenceSampleTests : IDisposable
         Assert.Equal(FraudDataset.FeatureNames.ToArray(), manifest.FeatureNames.ToArray());
         Assert.Equal(sample.Profile().Select(p => (p.Feature, p.Edges.ToArray(), p.Counts.ToArray())),
             manifest.ReferenceProfile.Select(p => (p.Feature, p.Edges.ToArray(), p.Counts.ToArray())));
-        Assert.True(File.Exists(Path.Combine(_root.Path, "fraud", "1", ReferenceSample.FileName)));
+        var path = Path.Combine(_root.Path, "fraud", "1", ReferenceSample.FileName);
+        Assert.True(File.Exists(path));
+        // As if written a minute ago: the registry keeps only files written well before it read them (file times tick coarsely).
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
         var stored = await _registry.GetReferenceSampleAsync("fraud", 1);
         Assert.Equal(sample.Columns, stored!.Columns);
         // Unchanged on disk: the same parsed sample, so drift jobs asking again and again cost a stat.

@@ -44,6 +44,13 @@ public sealed class KafkaOffsets(string bootstrap, string group) : IDisposable
     /// </summary>
     public static (int Records, long FirstMs, long LastMs) Timestamps(string bootstrap, string topic, long[] from, long[] to)
     {
+        var all = AllTimestamps(bootstrap, topic, from, to);
+        return all.Count == 0 ? (0, long.MaxValue, long.MinValue) : (all.Count, all[0], all[^1]);
+    }
+
+    /// <summary>The timestamps (ms) of the records of <paramref name="topic"/> from <paramref name="from"/> to <paramref name="to"/>, ascending.</summary>
+    public static List<long> AllTimestamps(string bootstrap, string topic, long[] from, long[] to)
+    {
         using var reader = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
             BootstrapServers = bootstrap, GroupId = $"bench-read-{Guid.NewGuid():N}", EnableAutoCommit = false, FetchWaitMaxMs = 5,
@@ -51,18 +58,17 @@ public sealed class KafkaOffsets(string bootstrap, string group) : IDisposable
         var wanted = Enumerable.Range(0, from.Length).Where(p => to[p] > from[p]).ToList();
         reader.Assign(wanted.Select(p => new TopicPartitionOffset(topic, p, from[p])));
         var left = wanted.ToDictionary(p => p, p => to[p] - from[p]);
-        var (records, first, last) = (0, long.MaxValue, long.MinValue);
+        var timestamps = new List<long>();
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         while (left.Values.Any(n => n > 0) && DateTime.UtcNow < deadline)
         {
             if (reader.Consume(TimeSpan.FromMilliseconds(100)) is not { Message: { } message } result) continue;
             if (result.Offset.Value >= to[result.Partition.Value]) continue;
             left[result.Partition.Value]--;
-            records++;
-            first = Math.Min(first, message.Timestamp.UnixTimestampMs);
-            last = Math.Max(last, message.Timestamp.UnixTimestampMs);
+            timestamps.Add(message.Timestamp.UnixTimestampMs);
         }
-        return (records, first, last);
+        timestamps.Sort();
+        return timestamps;
     }
 
     public void Dispose()
