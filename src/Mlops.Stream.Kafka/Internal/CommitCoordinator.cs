@@ -48,7 +48,9 @@ internal sealed class CommitCoordinator
     private readonly Dictionary<TopicPartition, PartitionProgress> _partitions = new();
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private readonly Action<IReadOnlyList<TopicPartitionOffset>> _commitSync;
-    private readonly Func<IConsumerGroupMetadata>? _groupMetadata;
+    private readonly Func<IConsumerGroupMetadata>? _readGroupMetadata;
+    /// <summary>The group metadata as of the latest assignment, read on the poll thread (never from another thread: the consumer may be disposed by then).</summary>
+    private IConsumerGroupMetadata? _groupMetadata;
     private long _lastEpoch;
     private bool _closed;
     /// <summary>Revocations waiting in <see cref="AwaitInFlight"/> for completions (which then wake them).</summary>
@@ -56,22 +58,35 @@ internal sealed class CommitCoordinator
     private long _completed, _staleCompletions, _commits, _revokedUncommitted, _notAssigned;
 
     /// <param name="commitSync">Commits offsets through the consumer.</param>
-    /// <param name="groupMetadata">The consumer's group metadata, which a transactional producer sends
-    /// with the offsets it commits for this consumer (its generation fences a revoked member's commits).</param>
-    public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync, Func<IConsumerGroupMetadata>? groupMetadata = null)
+    /// <param name="readGroupMetadata">Reads the consumer's group metadata (on the poll thread, at each
+    /// assignment), which a transactional producer sends with the offsets it commits for this consumer:
+    /// its generation fences the commits of a member that has since lost its partitions.</param>
+    public CommitCoordinator(Action<IReadOnlyList<TopicPartitionOffset>> commitSync, Func<IConsumerGroupMetadata>? readGroupMetadata = null)
     {
         _commitSync = commitSync;
-        _groupMetadata = groupMetadata;
+        _readGroupMetadata = readGroupMetadata;
     }
 
-    /// <summary>The consumer's group metadata now, for offsets committed in a producer's transaction.</summary>
-    public IConsumerGroupMetadata GroupMetadata =>
-        _groupMetadata?.Invoke() ?? throw new InvalidOperationException("This consumer's offsets cannot be committed in a transaction.");
-
-    /// <summary>Whether a record consumed under <paramref name="epoch"/> still belongs to this consumer's current assignment of its partition.</summary>
-    public bool IsCurrent(TopicPartition partition, long epoch)
+    /// <summary>
+    /// For a transaction about to commit these partitions' offsets: the group metadata of the
+    /// assignment they were consumed under. Throws <see cref="StaleTransactionOffsetsException"/> when
+    /// any of them is no longer this consumer's under that assignment (revoked, lost, or the consumer
+    /// closed): the transaction must then abort, for its outputs would be committed without their
+    /// offsets and the partition's next owner would answer the same records again. Checked and read
+    /// under one lock, so the metadata is the generation the check was made against; if the group
+    /// moves on after this, the broker refuses the stale generation and the transaction aborts too.
+    /// </summary>
+    public IConsumerGroupMetadata TransactionMetadataFor(IEnumerable<(TopicPartition Partition, long Epoch)> partitions)
     {
-        lock (_lock) return !_closed && _partitions.TryGetValue(partition, out var progress) && progress.Epoch == epoch;
+        lock (_lock)
+        {
+            var stale = partitions
+                .Where(p => _closed || !_partitions.TryGetValue(p.Partition, out var progress) || progress.Epoch != p.Epoch)
+                .Select(p => p.Partition)
+                .ToList();
+            if (stale.Count > 0) throw new StaleTransactionOffsetsException(stale);
+            return _groupMetadata ?? throw new InvalidOperationException("This consumer's offsets cannot be committed in a transaction.");
+        }
     }
 
     public long Completed { get { lock (_lock) return _completed; } }
@@ -113,9 +128,14 @@ internal sealed class CommitCoordinator
 
     public void OnAssigned(IEnumerable<TopicPartition> partitions)
     {
+        // Read here, on the poll thread inside the assignment callback: the generation just joined.
+        var metadata = _readGroupMetadata?.Invoke();
         lock (_lock)
+        {
             foreach (var tp in partitions)
                 _partitions[tp] = new PartitionProgress(++_lastEpoch);
+            if (metadata is not null) _groupMetadata = metadata;
+        }
     }
 
     /// <summary>
@@ -383,4 +403,15 @@ internal sealed class CommitCoordinator
                     progress.Committed = Math.Max(progress.Committed, offset);
         }
     }
+}
+
+/// <summary>
+/// A transaction held records of partitions its consumer no longer owns under the same assignment:
+/// it is aborted rather than committed without their offsets.
+/// </summary>
+public sealed class StaleTransactionOffsetsException(IReadOnlyList<TopicPartition> partitions)
+    : Exception($"The transaction holds records of {string.Join(", ", partitions)}, which this consumer no longer owns; " +
+                "it is aborted so that the partitions' next owner answers them once")
+{
+    public IReadOnlyList<TopicPartition> Partitions { get; } = partitions;
 }

@@ -137,6 +137,7 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
         {
             if (!_ownsProducer || _producer is null) return;
             if (_cycle is not null) AbortOpenTransaction(_cycle);
+            if (!_ownsProducer) return;   // a transaction call still runs in it: not ours to dispose under it
             try
             {
                 _producer.Flush(_settings.CloseTimeout);
@@ -155,7 +156,14 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
             try
             {
                 // The producer takes one transaction call at a time: let a running one end first.
-                _transactionCall.Wait(timeout);
+                if (!_transactionCall.Wait(timeout))
+                {
+                    // Still inside the producer: aborting or disposing under it is unsafe. Leave both to
+                    // the process's end; the next producer with this transactional id aborts the transaction.
+                    Log.Warning("Kafka producer {0}: a transaction call still runs after {1:0} s; the producer is left open", _settings.Name, timeout.TotalSeconds);
+                    _ownsProducer = false;
+                    return;
+                }
             }
             catch (AggregateException)
             {

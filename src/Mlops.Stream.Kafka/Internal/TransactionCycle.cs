@@ -22,15 +22,14 @@ internal sealed class TransactionOffsets
     }
 
     /// <summary>
-    /// What to send per consumer: only partitions the consumer still owns under the same assignment.
-    /// A partition revoked meanwhile belongs to another member now; committing its offset here would
-    /// move the new owner's position (a real broker fences such a commit by the group generation anyway).
+    /// What to send per consumer, with its group metadata. Throws <see cref="StaleTransactionOffsetsException"/>
+    /// when a partition has left its consumer since: the transaction must abort, not commit those
+    /// records' outputs without their offsets.
     /// </summary>
-    public IEnumerable<(CommitCoordinator Consumer, List<TopicPartitionOffset> Offsets)> Current() =>
-        _byConsumer.Select(c => (c.Key, c.Value
-            .Where(p => c.Key.IsCurrent(p.Key, p.Value.Epoch))
-            .Select(p => new TopicPartitionOffset(p.Key, p.Value.Next))
-            .ToList()));
+    public IEnumerable<(IConsumerGroupMetadata Group, List<TopicPartitionOffset> Offsets)> ToSend() =>
+        _byConsumer.Select(c => (
+            c.Key.TransactionMetadataFor(c.Value.Select(p => (p.Key, p.Value.Epoch))),
+            c.Value.Select(p => new TopicPartitionOffset(p.Key, p.Value.Next)).ToList()));
 }
 
 /// <summary>
@@ -63,9 +62,9 @@ internal sealed class TransactionCycle<TKey, TValue>(IProducer<TKey, TValue> pro
     public void Commit(TransactionOffsets offsets)
     {
         var deadline = DateTime.UtcNow + settings.OperationTimeout;
-        foreach (var (consumer, partitions) in offsets.Current())
-            if (partitions.Count > 0)
-                Retrying(() => producer.SendOffsetsToTransaction(partitions, consumer.GroupMetadata, Remaining(deadline)), deadline);
+        // Checked and read once, before the retries: the offsets go with the generation they were checked against.
+        foreach (var (group, partitions) in offsets.ToSend().ToList())
+            Retrying(() => producer.SendOffsetsToTransaction(partitions, group, Remaining(deadline)), deadline);
         Retrying(() => producer.CommitTransaction(Remaining(deadline)), deadline);
         Open = false;
         Committed++;

@@ -43,4 +43,32 @@ public sealed class CommitCoordinatorTests
 
         Assert.Equal(1, coordinator.InFlight);
     }
+
+    private sealed class Generation : IConsumerGroupMetadata;
+
+    [Fact]
+    public void A_transaction_holding_a_partition_its_consumer_no_longer_owns_is_refused_its_offsets_so_it_aborts()
+    {
+        var generations = new Queue<IConsumerGroupMetadata>([new Generation(), new Generation()]);
+        var coordinator = new CommitCoordinator(_ => { }, () => generations.Dequeue());
+        var other = new TopicPartition("requests", 1);
+        coordinator.OnAssigned([Partition, other]);
+        var first = coordinator.OnConsumed(Partition, 7)!.Value;
+        var second = coordinator.OnConsumed(other, 3)!.Value;
+
+        // Still owned: the offsets go with the generation of the assignment they came from.
+        var group = coordinator.TransactionMetadataFor([(first.TopicPartition, first.Epoch), (second.TopicPartition, second.Epoch)]);
+
+        // Revoked (or lost, or the consumer closed) before the transaction commits: no offsets, abort.
+        coordinator.OnRevoked([Partition], TimeSpan.Zero);
+        var stale = Assert.Throws<StaleTransactionOffsetsException>(() =>
+            coordinator.TransactionMetadataFor([(first.TopicPartition, first.Epoch), (second.TopicPartition, second.Epoch)]));
+        Assert.Equal([Partition], stale.Partitions);
+
+        // Assigned again: a new assignment (and generation); the old records' offsets are still refused.
+        coordinator.OnAssigned([Partition]);
+        Assert.Throws<StaleTransactionOffsetsException>(() => coordinator.TransactionMetadataFor([(first.TopicPartition, first.Epoch)]));
+        var again = coordinator.OnConsumed(Partition, 7)!.Value;
+        Assert.NotSame(group, coordinator.TransactionMetadataFor([(again.TopicPartition, again.Epoch)]));
+    }
 }
