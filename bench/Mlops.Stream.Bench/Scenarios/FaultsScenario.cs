@@ -15,6 +15,9 @@ namespace Mlops.Stream.Bench.Scenarios;
 /// sent, predicted, dead-lettered, lost, duplicated (and what the node counted in
 /// <c>mlops_kafka_duplicates_total</c>), wrong against a direct ONNX Runtime run, reordered per
 /// key and the longest gap between predictions. The same runs are the <c>BrokerFaultTests</c>.
+/// Then the cluster scenarios (<see cref="NodeFaults"/>: replicas scaled, a node killed and
+/// restarted, a rolling restart, on three node processes) and the cost of exactly-once
+/// (<see cref="DeliveryCost"/>). <c>--only NAME</c> runs one scenario (<c>delivery</c> for the cost alone).
 /// </summary>
 public static class FaultsScenario
 {
