@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Streams;
 using Mlops.Stream.Actors.Metrics;
 using Mlops.Stream.Actors.Serving;
-using Mlops.Stream.Bench.Cluster;
 using Mlops.Stream.Demo;
 using Mlops.Stream.Inference.Batching;
 using Mlops.Stream.Inference.Onnx;
@@ -30,8 +29,8 @@ public static class DeliveryCost
 
     public sealed record Result(IReadOnlyList<double> AtLeastOnceRps, IReadOnlyList<double> ExactlyOnceRps)
     {
-        public double AtLeastOnceMedian => Median(AtLeastOnceRps);
-        public double ExactlyOnceMedian => Median(ExactlyOnceRps);
+        public double AtLeastOnceMedian => HttpComparison.Median(AtLeastOnceRps);
+        public double ExactlyOnceMedian => HttpComparison.Median(ExactlyOnceRps);
         public double Ratio => ExactlyOnceMedian / AtLeastOnceMedian;
     }
 
@@ -65,7 +64,7 @@ public static class DeliveryCost
     {
         // Fresh topics per run: the catalog's names with a run suffix, so no run reads another's records.
         var topics = new ModelTopics($"{run}.requests", $"{run}.predictions", $"{run}.served", $"{run}.dlq");
-        var partitions = NodeDrain.PartitionsOf(TopicCatalog.Default[TopicFamilies.Requests].TopicFor(Model));
+        var partitions = TopicCatalog.Default[TopicFamilies.Requests].Partitions;
         foreach (var topic in new[] { topics.Requests, topics.Predictions, topics.Served, topics.DeadLetters })
             broker.CreateTopic(topic, partitions);
         RequestBacklog.Produce(broker.BootstrapServers, topics.Requests, run, requests);
@@ -95,11 +94,5 @@ public static class DeliveryCost
         {
             await control.DrainAndShutdown();
         }
-    }
-
-    private static double Median(IReadOnlyList<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -136,8 +136,7 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
         public override void PostStop()
         {
             if (!_ownsProducer || _producer is null) return;
-            if (_cycle is not null) AbortOpenTransaction(_cycle);
-            if (!_ownsProducer) return;   // a transaction call still runs in it: not ours to dispose under it
+            if (_cycle is not null && !AbortOpenTransaction(_cycle)) return;
             try
             {
                 _producer.Flush(_settings.CloseTimeout);
@@ -149,8 +148,12 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
             _producer.Dispose();
         }
 
-        /// <summary>A stage that stops with a transaction open (failure, cancellation) aborts it: its records and offsets vanish together.</summary>
-        private void AbortOpenTransaction(TransactionCycle<TKey, TValue> cycle)
+        /// <summary>
+        /// A stage that stops with a transaction open (failure, cancellation) aborts it: its records
+        /// and offsets vanish together. Returns false when a transaction call still runs in the
+        /// producer, which must then be neither aborted nor disposed under it.
+        /// </summary>
+        private bool AbortOpenTransaction(TransactionCycle<TKey, TValue> cycle)
         {
             var timeout = _settings.Transactions!.OperationTimeout;
             try
@@ -161,8 +164,7 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
                     // Still inside the producer: aborting or disposing under it is unsafe. Leave both to
                     // the process's end; the next producer with this transactional id aborts the transaction.
                     Log.Warning("Kafka producer {0}: a transaction call still runs after {1:0} s; the producer is left open", _settings.Name, timeout.TotalSeconds);
-                    _ownsProducer = false;
-                    return;
+                    return false;
                 }
             }
             catch (AggregateException)
@@ -178,6 +180,7 @@ internal sealed class ProducerStage<TKey, TValue, TContext>
                 // A fenced or broken producer cannot abort; the next producer with this transactional id aborts it when it starts.
                 Log.Warning("Kafka producer {0}: the open transaction was not aborted ({1}); the next start with the same transactional id aborts it", _settings.Name, e.Error.Reason);
             }
+            return true;
         }
 
         private void OnPush()
