@@ -34,7 +34,7 @@ public sealed class RequestRecordCodec
     public string AnswerContentType => RecordContentTypes.Of(Answer, request: false);
 
     /// <summary>The codec a record's headers ask for, or the dead letter's code and reason when they ask for one this server lacks.</summary>
-    public static bool TryFor(Confluent.Kafka.Headers? headers, [NotNullWhen(true)] out RequestRecordCodec? codec, [NotNullWhen(false)] out RecordRefusal? refusal)
+    public static bool TryFor(Confluent.Kafka.Headers? headers, [NotNullWhen(true)] out RequestRecordCodec? codec, [NotNullWhen(false)] out RequestRefusal? refusal)
     {
         if (RecordContentTypes.TryChoose(headers, out var request, out var answer, out var problem))
         {
@@ -43,19 +43,19 @@ public sealed class RequestRecordCodec
             return true;
         }
         codec = null;
-        refusal = new RecordRefusal(RecordContentTypes.UnsupportedContentTypeCode, problem!);
+        refusal = new RequestRefusal(RecordContentTypes.UnsupportedContentTypeCode, problem!);
         return false;
     }
 
     /// <summary>The decoded and validated request, or the dead letter's code and reason.</summary>
-    public bool TryDecode(byte[]? value, [NotNullWhen(true)] out InferenceRequest? request, [NotNullWhen(false)] out RecordRefusal? refusal)
+    public bool TryDecode(byte[]? value, [NotNullWhen(true)] out InferenceRequest? request, [NotNullWhen(false)] out RequestRefusal? refusal)
     {
         request = null;
         if (value is not { Length: > 0 })
         {
             refusal = Request == RecordEncoding.Json
-                ? new RecordRefusal(InferenceErrorCode.InvalidJson.ToWireCode(), "The record has no value; expected an Open Inference Protocol v2 request body.")
-                : new RecordRefusal(InvalidProtobufCode, "The record has no value; expected a protobuf inference.ModelInferRequest.");
+                ? new RequestRefusal(InferenceErrorCode.InvalidJson.ToWireCode(), "The record has no value; expected an Open Inference Protocol v2 request body.")
+                : new RequestRefusal(InvalidProtobufCode, "The record has no value; expected a protobuf inference.ModelInferRequest.");
             return false;
         }
 
@@ -69,13 +69,13 @@ public sealed class RequestRecordCodec
             }
             catch (InvalidProtocolBufferException e)
             {
-                refusal = new RecordRefusal(InvalidProtobufCode, $"The record's {value.Length} bytes are not a protobuf inference.ModelInferRequest: {e.Message}");
+                refusal = new RequestRefusal(InvalidProtobufCode, $"The record's {value.Length} bytes are not a protobuf inference.ModelInferRequest: {e.Message}");
                 return false;
             }
             var (body, invalid) = InferRequestTranslator.ToJson(message);
             if (invalid is not null)
             {
-                refusal = new RecordRefusal(invalid.WireCode, invalid.Message);
+                refusal = new RequestRefusal(invalid.WireCode, invalid.Message);
                 return false;
             }
             json = body!;
@@ -84,7 +84,7 @@ public sealed class RequestRecordCodec
 
         if (!InferenceCodec.TryDecodeRequest(json, out request, out var error))
         {
-            refusal = new RecordRefusal(error.WireCode, error.Message);
+            refusal = new RequestRefusal(error.WireCode, error.Message);
             return false;
         }
         refusal = null;
@@ -98,5 +98,8 @@ public sealed class RequestRecordCodec
             : InferResponseTranslator.From(ServingRecords.Response(model, version, request, outputs), _rawOutputs).ToByteArray();
 }
 
-/// <summary>Why a request record is refused: the dead letter's <c>mlops-error-code</c> and <c>mlops-error</c>.</summary>
-public sealed record RecordRefusal(string Code, string Reason);
+/// <summary>
+/// Why a request record becomes a dead letter (its <c>mlops-error-code</c> and <c>mlops-error</c>), and
+/// what is known of the request by then (version and id once decoded).
+/// </summary>
+public sealed record RequestRefusal(string Code, string Reason, int? Version = null, string? RequestId = null);

@@ -177,7 +177,7 @@ public sealed class ServingPipeline
         }
         catch (Exception e) when (e is not BatcherStoppedException)
         {
-            return DeadLetter(letters, context, new Refusal(DeadLetters.InternalErrorCode, $"The request could not be handled: {e.Message}"));
+            return DeadLetter(letters, context, new RequestRefusal(DeadLetters.InternalErrorCode, $"The request could not be handled: {e.Message}"));
         }
     }
 
@@ -186,9 +186,9 @@ public sealed class ServingPipeline
         var message = record.Message;
         // JSON unless the record's content-type header says protobuf; the prediction answers in kind unless its accept header asks otherwise.
         if (!RequestRecordCodec.TryFor(message.Headers, out var codec, out var unsupported))
-            return DeadLetter(letters, context, new Refusal(unsupported.Code, unsupported.Reason));
+            return DeadLetter(letters, context, unsupported);
         if (!codec.TryDecode(message.Value, out var request, out var undecodable))
-            return DeadLetter(letters, context, new Refusal(undecodable.Code, undecodable.Reason));
+            return DeadLetter(letters, context, undecodable);
 
         var result = await _inference.RunAsync(request).ConfigureAwait(false);
         if (result.IsServed)
@@ -214,19 +214,16 @@ public sealed class ServingPipeline
             }), context with { Version = result.ModelVersion, RequestTimestamp = message.Timestamp.UtcDateTime });
         }
         if (result.Error is { } invalid)
-            return DeadLetter(letters, context, new Refusal(invalid.WireCode, invalid.Message, result.ModelVersion, request.Id));
+            return DeadLetter(letters, context, new RequestRefusal(invalid.WireCode, invalid.Message, result.ModelVersion, request.Id));
         var rejection = result.Rejection!;
         if (rejection.Reason == BatchRejectionReason.ModelFailed)
-            return DeadLetter(letters, context, new Refusal(rejection.WireCode, rejection.Message, result.ModelVersion, request.Id));
+            return DeadLetter(letters, context, new RequestRefusal(rejection.WireCode, rejection.Message, result.ModelVersion, request.Id));
         // Shutting down: fail the stream instead of committing a request nobody served (it is redelivered).
         _metrics.CountRequest(_model, result.ModelVersion, RequestSources.Kafka, RequestOutcomes.Rejected);
         throw new BatcherStoppedException(rejection);
     }
 
-    /// <summary>Why a request record becomes a dead letter, and what is known of it (version and id once decoded).</summary>
-    private sealed record Refusal(string Code, string Reason, int? Version = null, string? RequestId = null);
-
-    private (ProducerEnvelope<byte[]?, byte[]?>, InFlight) DeadLetter(DeadLetters letters, InFlight context, Refusal refusal)
+    private (ProducerEnvelope<byte[]?, byte[]?>, InFlight) DeadLetter(DeadLetters letters, InFlight context, RequestRefusal refusal)
     {
         _metrics.CountRequest(_model, refusal.Version, RequestSources.Kafka, RequestOutcomes.DeadLettered);
         _metrics.CountDeadLetter(_model, refusal.Code);
