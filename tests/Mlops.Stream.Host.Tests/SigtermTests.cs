@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Faults;
 using Mlops.Stream.Host.Tests.Infrastructure;
 using Mlops.Stream.Kafka.Embedded;
 using Mlops.Stream.Kafka.Topics;
@@ -137,27 +138,6 @@ public sealed class SigtermTests(ITestOutputHelper output)
     }
 
     /// <summary>The request ids of every record on the topic now (predictions, served events).</summary>
-    private static HashSet<string> RequestIds(string bootstrap, string topic)
-    {
-        using var consumer = new ConsumerBuilder<string?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap, GroupId = $"read-{Guid.NewGuid():N}", EnableAutoCommit = false, FetchWaitMaxMs = 10,
-        }).Build();
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId));
-        var ids = new HashSet<string>();
-        foreach (var partition in partitions)
-        {
-            var end = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High.Value;
-            if (end == 0) continue;
-            consumer.Assign(new TopicPartitionOffset(partition, Offset.Beginning));
-            for (var next = 0L; next < end;)
-            {
-                var record = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"could not read {partition} up to {end}");
-                if (ServingHeaders.Read(record.Message.Headers, ServingHeaders.RequestId) is { } id) ids.Add(id);
-                next = record.Offset.Value + 1;
-            }
-        }
-        return ids;
-    }
+    private static HashSet<string> RequestIds(string bootstrap, string topic) =>
+        [.. TopicReader.ReadAll(bootstrap, topic).Select(r => r.Header(ServingHeaders.RequestId)).OfType<string>()];
 }
