@@ -63,6 +63,13 @@ public sealed class NodeModels(LocalCluster cluster)
         await WaitAsync(twin, "ready", assigned: partitions);
     }
 
+    /// <summary>Whether the registry knows <paramref name="model"/>.</summary>
+    public async Task<bool> ExistsAsync(string model)
+    {
+        using var response = await Http.GetAsync($"/api/v1/models/{model}");
+        return response.IsSuccessStatusCode;
+    }
+
     private async Task PostAsync(string path, HttpContent? content)
     {
         using var response = await Http.PostAsync(path, content);

@@ -27,7 +27,7 @@ public static class PipelineScenario
         Console.CancelKeyPress += onCancel;
         try
         {
-            return await MeasureAsync(cluster, settings);
+            return settings.Only == "tuning" ? await MeasureTuningAsync(cluster, settings) : await MeasureAsync(cluster, settings);
         }
         catch
         {
@@ -72,11 +72,7 @@ public static class PipelineScenario
         }
 
         var twins = BatchingTwins.For(Model);
-        foreach (var twin in twins.Where(t => t.Batching is not null))
-        {
-            cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
-            await models.RegisterTwinAsync(Model, twin.Model, twin.Batching!, NodeDrain.PartitionsOf(cluster.Topics.Requests));
-        }
+        await RegisterAsync(cluster, models, twins);
         // Closed loops: a connection per client. Open loops: a pool of 64, as a service calling another keeps,
         // so a stall queues calls in the pool (counted from their intended start) instead of piling connections on the node.
         using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.Clients.Max()));
@@ -92,8 +88,48 @@ public static class PipelineScenario
             PrintOpenLoop(httpOpen[^1]);
         }
 
-        return new PipelineReport(settings, partitions, ceiling, rounds, kafkaOpen, twins, http, httpCost, httpOpen).Build()
+        var tuning = await TuneAsync(cluster, models, client, settings);
+        var result = new PipelineReport(settings, partitions, ceiling, rounds, kafkaOpen, twins, http, httpCost, httpOpen).Build();
+        tuning.Print();
+        tuning.AddTo(result);
+        return result.Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
+    }
+
+    /// <summary>
+    /// Only the batch tuning comparison (<c>--only tuning</c>): the latency objective against fixed
+    /// sizes and two instances against one, without the Kafka rounds and the rest of the HTTP runs.
+    /// </summary>
+    private static async Task<BenchResult> MeasureTuningAsync(LocalCluster cluster, PipelineSettings settings)
+    {
+        var loadAtStart = LoadAverage();
+        var models = new NodeModels(cluster);
+        await models.WaitServingAsync(Model, NodeDrain.PartitionsOf(cluster.Topics.Requests));
+        using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.TuningClients.Max()));
+        var tuning = await TuneAsync(cluster, models, client, settings);
+        tuning.Print();
+        var result = new BenchResult("pipeline");
+        tuning.AddTo(result);
+        return result.Note("only", "tuning").Note("rounds", settings.Rounds).Note("http_seconds", settings.HttpSeconds)
+            .Note("latency_objective_ms", settings.ObjectiveMs).Note("cores", Environment.ProcessorCount)
             .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
+    }
+
+    private static async Task<BatchTuning> TuneAsync(LocalCluster cluster, NodeModels models, InferClient client, PipelineSettings settings)
+    {
+        var twins = BatchingTwins.Tuning(Model, settings.ObjectiveMs);
+        await RegisterAsync(cluster, models, twins);
+        return new BatchTuning(await HttpComparison.RunAsync(client, twins, settings.TuningClients, settings.Rounds, TimeSpan.FromSeconds(settings.HttpSeconds)));
+    }
+
+    /// <summary>Registers and serves every twin with batching of its own that the node does not serve yet.</summary>
+    private static async Task RegisterAsync(LocalCluster cluster, NodeModels models, IEnumerable<BatchingTwin> twins)
+    {
+        foreach (var twin in twins.Where(t => t.Batching is not null))
+        {
+            if (await models.ExistsAsync(twin.Model)) continue;
+            cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
+            await models.RegisterTwinAsync(Model, twin.Model, twin.Batching!, NodeDrain.PartitionsOf(cluster.Topics.Requests));
+        }
     }
 
     /// <summary>The machine's 1-minute load average (Linux), to judge how much other work shared the cores; empty elsewhere.</summary>
