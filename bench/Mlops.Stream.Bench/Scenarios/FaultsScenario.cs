@@ -27,14 +27,20 @@ public static class FaultsScenario
     {
         var rate = args.Int("rate", 200);
         var only = args.Text("only");
-        var faults = only is null ? BrokerFaults.All : only == "delivery" || NodeFaults.IsNamed(only) ? [] : [BrokerFaults.Named(only)];
+        IReadOnlyList<BrokerFault> oneNodeFaults = [.. BrokerFaults.All, .. ModelFaults.All];
+        var faults = only is null ? oneNodeFaults : oneNodeFaults.Where(f => f.Name == only).ToList();
+        if (only is not null && faults.Count == 0 && only != "delivery" && !NodeFaults.IsNamed(only))
+            throw new ArgumentException($"--only {only}: no such scenario");
         var results = new List<FaultRunResult>();
+        var modelCost = faults.Contains(ModelFaults.SlowModel) ? SlowModelCost.Measure(Console.WriteLine) : null;
         foreach (var fault in faults)
         {
             Console.WriteLine($"--- {fault.Name}: {fault.Description}, {rate} Kafka requests/s ---");
-            using var cluster = await LocalCluster.StartAsync(Model, nodes: 1, brokers: fault.Brokers);
+            using var cluster = await LocalCluster.StartAsync(Model, nodes: 1, brokers: fault.Brokers, extraArguments: fault.NodeArguments);
             using var oracle = new RegistryOracle(new FolderModelRegistry(cluster.RegistryPath));
-            results.Add(await FaultRun.RunAsync(fault, new FaultTarget(cluster.Broker, cluster.Http[0], Model, oracle), rate, Console.WriteLine));
+            var node = cluster.Nodes[0];
+            var target = new FaultTarget(cluster.Broker, cluster.Http[0], Model, oracle) { ResidentBytes = () => node.Resident };
+            results.Add(await FaultRun.RunAsync(fault, target, rate, Console.WriteLine));
         }
         foreach (var fault in NodeFaults.All.Where(f => only is null || only == f.Name))
         {
@@ -42,7 +48,9 @@ public static class FaultsScenario
             results.Add(await NodeFaults.RunAsync(fault, Model, rate, Console.WriteLine));
         }
         PrintTable(results);
+        PrintModelFaults(results);
         var result = Result(results, rate);
+        modelCost?.AddTo(result);
         if (only is null or "delivery")
         {
             var requests = args.Int("delivery-requests", 20_000);
@@ -73,6 +81,17 @@ public static class FaultsScenario
             Console.WriteLine(problem);
     }
 
+    /// <summary>What the model faults add: poisoned requests, HTTP refusals with their codes, the longest HTTP wait, lag and memory.</summary>
+    private static void PrintModelFaults(List<FaultRunResult> results)
+    {
+        foreach (var r in results.Where(r => r.PoisonSent > 0 || r.HttpPoisonRefused > 0 || r.HttpRefused.Count > 0 || r.Backpressure is not null))
+        {
+            Console.WriteLine($"{r.Fault.Name}: poisoned {r.PoisonSent} on Kafka (dead-lettered {r.Report.DeadLettered}), {r.HttpPoisonRefused} refused over HTTP; " +
+                              $"HTTP refused: {(r.HttpRefused.Count == 0 ? "none" : string.Join(", ", r.HttpRefused.Select(x => $"{x.Value} x {x.Key}")))}; " +
+                              $"longest HTTP answer {r.LongestHttpAnswer.TotalSeconds:F2} s" + (r.Backpressure is { } b ? $"; {b}" : ""));
+        }
+    }
+
     private static BenchResult Result(List<FaultRunResult> results, int rate)
     {
         var result = new BenchResult("faults")
@@ -91,7 +110,18 @@ public static class FaultsScenario
                 ["duplicated"] = p.Duplicated, ["duplicates_metrics"] = r.DuplicatesOnMetrics, ["wrong"] = p.Wrong,
                 ["reordered"] = p.Reordered, ["longest_gap_s"] = Math.Round(p.LongestGap.TotalSeconds, 3),
                 ["http_answered"] = r.HttpAnswered, ["http_failed"] = r.HttpFailures.Count,
+                ["poison_sent"] = r.PoisonSent, ["http_poison_refused"] = r.HttpPoisonRefused,
+                ["http_refused"] = r.HttpRefused, ["longest_http_answer_s"] = Math.Round(r.LongestHttpAnswer.TotalSeconds, 3),
             });
+            if (r.Backpressure is { } b)
+            {
+                const double MiB = 1024 * 1024;
+                result.Note(r.Fault.Name.Replace('-', '_') + "_backpressure", new Dictionary<string, object?>
+                {
+                    ["lag_before"] = b.LagBefore, ["lag_peak"] = b.LagPeak, ["recovery_s"] = b.Recovery is { } t ? Math.Round(t.TotalSeconds, 2) : null,
+                    ["rss_before_mib"] = b.RssBefore / MiB, ["rss_peak_mib"] = b.RssPeak / MiB, ["rss_after_mib"] = b.RssAfter / MiB,
+                });
+            }
         }
         return result;
     }
