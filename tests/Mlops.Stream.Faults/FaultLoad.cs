@@ -31,7 +31,6 @@ public sealed class FaultLoad : IAsyncDisposable
     private readonly Task _http;
     private int _produced;
     private int _httpAnswered;
-    private int _httpPoisonRefused;
     private long _longestHttpTicks;
 
     private FaultLoad(string bootstrapServers, string requestTopic, HttpClient node, string model, string run, int rate, LoadShape shape)
@@ -50,8 +49,8 @@ public sealed class FaultLoad : IAsyncDisposable
     /// <summary>HTTP requests answered 200.</summary>
     public int HttpAnswered => Volatile.Read(ref _httpAnswered);
 
-    /// <summary>Poisoned HTTP requests refused with a JSON error code, as they must be.</summary>
-    public int HttpPoisonRefused => Volatile.Read(ref _httpPoisonRefused);
+    /// <summary>Poisoned HTTP requests refused with a JSON error code, as they must be, by "status code".</summary>
+    public ConcurrentDictionary<string, int> HttpPoisonRefused { get; } = new();
 
     /// <summary>Good HTTP requests refused with a status the fault allows (<see cref="LoadShape.HttpRefusals"/>) and a JSON error code, by "status code".</summary>
     public ConcurrentDictionary<string, int> HttpRefused { get; } = new();
@@ -130,7 +129,7 @@ public sealed class FaultLoad : IAsyncDisposable
                 var status = (int)response.StatusCode;
                 var body = response.IsSuccessStatusCode ? null : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                 var code = body is null ? null : ErrorCode(body);
-                if (poisoned && code is not null && status >= 400) Interlocked.Increment(ref _httpPoisonRefused);
+                if (poisoned && code is not null && status >= 400) HttpPoisonRefused.AddOrUpdate($"{status} {code}", 1, (_, n) => n + 1);
                 else if (poisoned) HttpFailures.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} poisoned request {i} answered {status} {body}");
                 else if (response.IsSuccessStatusCode) Interlocked.Increment(ref _httpAnswered);
                 else if (code is not null && _shape.HttpRefusals.Contains(status)) HttpRefused.AddOrUpdate($"{status} {code}", 1, (_, n) => n + 1);

@@ -13,8 +13,8 @@ public sealed record FaultRunResult(
     /// <summary>Poisoned Kafka requests sent: each should be dead-lettered, and nothing else.</summary>
     public int PoisonSent { get; init; }
 
-    /// <summary>Poisoned HTTP requests refused with a JSON error code.</summary>
-    public int HttpPoisonRefused { get; init; }
+    /// <summary>Poisoned HTTP requests refused with a JSON error code, by "status code".</summary>
+    public IReadOnlyDictionary<string, int> HttpPoisonRefused { get; init; } = new Dictionary<string, int>();
 
     /// <summary>Good HTTP requests refused with a status the fault allows and a code, by "status code".</summary>
     public IReadOnlyDictionary<string, int> HttpRefused { get; init; } = new Dictionary<string, int>();
@@ -35,12 +35,16 @@ public sealed record FaultRunResult(
     public override string ToString() =>
         $"{Fault.Name} ({Fault.Description}): {Report}; duplicates on /metrics {DuplicatesOnMetrics}; HTTP answered {HttpAnswered}, failed {HttpFailures.Count}" +
         (HttpFailures.Count == 0 ? "" : $" (first: {HttpFailures[0]})") +
-        (HttpRefused.Count == 0 ? "" : $", refused {string.Join(", ", HttpRefused.Select(r => $"{r.Value} x {r.Key}"))}") +
-        (PoisonSent == 0 && HttpPoisonRefused == 0 ? "" : $"; poisoned: {PoisonSent} sent on Kafka, {HttpPoisonRefused} refused over HTTP") +
+        (HttpRefused.Count == 0 ? "" : $", refused {Tally(HttpRefused)}") +
+        (PoisonSent == 0 && HttpPoisonRefused.Count == 0 ? "" : $"; poisoned: {PoisonSent} sent on Kafka, refused over HTTP {Tally(HttpPoisonRefused)}") +
         $"; longest HTTP answer {LongestHttpAnswer.TotalSeconds:F2} s" +
         (Backpressure is { } b ? $"; {b}" : "") +
         (ProduceFailures.Count == 0 ? "" : $"; the load's own producer failed {ProduceFailures.Count} (first: {ProduceFailures[0]})") +
         $"; {Duration.TotalSeconds:F1} s";
+
+    /// <summary>"12 x 504 timed_out, 3 x 429 queue_full", or "none".</summary>
+    public static string Tally(IReadOnlyDictionary<string, int> answers) =>
+        answers.Count == 0 ? "none" : string.Join(", ", answers.OrderByDescending(a => a.Value).Select(a => $"{a.Value} x {a.Key}"));
 }
 
 /// <summary>Where a fault run happens: the broker (the test's or the bench's own), one node serving the model, and an oracle for its versions.</summary>
@@ -125,7 +129,7 @@ public static class FaultRun
                 var result = new FaultRunResult(fault, report, counted, load.HttpAnswered, [.. load.HttpFailures], [.. load.ProduceFailures], clock.Elapsed)
                 {
                     PoisonSent = load.PoisonProduced,
-                    HttpPoisonRefused = load.HttpPoisonRefused,
+                    HttpPoisonRefused = load.HttpPoisonRefused.ToDictionary(),
                     HttpRefused = load.HttpRefused.ToDictionary(),
                     LongestHttpAnswer = load.LongestHttpAnswer,
                 };

@@ -84,10 +84,10 @@ public static class FaultsScenario
     /// <summary>What the model faults add: poisoned requests, HTTP refusals with their codes, the longest HTTP wait, lag and memory.</summary>
     private static void PrintModelFaults(List<FaultRunResult> results)
     {
-        foreach (var r in results.Where(r => r.PoisonSent > 0 || r.HttpPoisonRefused > 0 || r.HttpRefused.Count > 0 || r.Backpressure is not null))
+        foreach (var r in results.Where(r => r.PoisonSent > 0 || r.HttpPoisonRefused.Count > 0 || r.HttpRefused.Count > 0 || r.Backpressure is not null))
         {
-            Console.WriteLine($"{r.Fault.Name}: poisoned {r.PoisonSent} on Kafka (dead-lettered {r.Report.DeadLettered}), {r.HttpPoisonRefused} refused over HTTP; " +
-                              $"HTTP refused: {(r.HttpRefused.Count == 0 ? "none" : string.Join(", ", r.HttpRefused.Select(x => $"{x.Value} x {x.Key}")))}; " +
+            Console.WriteLine($"{r.Fault.Name}: poisoned {r.PoisonSent} on Kafka (dead-lettered {r.Report.DeadLettered}), refused over HTTP {FaultRunResult.Tally(r.HttpPoisonRefused)}; " +
+                              $"good requests refused over HTTP: {FaultRunResult.Tally(r.HttpRefused)}; " +
                               $"longest HTTP answer {r.LongestHttpAnswer.TotalSeconds:F2} s" + (r.Backpressure is { } b ? $"; {b}" : ""));
         }
     }
