@@ -27,10 +27,11 @@ public sealed record FaultRunResult(
 
     /// <summary>
     /// Nothing lost, nothing wrong, every duplicate counted, exactly the poisoned requests
-    /// dead-lettered, every HTTP request answered (served, or refused with a code as the fault allows).
+    /// dead-lettered, every HTTP request answered (served, or refused with a code as the fault allows),
+    /// and nothing dropped by the broker's log cap (which would make the check unfair).
     /// </summary>
     public bool Held => Report.Lost == 0 && Report.Wrong == 0 && Report.Duplicated == DuplicatesOnMetrics && HttpFailures.Count == 0
-                        && Report.DeadLettered == PoisonSent;
+                        && Report.DeadLettered == PoisonSent && Report.DroppedByBroker.Count == 0;
 
     public override string ToString() =>
         $"{Fault.Name} ({Fault.Description}): {Report}; duplicates on /metrics {DuplicatesOnMetrics}; HTTP answered {HttpAnswered}, failed {HttpFailures.Count}" +

@@ -24,7 +24,6 @@ public static class OverloadScenario
 
     private const string Model = "overload";
     private const int BaselineCalls = 200;
-    private const long EmbeddedLogCapBytes = 5L * 1024 * 1024;
 
     public static async Task<BenchResult> RunAsync(BenchArgs args)
     {
@@ -133,10 +132,8 @@ public static class OverloadScenario
     {
         var requests = Actors.Serving.ModelTopics.For(Kafka.Topics.TopicCatalog.Default, DemoModelBuilder.DefaultModelName).Requests;
         var partitions = Kafka.Topics.TopicCatalog.Default.DeclareAll([DemoModelBuilder.DefaultModelName]).Single(d => d.Name == requests).Partitions;
-        var bytesPerPartition = (long)count * (DemoRequests.Body("backlog-000000").Length + 100) / partitions;
-        if (bytesPerPartition > EmbeddedLogCapBytes)
-            throw new ArgumentException($"--backlog {count} puts about {bytesPerPartition / 1024.0 / 1024:F1} MiB on each of the {partitions} request partitions; " +
-                                        $"the embedded broker keeps about {EmbeddedLogCapBytes / 1024 / 1024} MiB per partition and would drop the oldest");
+        if (Faults.BrokerLogCap.Refusal($"--backlog {count}", count, DemoRequests.Body("backlog-000000").Length, partitions) is { } refusal)
+            throw new ArgumentException(refusal);
     }
 
     private sealed record BacklogFigures(double PeakLag, double DrainSeconds, double[] HttpLatencies, long RssPeak, long RssAfter);
