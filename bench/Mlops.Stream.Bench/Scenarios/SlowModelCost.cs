@@ -15,13 +15,12 @@ public sealed record SlowModelCost(double[] Demo, double[] Fast, double[] Slow)
     public static SlowModelCost Measure(Action<string> log)
     {
         var demo = DemoModelBuilder.Build().OnnxModel;
-        double[] Of(byte[] onnx) => [.. Batches.Select(b => ModelCost.MedianBatchMilliseconds(onnx, b))];
-        var cost = new SlowModelCost(Of(demo),
-            Of(FaultModels.WithExtraWork(demo, ModelFaults.FastLayers)),
-            Of(FaultModels.WithExtraWork(demo, ModelFaults.SlowLayers)));
+        byte[][] models = [demo, FaultModels.WithExtraWork(demo, ModelFaults.FastLayers), FaultModels.WithExtraWork(demo, ModelFaults.SlowLayers)];
+        var medians = Batches.Select(b => ModelCost.MedianBatchMilliseconds(models, b)).ToArray();
+        var cost = new SlowModelCost([.. medians.Select(m => m[0])], [.. medians.Select(m => m[1])], [.. medians.Select(m => m[2])]);
         for (var i = 0; i < Batches.Length; i++)
-            log($"one batch of {Batches[i]} in ONNX Runtime (median): demo {cost.Demo[i]:F3} ms, fast version {cost.Fast[i]:F3} ms, slow version {cost.Slow[i]:F3} ms: " +
-                $"slow / fast {cost.Slow[i] / cost.Fast[i]:F1}x");
+            log($"one batch of {Batches[i]} in ONNX Runtime (median, runs taking turns): demo {cost.Demo[i]:F3} ms, fast version {cost.Fast[i]:F3} ms, " +
+                $"slow version {cost.Slow[i]:F3} ms: slow / fast {cost.Slow[i] / cost.Fast[i]:F1}x");
         return cost;
     }
 
