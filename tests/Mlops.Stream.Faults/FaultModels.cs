@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mlops.Stream.Demo.Onnx.Proto;
+using static Mlops.Stream.Demo.Internal.MlpOnnxExporter;
 
 namespace Mlops.Stream.Faults;
 
@@ -113,26 +114,6 @@ public static class FaultModels
         for (var i = 0; i < weights.Length; i++) weights[i] = (float)((random.NextDouble() * 2 - 1) * scale);
         return weights;
     }
-
-    private static TensorProto FloatTensor(string name, float[] values, params long[] dims)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        tensor.Dims.AddRange(dims);
-        tensor.FloatData.AddRange(values);
-        return tensor;
-    }
-
-    private static NodeProto Node(string opType, string name, string[] inputs, string output, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = opType, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        node.Attribute.AddRange(attributes);
-        return node;
-    }
-
-    private static AttributeProto IntAttribute(string name, long value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     private static AttributeProto IntsAttribute(string name, params long[] values)
     {

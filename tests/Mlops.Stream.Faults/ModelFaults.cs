@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using Mlops.Stream.Demo;
 
 namespace Mlops.Stream.Faults;
@@ -37,15 +35,15 @@ public static class ModelFaults
         PrepareAsync = async (target, stop) =>
         {
             var demo = DemoModelBuilder.Build(target.Model).OnnxModel;
-            await RegisterAsync(target, FaultModels.WithExtraWork(demo, FastLayers), 2, stop).ConfigureAwait(false);
-            await RegisterAsync(target, FaultModels.WithExtraWork(demo, SlowLayers), 3, stop).ConfigureAwait(false);
-            await PromoteAsync(target, 2, stop).ConfigureAwait(false);
+            await ModelSwaps.RegisterAsync(target, FaultModels.WithExtraWork(demo, FastLayers), stop).ConfigureAwait(false);
+            await ModelSwaps.RegisterAsync(target, FaultModels.WithExtraWork(demo, SlowLayers), stop).ConfigureAwait(false);
+            await ModelSwaps.PromoteAndWaitAsync(target, 2, stop).ConfigureAwait(false);
         },
         OnNodeAsync = async (target, stop) =>
         {
-            await PromoteAsync(target, 3, stop).ConfigureAwait(false);
+            await ModelSwaps.PromoteAndWaitAsync(target, 3, stop).ConfigureAwait(false);
             await Task.Delay(SlowFor, stop).ConfigureAwait(false);
-            await PromoteAsync(target, 2, stop).ConfigureAwait(false);
+            await ModelSwaps.PromoteAndWaitAsync(target, 2, stop).ConfigureAwait(false);
         },
         NodeArguments = [$"--Http:Inference:InferTimeout={HttpDeadline:c}"],
         Load = new LoadShape(Refusals: new HashSet<int> { 429, 503, 504 }),
@@ -65,26 +63,11 @@ public static class ModelFaults
         PrepareAsync = async (target, stop) =>
         {
             var demo = DemoModelBuilder.Build(target.Model).OnnxModel;
-            await RegisterAsync(target, FaultModels.FailingForLargeFirstFeature(demo), 2, stop).ConfigureAwait(false);
-            await PromoteAsync(target, 2, stop).ConfigureAwait(false);
+            await ModelSwaps.RegisterAsync(target, FaultModels.FailingForLargeFirstFeature(demo), stop).ConfigureAwait(false);
+            await ModelSwaps.PromoteAndWaitAsync(target, 2, stop).ConfigureAwait(false);
         },
         Load = new LoadShape(PoisonEvery: 25),
     };
 
     public static IReadOnlyList<BrokerFault> All { get; } = [PoisonInputs, SlowModel];
-
-    private static async Task RegisterAsync(FaultTarget target, byte[] onnx, int expectedVersion, CancellationToken stop)
-    {
-        using var registered = await target.Node.PostAsync($"/api/v1/models/{target.Model}/versions", new ByteArrayContent(onnx), stop).ConfigureAwait(false);
-        if (registered.StatusCode != HttpStatusCode.Created)
-            throw new InvalidOperationException($"registering version {expectedVersion}: {(int)registered.StatusCode} {await registered.Content.ReadAsStringAsync(stop).ConfigureAwait(false)}");
-    }
-
-    /// <summary>Promotes and waits for the swap (the node answers 200 once the version serves).</summary>
-    private static async Task PromoteAsync(FaultTarget target, int version, CancellationToken stop)
-    {
-        using var promoted = await target.Node.PostAsJsonAsync($"/api/v1/models/{target.Model}/promote?wait_seconds=60", new { version }, stop).ConfigureAwait(false);
-        if (promoted.StatusCode != HttpStatusCode.OK)
-            throw new InvalidOperationException($"promoting version {version}: {(int)promoted.StatusCode} {await promoted.Content.ReadAsStringAsync(stop).ConfigureAwait(false)}");
-    }
 }
