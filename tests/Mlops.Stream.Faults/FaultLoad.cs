@@ -76,6 +76,21 @@ public sealed class FaultLoad : IAsyncDisposable
         return InferenceCodec.EncodeRequest(new InferenceRequest(id, [Tensor.Create(InputName, features, 1, FeatureCount)]));
     }
 
+    /// <summary>The id of request <paramref name="index"/> of a run.</summary>
+    public static string RequestId(string run, int index) => $"{run}-{index}";
+
+    /// <summary>Request <paramref name="index"/> of a run as a Kafka record: its key (one of <see cref="Keys"/> per run), body and request id header.</summary>
+    public static Message<string, byte[]> Record(string run, int index, bool poisoned = false)
+    {
+        var id = RequestId(run, index);
+        return new Message<string, byte[]>
+        {
+            Key = $"{run}-key-{index % Keys}",
+            Value = Body(id, index, poisoned),
+            Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
+        };
+    }
+
     /// <summary>Stops sending and waits until every Kafka record is delivered (or has failed) and the HTTP client has its last answer.</summary>
     public async Task StopAsync()
     {
@@ -99,14 +114,8 @@ public sealed class FaultLoad : IAsyncDisposable
         {
             var due = TimeSpan.FromSeconds((double)i / rate) - Stopwatch.GetElapsedTime(start);
             if (due > TimeSpan.Zero && _stop.Token.WaitHandle.WaitOne(due)) break;
-            var id = $"{run}-{i}";
-            var message = new Message<string, byte[]>
-            {
-                Key = $"{run}-key-{i % Keys}",
-                Value = Body(id, i, _shape.IsPoisoned(i)),
-                Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
-            };
-            producer.Produce(topic, message, report =>
+            var id = RequestId(run, i);
+            producer.Produce(topic, Record(run, i, _shape.IsPoisoned(i)), report =>
             {
                 if (report.Error.IsError) ProduceFailures.Enqueue($"{id}: {report.Error.Reason}");
             });

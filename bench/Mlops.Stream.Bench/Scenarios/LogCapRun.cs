@@ -1,4 +1,3 @@
-using System.Text;
 using Confluent.Kafka;
 using Mlops.Stream.Actors.Serving;
 using Mlops.Stream.Bench.Cluster;
@@ -43,7 +42,7 @@ public static class LogCapRun
         var partitions = TopicCatalog.Default.DeclareAll([model]).Single(d => d.Name == topics.Requests).Partitions;
         // The served event is the largest record a request leads to: it is what must fit (with its
         // serving headers: version, source partition and offset, answered-by, about 100 bytes more).
-        var valueBytes = Math.Max(FaultLoad.Body("log-cap-00-000000", 0).Length, ServedEventBytes(model) + ServedHeaderBytes);
+        var valueBytes = Math.Max(FaultLoad.Body(FaultLoad.RequestId("log-cap-00", 100_000), 100_000).Length, ServedEventBytes(model) + ServedHeaderBytes);
         log($"{Name}: a request leads to records of at most about {valueBytes + BrokerLogCap.RecordOverheadBytes} bytes (its served event)");
         var outcomes = new List<Outcome>();
         foreach (var share in CapShares)
@@ -75,7 +74,7 @@ public static class LogCapRun
     /// <summary>The size of a served event for one of the load's requests, as the node writes it (outputs of the demo's shape).</summary>
     private static int ServedEventBytes(string model)
     {
-        var body = FaultLoad.Body("log-cap-00-000000", 0);
+        var body = FaultLoad.Body(FaultLoad.RequestId("log-cap-00", 100_000), 100_000);
         if (!InferenceCodec.TryDecodeRequest(body, out var request, out var error)) throw new InvalidOperationException(error.Message);
         IReadOnlyList<Tensor> outputs = [Tensor.Create("probabilities", new[] { 0.123456789f, 0.876543211f }, 1, 2), Tensor.Create("label", new[] { 1L }, 1)];
         var result = BatchResult.Served(outputs, model, 1, new BatchTimings(TimeSpan.FromMilliseconds(1.234567), TimeSpan.FromMilliseconds(0.345678), 64, 64));
@@ -86,16 +85,7 @@ public static class LogCapRun
     private static void Produce(string bootstrapServers, string topic, string run, long records)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5, Acks = Acks.All }).Build();
-        for (var i = 0; i < records; i++)
-        {
-            var id = $"{run}-{i:D6}";
-            DemoRequests.ProduceWhenRoom(producer, topic, new Message<string, byte[]>
-            {
-                Key = $"{run}-key-{i % FaultLoad.Keys}",
-                Value = FaultLoad.Body(id, i),
-                Headers = new Headers { { ServingHeaders.RequestId, Encoding.UTF8.GetBytes(id) } },
-            });
-        }
+        for (var i = 0; i < records; i++) DemoRequests.ProduceWhenRoom(producer, topic, FaultLoad.Record(run, i));
         producer.Flush(TimeSpan.FromMinutes(2));
     }
 }
