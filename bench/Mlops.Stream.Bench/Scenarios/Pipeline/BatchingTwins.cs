@@ -41,6 +41,16 @@ public static class BatchingTwins
         new(InstancesKey, $"{model}-i2", "2 instances (max 64 each)", new { max_batch_size = 64, max_queue_delay_ms = 5, instances = 2, max_queue_size = QueueSize }),
     ];
 
+    /// <summary>
+    /// The heavy model's HTTP comparison (<see cref="HeavyModel"/>, registered as <paramref name="model"/>):
+    /// the shipped batching (max 64, dispatch when idle) against batching off, both with the same queue.
+    /// </summary>
+    public static IReadOnlyList<BatchingTwin> Heavy(string model) =>
+    [
+        new(ShippedKey, model, "batched (max 64, dispatch when idle)", new { max_batch_size = 64, max_queue_delay_ms = 5, max_queue_size = QueueSize }),
+        Fixed(model, 1, "batching off (max batch 1)"),
+    ];
+
     public const string ShippedKey = "batched";
     public const string AdaptiveKey = "slo";
     public const string InstancesKey = "i2";

@@ -27,7 +27,12 @@ public static class PipelineScenario
         Console.CancelKeyPress += onCancel;
         try
         {
-            return settings.Only == "tuning" ? await MeasureTuningAsync(cluster, settings) : await MeasureAsync(cluster, settings);
+            return settings.Only switch
+            {
+                null => await MeasureAsync(cluster, settings),
+                "tuning" or "heavy" => await MeasureOnlyAsync(cluster, settings),
+                var other => throw new ArgumentException($"pipeline: --only takes tuning or heavy, not '{other}'"),
+            };
         }
         catch
         {
@@ -89,29 +94,57 @@ public static class PipelineScenario
         }
 
         var tuning = await TuneAsync(cluster, models, client, settings);
+        var heavy = await HeavyAsync(cluster, models, client, settings);
         var result = new PipelineReport(settings, partitions, ceiling, rounds, kafkaOpen, twins, http, httpCost, httpOpen).Build();
         tuning.Print();
         tuning.AddTo(result);
-        return result.Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
+        heavy.Print();
+        heavy.AddTo(result);
+        return result.Note("latency_objective_ms", settings.ObjectiveMs)
+            .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
     }
 
     /// <summary>
-    /// Only the batch tuning comparison (<c>--only tuning</c>): the latency objective against fixed
-    /// sizes and two instances against one, without the Kafka rounds and the rest of the HTTP runs.
+    /// One comparison alone (<c>--only tuning</c>: the latency objective against fixed sizes and two
+    /// instances against one; <c>--only heavy</c>: batching on a model whose run dominates), without
+    /// the Kafka rounds and the rest of the HTTP runs.
     /// </summary>
-    private static async Task<BenchResult> MeasureTuningAsync(LocalCluster cluster, PipelineSettings settings)
+    private static async Task<BenchResult> MeasureOnlyAsync(LocalCluster cluster, PipelineSettings settings)
     {
         var loadAtStart = LoadAverage();
         var models = new NodeModels(cluster);
         await models.WaitServingAsync(Model, NodeDrain.PartitionsOf(cluster.Topics.Requests));
-        using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.TuningClients.Max()));
-        var tuning = await TuneAsync(cluster, models, client, settings);
-        tuning.Print();
+        using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.TuningClients.Concat(settings.HeavyClients).Max()));
         var result = new BenchResult("pipeline");
-        tuning.AddTo(result);
-        return result.Note("only", "tuning").Note("rounds", settings.Rounds).Note("http_seconds", settings.HttpSeconds)
+        if (settings.Only == "tuning")
+        {
+            var tuning = await TuneAsync(cluster, models, client, settings);
+            tuning.Print();
+            tuning.AddTo(result);
+        }
+        else
+        {
+            var heavy = await HeavyAsync(cluster, models, client, settings);
+            heavy.Print();
+            heavy.AddTo(result);
+        }
+        return result.Note("only", settings.Only!).Note("rounds", settings.Rounds).Note("http_seconds", settings.HttpSeconds)
             .Note("latency_objective_ms", settings.ObjectiveMs).Note("cores", Environment.ProcessorCount)
             .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
+    }
+
+    private static async Task<HeavyComparison> HeavyAsync(LocalCluster cluster, NodeModels models, InferClient client, PipelineSettings settings)
+    {
+        var heavy = HeavyModel.Build($"{Model}-heavy", await models.ReadOnnxAsync(Model), settings);
+        Console.WriteLine(heavy.Describe());
+        var twins = BatchingTwins.Heavy(heavy.Name);
+        foreach (var twin in twins)
+        {
+            cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
+            await models.RegisterAsync(twin.Model, heavy.Onnx, twin.Batching!, "the demo network with dense layers added, for the pipeline bench",
+                NodeDrain.PartitionsOf(cluster.Topics.Requests));
+        }
+        return new HeavyComparison(heavy, await HttpComparison.RunAsync(client, twins, settings.HeavyClients, settings.Rounds, TimeSpan.FromSeconds(settings.HttpSeconds)));
     }
 
     private static async Task<BatchTuning> TuneAsync(LocalCluster cluster, NodeModels models, InferClient client, PipelineSettings settings)
