@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Confluent.Kafka;
+using Mlops.Stream.Actors.Serving;
+using Mlops.Stream.Inference.Wire;
+using Mlops.Stream.Kafka.Connection;
+using Mlops.Stream.Kafka.Topics;
 using Microsoft.Extensions.DependencyInjection;
 using Mlops.Stream.Demo;
 using Mlops.Stream.Host.Tests.Infrastructure;
@@ -107,6 +112,69 @@ public sealed class ModelCacheTests
         Assert.Equal(HttpStatusCode.InsufficientStorage, response.StatusCode);
         var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("Inference:ModelMemoryBudget", error.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Records_for_a_kafka_only_model_that_http_traffic_evicted_load_it_again_and_are_all_predicted_within_the_budget()
+    {
+        const string kafkaOnly = "k";
+        string[] others = ["h1", "h2", "h3"];
+        const int fits = 2;
+        using var registry = new TempDirectory("mlops-cache-registry-");
+        var demo = DemoModelBuilder.Build("m", seed: 5);
+        var folder = new FolderModelRegistry(registry.Path);
+        foreach (var model in others.Prepend(kafkaOnly))
+        {
+            await folder.RegisterVersionAsync(demo.Registration with { Model = model });
+            await folder.SetAliasAsync(model, ModelAliases.ProductionAlias, new AliasTarget(1));
+        }
+        await using var node = await TestNode.StartAsync($"--Registry:Path={registry.Path}", $"--Inference:MaxLoadedModels={fits}",
+            "--Inference:KafkaBacklogCheck=00:00:00.5",
+            // The embedded broker lets a new member in only once the old one's session has timed out: an
+            // evicted model's consumer leaves, and the next load's consumer joins.
+            "--Kafka:ConsumerProperties:session.timeout.ms=6000", "--Kafka:ConsumerProperties:heartbeat.interval.ms=500");
+        await node.WaitForOkAsync("/v2/health/ready");
+        var cache = node.App.Services.GetRequiredService<ModelCache>();
+        var bootstrap = node.App.Services.GetRequiredService<KafkaEndpoint>().BootstrapServers;
+        var topics = ModelTopics.For(node.App.Services.GetRequiredService<TopicCatalog>(), kafkaOnly);
+
+        // Records before any eviction: served whether the model loaded at start or loads for them.
+        await ProduceAsync(bootstrap, topics.Requests, Enumerable.Range(0, 20).Select(i => $"before-{i}"));
+        await WaitForPredictionsAsync(bootstrap, topics.Predictions, 20, cache);
+
+        // HTTP traffic to the other three evicts the idle Kafka-only model (the budget holds two).
+        var evictions = Entry(cache, kafkaOnly).Evictions;
+        await Eventually.HoldsAsync(async () =>
+        {
+            foreach (var model in others) await InferOkAsync(node, model, $"evict-{Guid.NewGuid():N}");
+            return Entry(cache, kafkaOnly) is { State: "unloaded" } entry && entry.Evictions > evictions;
+        }, "HTTP traffic to h1-h3 evicted k", Timeout, () => Entry(cache, kafkaOnly));
+        var loads = Entry(cache, kafkaOnly).Loads;
+
+        // Records now find no consumer; the replica notices them and loads the model, evicting an HTTP model.
+        await ProduceAsync(bootstrap, topics.Requests, Enumerable.Range(0, 50).Select(i => $"after-{i}"));
+        var predicted = await WaitForPredictionsAsync(bootstrap, topics.Predictions, 70, cache);
+
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"before-{i}").Concat(Enumerable.Range(0, 50).Select(i => $"after-{i}")).Order(),
+            predicted.Order());
+        Assert.True(Entry(cache, kafkaOnly).Loads > loads, $"k was loaded again for its records ({Entry(cache, kafkaOnly)})");
+        Assert.InRange(cache.Summary().PeakReserved, 1, fits);
+        foreach (var model in others) await InferOkAsync(node, model, $"after-{model}");
+        Assert.InRange(cache.Summary().PeakReserved, 1, fits);
+    }
+
+    private static async Task ProduceAsync(string bootstrap, string topic, IEnumerable<string> ids)
+    {
+        using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();
+        await Task.WhenAll(ids.Select(id => producer.ProduceAsync(topic, DemoRequests.Record(id))));
+    }
+
+    /// <summary>Waits until the predictions topic answers <paramref name="count"/> distinct requests (duplicates aside); returns their ids.</summary>
+    private static async Task<IReadOnlyCollection<string>> WaitForPredictionsAsync(string bootstrap, string topic, int count, ModelCache cache)
+    {
+        IReadOnlyCollection<string> Predicted() => TopicReader.ReadAll(bootstrap, topic).Select(r => r.Header(ServingHeaders.RequestId) ?? "").ToHashSet();
+        return await Eventually.ReadsAsync(() => Task.FromResult(Predicted()), ids => ids.Count >= count, $"{count} requests predicted in {topic}",
+            Timeout, ids => $"{ids.Count} predicted; the cache: {cache.Summary()}; {string.Join("; ", cache.Entries())}");
     }
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

@@ -34,6 +34,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private sealed class Evict { public static readonly Evict Instance = new(); }
     private sealed class UnloadDone { public static readonly UnloadDone Instance = new(); }
     private sealed record TopicsUnavailable(string Reason);
+    private sealed class CheckBacklog { public static readonly CheckBacklog Instance = new(); }
+    private sealed record BacklogRead(IReadOnlyList<PartitionBacklog>? Reading, string? Error);
 
     /// <summary>First and longest wait between tries to make sure of the topics while Kafka does not answer.</summary>
     private static readonly TimeSpan FirstKafkaRetry = TimeSpan.FromSeconds(1), MaxKafkaRetry = TimeSpan.FromSeconds(30);
@@ -68,6 +70,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     /// <summary>Why the model's topics are not made sure of yet (Kafka did not answer); null once they are.</summary>
     private string? _waitingForKafka;
     private TimeSpan _kafkaRetry = FirstKafkaRetry;
+
+    /// <summary>While unloaded: whether records wait in the request topic with nobody consuming them, and whether a read runs.</summary>
+    private readonly BacklogWatch _backlog = new();
+    private bool _readingBacklog;
 
     public ModelReplica(string entityId, ServingContext context)
     {
@@ -200,8 +206,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<Infer>(infer =>
         {
             _waiting.Add(Sender, infer);
-            StartColdLoad();
+            StartColdLoad("a request");
         });
+        Receive<CheckBacklog>(_ => ReadBacklog());
+        Receive<BacklogRead>(OnBacklogRead);
         Receive<SetTargets>(targets =>
         {
             OnTargets(targets);
@@ -219,7 +227,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             _loading = false;
             (_unloadedVersion, _unloadedSignature) = (left.Version, left.Signature);
-            if (_waiting.Count > 0) StartColdLoad();
+            if (_waiting.Count > 0) StartColdLoad("a request");
         });
         Receive<VersionPrepareFailed>(failed => failed.Admitted, failed =>
         {
@@ -228,6 +236,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             if (failed.Cause is ModelCacheRefusal refusal)
             {
                 _log.Warning("Replica {0}: {1}", _entityId, refusal.Message);
+                _backlog.Refused();
                 _waiting.AnswerAll(refusal.Reason == ModelCacheRefusal.Kind.Busy
                     ? new InferReply.NotReady(refusal.Message)
                     : new InferReply.OverMemoryBudget(refusal.Message));
@@ -265,6 +274,9 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void ReceiveCommon()
     {
+        // Backlog checks of an unloaded model that end after it loaded (or began loading again) are moot.
+        Receive<CheckBacklog>(_ => { });
+        Receive<BacklogRead>(_ => _readingBacklog = false);
         Receive<StopReplica>(_ => OnStopReplica());
         Receive<RetireReplica>(_ =>
         {
@@ -325,12 +337,48 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _loader.PrepareProduction(_targets?.Production ?? _unloadedVersion, Self, _cache, admission);
     }
 
-    private void StartColdLoad()
+    /// <param name="cause">What asks for the model (for the log): a request, or records waiting in its request topic.</param>
+    private void StartColdLoad(string cause)
     {
         if (_loading) return;
         _coldStart = System.Diagnostics.Stopwatch.StartNew();
-        _log.Info("Replica {0}: a request for unloaded version {1}; loading it", _entityId, _targets?.Production ?? _unloadedVersion);
+        _log.Info("Replica {0}: {1} for unloaded version {2}; loading it", _entityId, cause, _targets?.Production ?? _unloadedVersion);
         StartProductionLoad(CacheAdmission.Cold);
+    }
+
+    /// <summary>
+    /// Unloaded with Kafka: records written to the request topic find no consumer until the model
+    /// loads, so the replica reads the topic's backlog every <see cref="ServingContext.BacklogCheckInterval"/>
+    /// and loads the model (a cold start through the node's budget, as for an HTTP request) when records wait.
+    /// </summary>
+    private void WatchBacklog()
+    {
+        if (_context.RequestBacklog is null || _context.Kafka is null) return;
+        _backlog.Reset();
+        Timers.StartPeriodicTimer(nameof(CheckBacklog), CheckBacklog.Instance, _context.BacklogCheckInterval);
+    }
+
+    private void ReadBacklog()
+    {
+        if (_loading || _readingBacklog || _context.RequestBacklog is not { } backlog || !_backlog.ShouldRead()) return;
+        _readingBacklog = true;
+        backlog.ReadAsync(_model, CancellationToken.None).PipeTo(Self,
+            success: reading => new BacklogRead(reading, null),
+            failure: e => new BacklogRead(null, e.GetBaseException().Message));
+    }
+
+    private void OnBacklogRead(BacklogRead read)
+    {
+        _readingBacklog = false;
+        if (read.Reading is not { } reading)
+        {
+            _log.Debug("Replica {0}: could not read its request topic's backlog ({1}); reading it again in {2}", _entityId, read.Error,
+                _context.BacklogCheckInterval);
+            return;
+        }
+        if (_loading) return;
+        var waiting = _backlog.Stalled(reading);
+        if (waiting > 0) StartColdLoad($"{waiting} records waiting in its request topic");
     }
 
     private void OnTargets(SetTargets targets)
@@ -341,6 +389,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnLoadFailed(VersionPrepareFailed failed)
     {
+        Timers.Cancel(nameof(CheckBacklog));
         _loading = false;
         _state = ReplicaState.Failed;
         _reason = failed.Cause.Message;
@@ -356,7 +405,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         (_unloadedVersion, _unloadedSignature) = (version, signature);
         _context.LocalReplicas?.SetReady(_entityId, true);
         Become(Unloaded);
-        if (_waiting.Count > 0) StartColdLoad();
+        WatchBacklog();
+        if (_waiting.Count > 0) StartColdLoad("a request");
     }
 
     /// <summary>
@@ -379,6 +429,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnInitialLoad(VersionPrepared prepared)
     {
+        Timers.Cancel(nameof(CheckBacklog));
+        _backlog.Loaded();
         // Evictable from now on: an eviction chosen earlier could reach the replica before the version it evicts.
         if (prepared.Admitted) _cache.MarkLoaded();
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
