@@ -163,6 +163,98 @@ public sealed class ModelCacheTests
         Assert.InRange(cache.Summary().PeakReserved, 1, fits);
     }
 
+    [Fact]
+    public async Task A_canary_that_does_not_fit_beside_production_and_the_kept_previous_version_makes_the_previous_version_go_first()
+    {
+        var (registry, perSession) = await ThreeVersionsAsync();
+        using var _ = registry;
+        // Room for two sessions of the model, not three.
+        var budget = 2 * perSession + perSession / 2;
+        await using var node = await TestNode.StartAsync($"--Registry:Path={registry.Path}", $"--Inference:ModelMemoryBudget={budget}");
+        await node.WaitForOkAsync("/v2/models/m/ready");
+        var cache = node.App.Services.GetRequiredService<ModelCache>();
+
+        // Promote 2: loaded beside 1 (two sessions fit), and 1 is kept for rollback: both counted.
+        await PostOkAsync(node, "/api/v1/models/m/promote", new { version = 2 });
+        await Eventually.HoldsAsync(async () => await ServedVersionAsync(node, "m") == "2", "version 2 serves", Timeout);
+        await Eventually.HoldsAsync(() => Entry(cache, "m").Bytes == 2 * perSession, "versions 2 and 1 (kept) counted", Timeout, () => Entry(cache, "m"));
+
+        // A canary needs a third session: the kept version 1 is released for it, and the canary serves.
+        await PostOkAsync(node, "/api/v1/models/m/canary", new { version = 3, weight = 0.5 });
+        await Eventually.HoldsAsync(async () => await ServedVersionAsync(node, "m", version: 3) == "3", "canary version 3 serves", Timeout,
+            () => Entry(cache, "m"));
+        Assert.Equal(2 * perSession, Entry(cache, "m").Bytes);
+        Assert.InRange(cache.Summary().PeakReservedBytes, 1, budget);
+        await Eventually.HoldsAsync(async () => (await ReplicaAuditAsync(node)).Any(e => e.Action == "previous-released" && e.Version == 1),
+            "the release of version 1 is audited", Timeout);
+        Assert.DoesNotContain(await ReplicaAuditAsync(node), e => e.Action == "canary-load");
+    }
+
+    [Fact]
+    public async Task A_canary_that_cannot_fit_the_budget_beside_production_is_refused_and_audited_and_production_keeps_serving()
+    {
+        var (registry, perSession) = await ThreeVersionsAsync();
+        using var _ = registry;
+        // Room for one session of the model.
+        var budget = perSession + perSession / 2;
+        await using var node = await TestNode.StartAsync($"--Registry:Path={registry.Path}", $"--Inference:ModelMemoryBudget={budget}");
+        await node.WaitForOkAsync("/v2/models/m/ready");
+        var cache = node.App.Services.GetRequiredService<ModelCache>();
+
+        await PostOkAsync(node, "/api/v1/models/m/canary", new { version = 2, weight = 0.5 });
+
+        var refusal = await Eventually.ReadsAsync(async () => (await ReplicaAuditAsync(node)).FirstOrDefault(e => e.Action == "canary-load"),
+            e => e is not null, "the canary's refusal is audited", Timeout);
+        Assert.Equal(("refused", 2), (refusal!.Result, refusal.Version));
+        Assert.Contains("Inference:ModelMemoryBudget", refusal.Detail);
+        Assert.Equal("1", await ServedVersionAsync(node, "m"));
+        Assert.Equal("http 404", await ServedVersionAsync(node, "m", version: 2));
+        Assert.Equal(perSession, Entry(cache, "m").Bytes);
+        Assert.InRange(cache.Summary().PeakReservedBytes, 1, budget);
+    }
+
+    /// <summary>Model m, versions 1 (production), 2 and 3, all of one size; and what one session of it counts.</summary>
+    private static async Task<(TempDirectory Registry, long PerSession)> ThreeVersionsAsync()
+    {
+        var registry = new TempDirectory("mlops-cache-registry-");
+        var folder = new FolderModelRegistry(registry.Path);
+        DemoModel demo = null!;
+        for (var seed = 1; seed <= 3; seed++)
+        {
+            demo = DemoModelBuilder.Build("m", seed: seed);
+            await folder.RegisterVersionAsync(demo.Registration with { Version = seed });
+        }
+        await folder.SetAliasAsync("m", ModelAliases.ProductionAlias, new AliasTarget(1));
+        return (registry, ModelCache.EstimateBytes(demo.OnnxModel.Length));
+    }
+
+    private sealed record ReplicaAudit(string Action, int? Version, string Result, string Detail);
+
+    private static async Task<IReadOnlyList<ReplicaAudit>> ReplicaAuditAsync(TestNode node) =>
+    [
+        .. (await node.Http.GetFromJsonAsync<JsonElement>("/api/v1/audit?limit=100")).EnumerateArray()
+            .Where(e => e.GetProperty("actor").GetString()!.StartsWith("replica:", StringComparison.Ordinal))
+            .Select(e => new ReplicaAudit(e.GetProperty("action").GetString()!,
+                e.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null,
+                e.GetProperty("result").GetString()!, e.TryGetProperty("detail", out var d) ? d.GetString() ?? "" : "")),
+    ];
+
+    private static async Task PostOkAsync(TestNode node, string path, object body)
+    {
+        using var response = await node.Http.PostAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>The version that answered a request (to <paramref name="version"/> when given), or the HTTP status.</summary>
+    private static async Task<string> ServedVersionAsync(TestNode node, string model, int? version = null)
+    {
+        var path = version is null ? $"/v2/models/{model}/infer" : $"/v2/models/{model}/versions/{version}/infer";
+        using var response = await node.Http.PostAsync(path, JsonBody.From(DemoRequests.Body($"v-{Guid.NewGuid():N}")));
+        return response.StatusCode == HttpStatusCode.OK
+            ? InferenceCodec.DecodeResponse(await response.Content.ReadAsByteArrayAsync()).ModelVersion
+            : $"http {(int)response.StatusCode}";
+    }
+
     private static async Task ProduceAsync(string bootstrap, string topic, IEnumerable<string> ids)
     {
         using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = bootstrap }).Build();

@@ -56,7 +56,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private SetTargets? _targets;
     private ReplicaServing? _serving;
     private DrainingControl<Done>? _pipeline;
-    private ModelCacheEntry _cache = null!;
+    private readonly ModelCacheEntry _cache;
     private readonly WaitingRequests _waiting;
 
     /// <summary>The production version checked and known to serve while the replica holds no session, and its signature; null while loaded.</summary>
@@ -80,8 +80,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _entityId = entityId;
         _model = ReplicaId.Parse(entityId).Model;
         _context = context;
-        _loader = new VersionLoader(_model, context);
-        _journal = new ReplicaJournal(entityId, _model, context.Audit);
+        var self = Self;
+        _cache = context.ModelCache.Register(entityId, () => self.Tell(Evict.Instance));
+        _loader = new VersionLoader(_model, context, _cache);
+        _journal = new ReplicaJournal(entityId, _model, context.Audit, _cache);
         _gauges = new ReplicaGauges(_model, entityId);
         _waiting = new WaitingRequests(_model, context.MaxRequestsWaitingForLoad);
         Become(Loading);
@@ -95,8 +97,6 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         _untrackGauges = _context.Metrics.Track(_gauges);
         _unregister = _context.LocalReplicas?.Add(_entityId, _model, Self);
-        var self = Self;
-        _cache = _context.ModelCache.Register(_entityId, () => self.Tell(Evict.Instance));
         StartInitialLoad();
     }
 
@@ -161,11 +161,20 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         });
         Receive<VersionPrepared>(prepared =>
         {
+            TakeSideLoad(prepared);
             if (prepared.Slot == VersionSlot.Canary) serving.Canary.OnPrepared(prepared);
             else serving.Swapper.OnPrepared(prepared);
         });
         Receive<VersionPrepareFailed>(failed =>
         {
+            EndSideLoad(failed.Beside);
+            // No room in the budget beside what the model holds: the version kept for rollback goes first, then the load is tried again.
+            if (failed.Cause is ModelCacheRefusal refusal && serving.Swapper.DropPrevious(refusal.Message))
+            {
+                if (failed.Slot == VersionSlot.Canary) serving.Canary.RetryLoad();
+                else serving.Swapper.RetryLoad();
+                return;
+            }
             if (failed.Slot == VersionSlot.Canary) serving.Canary.OnFailed(failed);
             else serving.Swapper.OnFailed(failed);
         });
@@ -255,7 +264,12 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     /// </summary>
     private void ReleaseLateLoads()
     {
-        Receive<VersionPrepared>(prepared => _journal.Release(prepared.Model));
+        Receive<VersionPrepared>(prepared =>
+        {
+            _journal.Release(prepared.Model);
+            EndSideLoad(prepared.Beside);
+        });
+        Receive<VersionPrepareFailed>(failed => EndSideLoad(failed.Beside));
         Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
         Receive<CanaryController.Released>(released => _journal.Release(released.Model));
         ReceiveCommon();
@@ -266,7 +280,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         Receive<Drained>(_ => Context.Stop(Self));
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady($"Model '{_model}' replica is shutting down.")));
-        Receive<VersionPrepared>(prepared => _journal.Release(prepared.Model));
+        Receive<VersionPrepared>(prepared =>
+        {
+            _journal.Release(prepared.Model);
+            EndSideLoad(prepared.Beside);
+        });
         Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
         Receive<CanaryController.Released>(released => _journal.Release(released.Model));
         ReceiveAny(_ => { });
@@ -334,7 +352,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartProductionLoad(CacheAdmission admission)
     {
         _loading = true;
-        _loader.PrepareProduction(_targets?.Production ?? _unloadedVersion, Self, _cache, admission);
+        _loader.PrepareProduction(_targets?.Production ?? _unloadedVersion, Self, admission);
     }
 
     /// <param name="cause">What asks for the model (for the log): a request, or records waiting in its request topic.</param>
@@ -420,6 +438,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var pipeline = _pipeline;
         _pipeline = null;
         _serving = null;
+        _journal.ForgetHeld();
         _gauges.Consumer = null;
         _gauges.Router = null;
         Timers.Cancel(nameof(RestartPipeline));
@@ -433,6 +452,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         _backlog.Loaded();
         // Evictable from now on: an eviction chosen earlier could reach the replica before the version it evicts.
         if (prepared.Admitted) _cache.MarkLoaded();
+        _journal.Hold(prepared.Model, prepared.Bytes);
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
         var servedEvents = prepared.Topics is { } topics && _context.HttpServedEvents is { } events ? (events, topics.Served) : default((HttpServedEvents, string)?);
         var identity = new ReplicaIdentity(_entityId, _model, Self, _log);
@@ -454,6 +474,19 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         else StartPipeline(serving);
         serving.Swapper.Retarget(_targets?.Production ?? prepared.Version, _targets?.AllowBreaking ?? false);
         serving.Canary.Retarget(_targets?.Canary);
+    }
+
+    /// <summary>A version loaded beside the serving one counts in the budget from now on; the load held the model in flight until here.</summary>
+    private void TakeSideLoad(VersionPrepared prepared)
+    {
+        if (!prepared.Beside) return;
+        _journal.Hold(prepared.Model, prepared.Bytes);
+        _cache.Exit();
+    }
+
+    private void EndSideLoad(bool beside)
+    {
+        if (beside) _cache.Exit();
     }
 
     private void StartPipeline(ReplicaServing serving)
