@@ -5,7 +5,9 @@ namespace Mlops.Stream.Inference.Caching;
 /// memory budget in bytes and an optional count of loaded models. Every replica on the node has one
 /// <see cref="ModelCacheEntry"/>; it asks the cache before it loads a session
 /// (<see cref="ModelCacheEntry.ReserveAsync"/>) and tells it when it has unloaded
-/// (<see cref="ModelCacheEntry.Released"/>). When a load would pass the budget, the least recently
+/// (<see cref="ModelCacheEntry.Released"/>); the sessions it loads beside a loaded one (a swap's new version, a
+/// canary) are added to its reservation (<see cref="ModelCacheEntry.ReserveBesideAsync"/>) and given back one by one
+/// (<see cref="ModelCacheEntry.ReleaseSession"/>), so every session a model holds counts. When a load would pass the budget, the least recently
 /// used idle entry is told to unload first: never one with requests in flight, never a pinned one,
 /// never one still loading. The load waits until the evicted entries have really released their
 /// sessions, so the loaded count and bytes never pass the limits, not even for a moment.
