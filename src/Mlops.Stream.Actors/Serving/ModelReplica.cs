@@ -18,7 +18,9 @@ namespace Mlops.Stream.Actors.Serving;
 /// <see cref="ServingContext.RetryLoadAfter"/>) → Stopping (drains the stream). Under the node's
 /// memory budget (<see cref="ServingContext.ModelCache"/>) a ready replica may be unloaded: checked but
 /// without a session (no room at start, or evicted: Ready → Unloading → Unloaded); its next request
-/// loads it again (a cold start) while the request waits, and its Kafka stream runs only while loaded. The work is done off
+/// loads it again (a cold start) while the request waits, and its Kafka stream runs only while loaded; while unloaded
+/// it reads its request topic's backlog now and then, and records waiting load it the same way. Every session it holds
+/// (production, a swap's new version, the previous version, a canary) counts in the budget. The work is done off
 /// the actor's thread by helpers it owns: <see cref="VersionLoader"/>, <see cref="VersionSwapper"/>,
 /// <see cref="CanaryController"/>, <see cref="ReplicaInference"/> (the one inference path of HTTP
 /// and Kafka) and <see cref="ServingPipeline"/>; their outcomes come back as messages.
