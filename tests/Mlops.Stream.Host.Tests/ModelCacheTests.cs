@@ -191,7 +191,7 @@ public sealed class ModelCacheTests
     }
 
     [Fact]
-    public async Task A_canary_that_cannot_fit_the_budget_beside_production_is_refused_and_audited_and_production_keeps_serving()
+    public async Task A_canary_or_a_promotion_that_cannot_fit_the_budget_beside_production_is_refused_and_audited_and_production_keeps_serving()
     {
         var (registry, perSession) = await ThreeVersionsAsync();
         using var _ = registry;
@@ -209,6 +209,19 @@ public sealed class ModelCacheTests
         Assert.Contains("Inference:ModelMemoryBudget", refusal.Detail);
         Assert.Equal("1", await ServedVersionAsync(node, "m"));
         Assert.Equal("http 404", await ServedVersionAsync(node, "m", version: 2));
+        Assert.Equal(perSession, Entry(cache, "m").Bytes);
+
+        // A promotion cannot load its version beside the serving one either: refused like a version that fails its checks.
+        using (var promoted = await node.Http.PostAsJsonAsync("/api/v1/models/m/promote", new { version = 3 }))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, promoted.StatusCode);
+            Assert.Contains("Inference:ModelMemoryBudget", await promoted.Content.ReadAsStringAsync());
+        }
+        var swap = await Eventually.ReadsAsync(async () => (await ReplicaAuditAsync(node)).FirstOrDefault(e => e.Action == "swap"),
+            e => e is not null, "the swap's refusal is audited", Timeout);
+        Assert.Equal(("refused", 3), (swap!.Result, swap.Version));
+        Assert.Contains("Inference:ModelMemoryBudget", swap.Detail);
+        Assert.Equal("1", await ServedVersionAsync(node, "m"));
         Assert.Equal(perSession, Entry(cache, "m").Bytes);
         Assert.InRange(cache.Summary().PeakReservedBytes, 1, budget);
     }
