@@ -77,6 +77,9 @@ public static class DriftScenario
         var core = Core(manifest, events);
         Console.WriteLine($"evaluation core (no Kafka): {core.EventsPerSecond:N0} events/s ({core.Windows} windows, of which evaluating them {core.EvaluationShare:P0} of the time)");
 
+        var servedCpu = served.Cost.CpuSeconds * 1e6 / served.Requests;
+        Console.WriteLine($"CPU: node {servedCpu:F1} µs per served request, drift job {job.CpuMicrosecondsPerEvent:F1} µs per event judged ({servedCpu / job.CpuMicrosecondsPerEvent:F2}x)");
+
         var ratio = job.EventsPerSecond / served.RequestsPerSecond;
         Console.WriteLine($"goal: drift job ≥ {Goal}x served capacity: {ratio:F2}x, {(ratio >= Goal ? "met" : "MISSED")}");
         return new BenchResult("drift")
@@ -85,6 +88,9 @@ public static class DriftScenario
             .Add("drift_job_to_served_ratio", "drift job / served capacity", ratio, "x (goal >= 3)")
             .Add("drift_job_second_half_events_per_second", "drift job, second half of its windows only", job.SecondHalfEventsPerSecond, "events/s")
             .Add("drift_job_second_half_to_served_ratio", "drift job second half / served capacity", job.SecondHalfEventsPerSecond / served.RequestsPerSecond, "x")
+            .Add("served_cpu_us_per_request", "node CPU per served request (during the drain)", servedCpu, "µs")
+            .Add("drift_job_cpu_us_per_event", "drift job CPU per event (first to last window)", job.CpuMicrosecondsPerEvent, "µs")
+            .Add("served_cpu_to_drift_job_cpu", "node CPU per request / job CPU per event", servedCpu / job.CpuMicrosecondsPerEvent, "x")
             .Add("drift_core_events_per_second", "evaluation core alone (DriftWindows, no Kafka)", core.EventsPerSecond, "events/s")
             .Add("drift_core_evaluation_share", "core: share of time judging closed windows", core.EvaluationShare, "")
             .Add("drift_job_windows", "drift job windows timed", job.Windows, "windows")
@@ -101,7 +107,11 @@ public static class DriftScenario
     /// The rate over the second half of the windows only: the job process is new, and in its first
     /// second or two the JIT is still replacing quickly compiled code by optimized code.
     /// </param>
-    private sealed record JobRate(int Windows, int Events, double Seconds, double SecondHalfEventsPerSecond)
+    /// <param name="CpuMicrosecondsPerEvent">
+    /// The job process's CPU time (all threads) from when its first window was seen to when its last
+    /// one was, per event judged in between: what an event costs, whatever else runs on the machine.
+    /// </param>
+    private sealed record JobRate(int Windows, int Events, double Seconds, double SecondHalfEventsPerSecond, double CpuMicrosecondsPerEvent)
     {
         public double EventsPerSecond => Events / Seconds;
     }
@@ -125,19 +135,32 @@ public static class DriftScenario
         ]);
         var deadline = DateTime.UtcNow + JobTimeout;
         long[] after;
-        while ((after = offsets.EndOffsets(topic, 1))[0] - before[0] < expected)
+        // The job's CPU time when its first window is seen and when its last one is: start-up is not in it.
+        (long Windows, TimeSpan Cpu)? first = null, last = null;
+        while (true)
         {
+            after = offsets.EndOffsets(topic, 1);
+            var written = after[0] - before[0];
+            if (written > 0)
+            {
+                last = (written, job.CpuTime);
+                first ??= last;
+            }
+
+            if (written >= expected) break;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the drift job wrote {after[0] - before[0]} of {expected} windows within {JobTimeout}:{Environment.NewLine}{job.Tail}");
-            await Task.Delay(100);
+                throw new TimeoutException($"the drift job wrote {written} of {expected} windows within {JobTimeout}:{Environment.NewLine}{job.Tail}");
+            await Task.Delay(10);
         }
 
         var stamps = KafkaOffsets.AllTimestamps(bootstrap, topic, before, after);
         var windows = stamps.Count;
         if (windows < 4) throw new InvalidOperationException($"{windows} windows are too few to time: drain more requests (--requests)");
         var half = windows / 2;
+        var cpuEvents = Math.Max(1, last!.Value.Windows - first!.Value.Windows) * WindowEvents;
         return new JobRate(windows, (windows - 1) * WindowEvents, Math.Max(stamps[^1] - stamps[0], 1) / 1000.0,
-            (windows - 1 - half) * WindowEvents / (Math.Max(stamps[^1] - stamps[half], 1) / 1000.0));
+            (windows - 1 - half) * WindowEvents / (Math.Max(stamps[^1] - stamps[half], 1) / 1000.0),
+            (last.Value.Cpu - first.Value.Cpu).TotalMicroseconds / cpuEvents);
     }
 
     private sealed record CoreRate(int Windows, double EventsPerSecond, double EvaluationShare);
