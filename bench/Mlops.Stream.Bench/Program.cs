@@ -19,7 +19,7 @@ var scenarios = new Dictionary<string, Func<BenchArgs, Task<BenchResult>>>(Strin
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 {
-    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S\n  {PipelineSettings.Usage}\n  faults: --rate REQ_PER_S --only broker-down|rtt-500ms|produce-errors|commit-errors|leader-move|slow-rebalance\n  {DriftScenario.Usage}\n  {OverloadScenario.Usage}\n  {ModelsScenario.Usage}");
+    Console.Error.WriteLine($"usage: Mlops.Stream.Bench <{string.Join("|", scenarios.Keys)}> [options]\n  kafka: --records N --partitions P --size BYTES --rounds R\n  swap:  --rate REQ_PER_S --seconds S --swap-every S\n  scale: --requests N --warmup N --rate REQ_PER_S --seconds S --kill-after S\n  {PipelineSettings.Usage}\n  faults: --rate REQ_PER_S --only broker-down|rtt-500ms|produce-errors|commit-errors|leader-move|slow-rebalance|swaps-under-faults|poison-inputs|slow-model|scale-replicas|kill-restart|rolling-restart|log-cap|delivery\n  {DriftScenario.Usage}\n  {OverloadScenario.Usage}\n  {ModelsScenario.Usage}");
     return 2;
 }
 

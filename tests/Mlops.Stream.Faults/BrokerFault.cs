@@ -15,6 +15,21 @@ public sealed record BrokerFault(string Name, string Description, Func<EmbeddedK
     /// <summary>What is done to the node at the same time (swaps, rollbacks), if anything; the fault is over when both are.</summary>
     public Func<FaultTarget, CancellationToken, Task>? OnNodeAsync { get; init; }
 
+    /// <summary>What is done to the node before the load starts (versions registered and promoted), if anything.</summary>
+    public Func<FaultTarget, CancellationToken, Task>? PrepareAsync { get; init; }
+
+    /// <summary>Settings the node under test must start with for this fault (e.g. a short HTTP deadline).</summary>
+    public IReadOnlyList<string> NodeArguments { get; init; } = [];
+
+    /// <summary>Poisoned requests and the HTTP refusals the fault allows.</summary>
+    public LoadShape Load { get; init; } = LoadShape.Plain;
+
+    /// <summary>
+    /// Whether the run watches the node's consumer lag (and memory, where it can see the node's
+    /// process) and, after the fault, keeps the load on until the lag is back to what it was before.
+    /// </summary>
+    public bool AwaitsRecovery { get; init; }
+
     public override string ToString() => Name;
 }
 

@@ -40,6 +40,8 @@ public sealed class DeliveryChecker(IPredictionOracle oracle)
         {
             if (RequestOf(prediction) is not { } request)
             {
+                // An answer to a request the broker has since dropped (its log cap) is not the node's error; the report says what was dropped.
+                if (SourceOf(prediction) is { } source && source.Offset < topics.RequestLogStarts.GetValueOrDefault(source.Partition)) continue;
                 wrong++;
                 Problem($"prediction at {prediction.Partition}@{prediction.Offset} answers no request record ({Describe(SourceOf(prediction))})");
                 continue;
@@ -74,6 +76,9 @@ public sealed class DeliveryChecker(IPredictionOracle oracle)
         }
 
         var reordered = Reordered(topics.Predictions, RequestOf, Problem);
+        if (topics.DroppedByBroker.Count > 0)
+            problems.Insert(0, $"the broker dropped records from the start of {string.Join(", ", topics.DroppedByBroker.Select(d => $"{d.Key} ({d.Value:N0})"))} " +
+                               "(its log cap): requests it dropped before they were read are not counted, answers it dropped can make requests look lost");
         return new DeliveryReport(
             Sent: tallies.Count,
             Predicted: tallies.Values.Count(t => t.Predictions > 0),
@@ -83,7 +88,10 @@ public sealed class DeliveryChecker(IPredictionOracle oracle)
             Wrong: wrong,
             Reordered: reordered,
             LongestGap: LongestGap(topics.Predictions),
-            Problems: problems);
+            Problems: problems)
+        {
+            DroppedByBroker = topics.DroppedByBroker,
+        };
     }
 
     /// <summary>Why a prediction is not what the model says for its request; null when it is.</summary>

@@ -13,8 +13,16 @@ public sealed record DeliveryReport(
     int Sent, int Predicted, int DeadLettered, int Lost, int Duplicated, int Wrong, int Reordered, TimeSpan LongestGap,
     IReadOnlyList<string> Problems)
 {
+    /// <summary>
+    /// Records the broker dropped from the start of the model's topics (its log cap), by topic. When
+    /// not empty the run is not a fair test of the node: requests dropped before anyone read them are
+    /// not in <see cref="Sent"/>, and dropped answers can make a request look lost.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> DroppedByBroker { get; init; } = new Dictionary<string, long>();
+
     public override string ToString() =>
         $"sent {Sent}, predicted {Predicted}, dead-lettered {DeadLettered}, lost {Lost}, duplicated {Duplicated}, wrong {Wrong}, " +
         $"reordered {Reordered}, longest gap {LongestGap.TotalSeconds:F2} s" +
+        (DroppedByBroker.Count == 0 ? "" : $", dropped by the broker {DroppedByBroker.Values.Sum():N0}") +
         (Problems.Count == 0 ? "" : $"; first problems: {string.Join("; ", Problems)}");
 }

@@ -17,11 +17,7 @@ public static class ModelSwaps
     public static async Task PromoteAndRollBackAsync(FaultTarget target, CancellationToken stop)
     {
         foreach (var seed in new[] { 7, 8 })
-        {
-            using var registered = await target.Node.PostAsync($"/api/v1/models/{target.Model}/versions",
-                new ByteArrayContent(DemoModelBuilder.Build(target.Model, seed).OnnxModel), stop).ConfigureAwait(false);
-            await ExpectAsync(registered, "register a version", HttpStatusCode.Created).ConfigureAwait(false);
-        }
+            await RegisterAsync(target, DemoModelBuilder.Build(target.Model, seed).OnnxModel, stop).ConfigureAwait(false);
         var versions = new[] { 2, 3, 1 };
         for (var i = 0; i < Promotions; i++)
         {
@@ -36,6 +32,20 @@ public static class ModelSwaps
                 await ExpectAsync(rolledBack, $"rollback after promotion {i + 1}", HttpStatusCode.OK, HttpStatusCode.Accepted).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Registers <paramref name="onnx"/> as the model's next version.</summary>
+    public static async Task RegisterAsync(FaultTarget target, byte[] onnx, CancellationToken stop)
+    {
+        using var registered = await target.Node.PostAsync($"/api/v1/models/{target.Model}/versions", new ByteArrayContent(onnx), stop).ConfigureAwait(false);
+        await ExpectAsync(registered, "register a version", HttpStatusCode.Created).ConfigureAwait(false);
+    }
+
+    /// <summary>Promotes <paramref name="version"/> and waits until it serves (the node answers 200 once the swap is done).</summary>
+    public static async Task PromoteAndWaitAsync(FaultTarget target, int version, CancellationToken stop)
+    {
+        using var promoted = await target.Node.PostAsJsonAsync($"/api/v1/models/{target.Model}/promote?wait_seconds=60", new { version }, stop).ConfigureAwait(false);
+        await ExpectAsync(promoted, $"promotion to version {version}", HttpStatusCode.OK).ConfigureAwait(false);
     }
 
     private static async Task ExpectAsync(HttpResponseMessage response, string what, params HttpStatusCode[] expected)

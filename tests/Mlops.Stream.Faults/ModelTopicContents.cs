@@ -9,10 +9,25 @@ public sealed record ModelTopicContents(
     IReadOnlyList<TopicRecord> Served,
     IReadOnlyList<TopicRecord> DeadLetters)
 {
-    /// <summary>Reads the four topics from their start to their current end.</summary>
-    public static ModelTopicContents Read(string bootstrapServers, ModelTopics topics) => new(
-        TopicReader.ReadAll(bootstrapServers, topics.Requests),
-        TopicReader.ReadAll(bootstrapServers, topics.Predictions),
-        TopicReader.ReadAll(bootstrapServers, topics.Served),
-        TopicReader.ReadAll(bootstrapServers, topics.DeadLetters));
+    /// <summary>Records of the four topics the broker dropped before they were read (its log cap, <see cref="BrokerLogCap"/>), by topic; empty when none.</summary>
+    public IReadOnlyDictionary<string, long> DroppedByBroker { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Where each request partition starts now: a prediction for an offset below it answers a request the broker dropped.</summary>
+    public IReadOnlyDictionary<int, long> RequestLogStarts { get; init; } = new Dictionary<int, long>();
+
+    /// <summary>Reads the four topics from their start to their current end, and what the broker dropped from their start.</summary>
+    public static ModelTopicContents Read(string bootstrapServers, ModelTopics topics)
+    {
+        string[] names = [topics.Requests, topics.Predictions, topics.Served, topics.DeadLetters];
+        var dropped = names.Select(topic => (topic, BrokerLogCap.DroppedRecords(bootstrapServers, topic))).Where(d => d.Item2 > 0).ToDictionary();
+        return new ModelTopicContents(
+            TopicReader.ReadAll(bootstrapServers, topics.Requests),
+            TopicReader.ReadAll(bootstrapServers, topics.Predictions),
+            TopicReader.ReadAll(bootstrapServers, topics.Served),
+            TopicReader.ReadAll(bootstrapServers, topics.DeadLetters))
+        {
+            DroppedByBroker = dropped,
+            RequestLogStarts = BrokerLogCap.LogStarts(bootstrapServers, topics.Requests),
+        };
+    }
 }

@@ -25,6 +25,7 @@ public sealed class ConfigurationErrorTests
     [InlineData("Inference:ModelMemoryBudget", "--Inference:ModelMemoryBudget=lots")]
     [InlineData("Inference:ModelMemoryBudget", "--Inference:ModelMemoryBudget=-2GiB")]
     [InlineData("Inference:MaxLoadedModels", "--Inference:MaxLoadedModels=0")]
+    [InlineData("Inference:KafkaBacklogCheck", "--Inference:KafkaBacklogCheck=00:00:00")]
     [InlineData("Http:Limits:KeepAliveTimeout", "--Http:Limits:KeepAliveTimeout=soon")]
     [InlineData("Security:InferKeys:0", "--Security:InferKeys:0=tooshort")]
     [InlineData("Registry:Kind", "--Registry:Kind=mlfow")]

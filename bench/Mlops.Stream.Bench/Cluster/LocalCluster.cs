@@ -55,8 +55,9 @@ public sealed class LocalCluster : IDisposable
     /// <param name="requestPartitions">Partitions of the model's request topic; the topic catalog's count when null.</param>
     /// <param name="extraArguments">Arguments added to every node's command line (settings such as <c>--Inference:KafkaInFlight=512</c>).</param>
     /// <param name="brokers">Brokers of the embedded cluster (a partition leader can move only with two or more).</param>
+    /// <param name="beforeNodes">Done once the topics exist and before any node starts (a backlog written while nobody reads).</param>
     public static async Task<LocalCluster> StartAsync(string model, int nodes, int? requestPartitions = null, IEnumerable<string>? extraArguments = null,
-        int brokers = 1)
+        int brokers = 1, Action<EmbeddedKafka, ModelTopics>? beforeNodes = null)
     {
         var broker = EmbeddedKafka.Start(brokers);
         var registry = Path.Combine(Path.GetTempPath(), "mlops-bench-cluster-" + Guid.NewGuid().ToString("N"));
@@ -67,6 +68,7 @@ public sealed class LocalCluster : IDisposable
             // The embedded broker has no CreateTopics call: every topic the nodes use exists before they start.
             broker.CreateTopics(TopicCatalog.Default.DeclareAll([model]).Select(d =>
                 d.Name == cluster.Topics.Requests && requestPartitions is { } partitions ? d with { Partitions = partitions } : d));
+            beforeNodes?.Invoke(broker, cluster.Topics);
             await cluster.StartNodesAsync(nodes);
             return cluster;
         }

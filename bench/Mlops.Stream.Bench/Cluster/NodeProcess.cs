@@ -41,6 +41,18 @@ public sealed partial class NodeProcess : IDisposable
     /// <summary>The HTTP address from the node's "Now listening on" line.</summary>
     public Task<Uri> Listening => _listening.Task;
 
+    /// <summary>The node's resident memory now (VmRSS).</summary>
+    public long Resident => ResidentBytes(Id);
+
+    /// <summary>VmRSS of a process, from <c>/proc/&lt;pid&gt;/status</c> (Linux).</summary>
+    public static long ResidentBytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
     /// <summary>The node's last output lines, to explain a failure.</summary>
     public string Tail => string.Join(Environment.NewLine, _output);
 

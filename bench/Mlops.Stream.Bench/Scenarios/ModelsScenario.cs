@@ -13,7 +13,8 @@ using Mlops.Stream.Kafka.Topics;
 namespace Mlops.Stream.Bench.Scenarios;
 
 /// <summary>
-/// Many models per node (issue 15): a workload spread uniformly over <c>--models</c> models, with every
+/// Many models per node (issue 15): a workload spread uniformly over <c>--models</c> models, and a skewed one
+/// (Zipf with exponent <c>--zipf</c>: the k-th most popular model gets 1/k^s of the traffic), each with every
 /// model loaded against a memory budget that fits <c>--fits</c> of them, run side by side on the same
 /// replicas' inference path (the one HTTP requests take after the gateway). Also: cold-start latency
 /// (one request to a model that is not loaded: evict the least recently used, load, warm, answer),
@@ -21,7 +22,7 @@ namespace Mlops.Stream.Bench.Scenarios;
 /// </summary>
 public static class ModelsScenario
 {
-    public const string Usage = "models: --models N --fits N --clients C --seconds S --list-models N --list-calls N [--only listing]";
+    public const string Usage = "models: --models N --fits N --clients C --seconds S --zipf S --list-models N --list-calls N [--only listing]";
 
     private sealed record Run(double ThroughputRps, double P50Ms, double P99Ms, long Requests, long Failed, ModelCacheSummary Cache);
 
@@ -31,6 +32,9 @@ public static class ModelsScenario
         var fits = args.Int("fits", 10);
         var clients = args.Int("clients", 8);
         var seconds = args.Int("seconds", 10);
+        var zipfExponent = double.Parse(args.Text("zipf") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var uniform = ModelPicker.Uniform(models);
+        var zipf = ModelPicker.Zipf(models, zipfExponent);
 
         // Listing many models first (alone on the machine's cores, before any replica runs).
         var listing = await ModelListingBench.RunAsync(args.Int("list-models", 500), args.Int("list-calls", 200));
@@ -59,18 +63,25 @@ public static class ModelsScenario
             var memoryBefore = WorkingSet();
             var all = await StartAsync(system, "all", registry, names, new ModelCache());
             var perModelMeasured = (WorkingSet() - memoryBefore) / (double)models;
-            await WorkloadAsync(all, clients, Math.Min(3, seconds));   // JIT and ONNX Runtime warm-up, not measured
-            var loaded = await WorkloadAsync(all, clients, seconds);
+            await WorkloadAsync(all, clients, Math.Min(3, seconds), uniform);   // JIT and ONNX Runtime warm-up, not measured
+            var loaded = await WorkloadAsync(all, clients, seconds, uniform);
             Console.WriteLine($"all loaded:  {loaded.ThroughputRps:N0} req/s, p50 {loaded.P50Ms:F2} ms, p99 {loaded.P99Ms:F2} ms, {loaded.Failed} failed");
+            var loadedZipf = await WorkloadAsync(all, clients, seconds, zipf);
+            Console.WriteLine($"all, zipf:   {loadedZipf.ThroughputRps:N0} req/s, p50 {loadedZipf.P50Ms:F2} ms, p99 {loadedZipf.P99Ms:F2} ms, {loadedZipf.Failed} failed " +
+                              $"(the {fits} most popular models take {zipf.ShareOfTop(fits):P0} of requests)");
             await StopAsync(all);
 
             // A budget for `fits` of them: cold starts one by one, then the same workload.
             var budgeted = await StartAsync(system, "budget", registry, names, new ModelCache(budget));
             var coldStarts = await ColdStartsAsync(budgeted);
             Console.WriteLine($"cold starts: {coldStarts.Length}, p50 {ReplicaBench.Percentile(coldStarts, 0.5):F1} ms, p99 {ReplicaBench.Percentile(coldStarts, 0.99):F1} ms");
-            var cached = await WorkloadAsync(budgeted, clients, seconds);
+            var cached = await WorkloadAsync(budgeted, clients, seconds, uniform);
             Console.WriteLine($"budget {fits}:   {cached.ThroughputRps:N0} req/s, p50 {cached.P50Ms:F2} ms, p99 {cached.P99Ms:F2} ms, {cached.Failed} failed, " +
                               $"{cached.Cache.Loads} loads, {cached.Cache.Evictions} evictions, peak {cached.Cache.PeakReserved} loaded");
+            var cachedZipf = await WorkloadAsync(budgeted, clients, seconds, zipf);
+            Console.WriteLine($"budget, zipf: {cachedZipf.ThroughputRps:N0} req/s, p50 {cachedZipf.P50Ms:F2} ms, p99 {cachedZipf.P99Ms:F2} ms, {cachedZipf.Failed} failed, " +
+                              $"{cachedZipf.Cache.Loads} loads ({cachedZipf.Cache.Loads / (double)Math.Max(1, cachedZipf.Requests):P1} of requests cold), " +
+                              $"{cachedZipf.Cache.Evictions} evictions, peak {cachedZipf.Cache.PeakReserved} loaded");
             await StopAsync(budgeted);
 
             return AddListing(new BenchResult("models"), listing)
@@ -88,7 +99,16 @@ public static class ModelsScenario
                 .Add("budget_loads", "loads during the budget workload", cached.Cache.Loads, "")
                 .Add("budget_evictions", "evictions during the budget workload", cached.Cache.Evictions, "")
                 .Add("peak_loaded", "most models loaded at once, budget run", cached.Cache.PeakReserved, "")
-                .Add("failed", "requests not answered 200, both runs", loaded.Failed + cached.Failed, "")
+                .Add("zipf_exponent", "Zipf exponent of the skewed workload", zipfExponent, "")
+                .Add("zipf_top_share", $"share of requests to the {fits} most popular models, Zipf", zipf.ShareOfTop(fits), "")
+                .Add("zipf_all_loaded_rps", "throughput, Zipf, all loaded", loadedZipf.ThroughputRps, "requests/s")
+                .Add("zipf_budget_rps", "throughput, Zipf, budget", cachedZipf.ThroughputRps, "requests/s")
+                .Add("zipf_throughput_ratio", "throughput budget / all loaded, Zipf", cachedZipf.ThroughputRps / loadedZipf.ThroughputRps, "x")
+                .Add("zipf_budget_p50_ms", "latency p50, Zipf, budget", cachedZipf.P50Ms, "ms")
+                .Add("zipf_budget_p99_ms", "latency p99, Zipf, budget", cachedZipf.P99Ms, "ms")
+                .Add("zipf_cold_share", "requests that loaded their model, Zipf, budget", cachedZipf.Cache.Loads / (double)Math.Max(1, cachedZipf.Requests), "")
+                .Add("zipf_peak_loaded", "most models loaded at once, Zipf, budget run", cachedZipf.Cache.PeakReserved, "")
+                .Add("failed", "requests not answered 200, all runs", loaded.Failed + cached.Failed + loadedZipf.Failed + cachedZipf.Failed, "")
                 .Add("estimate_bytes", "estimated memory per loaded model", perModel, "bytes")
                 .Add("measured_bytes", "measured process memory per loaded model", perModelMeasured, "bytes")
                 .Note("clients", clients)
@@ -151,8 +171,8 @@ public static class ModelsScenario
         return [.. times.Order()];
     }
 
-    /// <summary>Closed loop: each client sends to a uniformly random model and waits for the answer, for <paramref name="seconds"/>.</summary>
-    private static async Task<Run> WorkloadAsync(Replicas replicas, int clients, int seconds)
+    /// <summary>Closed loop: each client sends to a model <paramref name="picker"/> draws and waits for the answer, for <paramref name="seconds"/>.</summary>
+    private static async Task<Run> WorkloadAsync(Replicas replicas, int clients, int seconds, ModelPicker picker)
     {
         var before = replicas.Cache.Summary();
         var latencies = new List<double>[clients];
@@ -165,7 +185,7 @@ public static class ModelsScenario
             var own = latencies[client] = [];
             for (var i = 0; Stopwatch.GetTimestamp() < end; i++)
             {
-                var (entity, replica) = replicas.All[random.Next(replicas.All.Count)];
+                var (entity, replica) = replicas.All[picker.Next(random)];
                 var sent = Stopwatch.GetTimestamp();
                 var reply = await replica.Ask<InferReply>(new Infer(entity, null, Body($"{client}-{i}")), TimeSpan.FromSeconds(60));
                 own.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
@@ -191,4 +211,34 @@ public static class ModelsScenario
         using var process = Process.GetCurrentProcess();
         return process.WorkingSet64;
     }
+}
+
+/// <summary>
+/// Draws which model a request goes to: each model's share of requests as cumulative weights, drawn by
+/// binary search. Uniform: every model alike; Zipf: the model at index k (0-based) weighs 1/(k+1)^s.
+/// </summary>
+internal sealed class ModelPicker
+{
+    private readonly double[] _cumulative;
+
+    private ModelPicker(IReadOnlyList<double> weights)
+    {
+        _cumulative = new double[weights.Count];
+        var total = weights.Sum();
+        var sum = 0.0;
+        for (var i = 0; i < weights.Count; i++) _cumulative[i] = (sum += weights[i]) / total;
+    }
+
+    public static ModelPicker Uniform(int models) => new([.. Enumerable.Repeat(1.0, models)]);
+
+    public static ModelPicker Zipf(int models, double exponent) => new([.. Enumerable.Range(1, models).Select(k => 1 / Math.Pow(k, exponent))]);
+
+    public int Next(Random random)
+    {
+        var index = Array.BinarySearch(_cumulative, random.NextDouble());
+        return Math.Min(index < 0 ? ~index : index, _cumulative.Length - 1);
+    }
+
+    /// <summary>The share of requests the <paramref name="count"/> most drawn models get.</summary>
+    public double ShareOfTop(int count) => _cumulative[Math.Clamp(count, 1, _cumulative.Length) - 1];
 }

@@ -24,7 +24,6 @@ public static class OverloadScenario
 
     private const string Model = "overload";
     private const int BaselineCalls = 200;
-    private const long EmbeddedLogCapBytes = 5L * 1024 * 1024;
 
     public static async Task<BenchResult> RunAsync(BenchArgs args)
     {
@@ -43,7 +42,7 @@ public static class OverloadScenario
         await RegisterAsync(http, queue);
 
         var before = await GentleAsync(http, "before");
-        var rssBefore = ResidentBytes(node.Id);
+        var rssBefore = node.Resident;
 
         // The flood: every caller sends back to back; memory sampled meanwhile.
         var served = new ConcurrentBag<double>();
@@ -56,7 +55,7 @@ public static class OverloadScenario
             {
                 while (!stop.IsCancellationRequested)
                 {
-                    rssPeak = Math.Max(rssPeak, ResidentBytes(node.Id));
+                    rssPeak = Math.Max(rssPeak, node.Resident);
                     await Task.Delay(200, CancellationToken.None);
                 }
             });
@@ -88,7 +87,7 @@ public static class OverloadScenario
         var recoverySeconds = recovery.Elapsed.TotalSeconds;
         var after = await GentleAsync(http, "after");
         GC.KeepAlive(after);
-        var rssAfter = ResidentBytes(node.Id);
+        var rssAfter = node.Resident;
 
         var kafka = await BacklogAsync(cluster, backlog);
 
@@ -133,10 +132,8 @@ public static class OverloadScenario
     {
         var requests = Actors.Serving.ModelTopics.For(Kafka.Topics.TopicCatalog.Default, DemoModelBuilder.DefaultModelName).Requests;
         var partitions = Kafka.Topics.TopicCatalog.Default.DeclareAll([DemoModelBuilder.DefaultModelName]).Single(d => d.Name == requests).Partitions;
-        var bytesPerPartition = (long)count * (DemoRequests.Body("backlog-000000").Length + 100) / partitions;
-        if (bytesPerPartition > EmbeddedLogCapBytes)
-            throw new ArgumentException($"--backlog {count} puts about {bytesPerPartition / 1024.0 / 1024:F1} MiB on each of the {partitions} request partitions; " +
-                                        $"the embedded broker keeps about {EmbeddedLogCapBytes / 1024 / 1024} MiB per partition and would drop the oldest");
+        if (Faults.BrokerLogCap.Refusal($"--backlog {count}", count, DemoRequests.Body("backlog-000000").Length, partitions) is { } refusal)
+            throw new ArgumentException(refusal);
     }
 
     private sealed record BacklogFigures(double PeakLag, double DrainSeconds, double[] HttpLatencies, long RssPeak, long RssAfter);
@@ -169,7 +166,7 @@ public static class OverloadScenario
             latencies.Add(call.Elapsed.TotalMilliseconds);
             if (clock.Elapsed - lastLook < TimeSpan.FromMilliseconds(500)) continue;
             lastLook = clock.Elapsed;
-            rssPeak = Math.Max(rssPeak, ResidentBytes(node.Id));
+            rssPeak = Math.Max(rssPeak, node.Resident);
             peakLag = Math.Max(peakLag, await cluster.MetricAsync(0, "mlops_consumer_lag_records", ("model", cluster.Model)));
             var answered = await cluster.MetricAsync(0, "mlops_requests_total", ("model", cluster.Model), ("source", "kafka")) - answeredBefore;
             if (producing.IsCompleted && answered >= count) break;
@@ -178,7 +175,7 @@ public static class OverloadScenario
         var drain = clock.Elapsed.TotalSeconds;
         var answeredInAll = await cluster.MetricAsync(0, "mlops_requests_total", ("model", cluster.Model), ("source", "kafka")) - answeredBefore;
         if (answeredInAll < count) throw new TimeoutException($"only {answeredInAll} of the {count} backlog requests were answered within {drain:F0} s");
-        return new BacklogFigures(peakLag, drain, [.. latencies], rssPeak, ResidentBytes(node.Id));
+        return new BacklogFigures(peakLag, drain, [.. latencies], rssPeak, node.Resident);
     }
 
     /// <summary>Calls one at a time; returns their latencies in milliseconds.</summary>
@@ -232,15 +229,6 @@ public static class OverloadScenario
         var content = new ByteArrayContent(body);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         return content;
-    }
-
-    /// <summary>VmRSS of a process, from <c>/proc/&lt;pid&gt;/status</c> (Linux).</summary>
-    private static long ResidentBytes(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        return 0;
     }
 
     /// <summary>The nearest-rank quantile of unsorted latencies.</summary>

@@ -61,7 +61,7 @@ internal sealed class CanaryController(
         if (_loading is not null || _refused?.Version == target.Version) return;
         _loading = target.Version;
         replica.Log.Info("Replica {0}: loading canary version {1} beside production version {2}", replica.EntityId, target.Version, Production.Version);
-        loader.Prepare(VersionSlot.Canary, target.Version, Production.Signature, withTopics: false, replica.Self);
+        loader.PrepareBeside(VersionSlot.Canary, target.Version, Production.Signature, replica.Self);
     }
 
     public void OnPrepared(VersionPrepared prepared)
@@ -88,6 +88,13 @@ internal sealed class CanaryController(
         _refused = (failed.Version, failed.Cause.Message);
         replica.Log.Error(failed.Cause, "Replica {0}: canary version {1} refused: {2}", replica.EntityId, failed.Version, failed.Cause.Message);
         journal.Audit("canary-load", failed.Version, "refused", failed.Cause.Message);
+        Retarget(_target);
+    }
+
+    /// <summary>The canary's load was refused for room that has been made since: try it again.</summary>
+    public void RetryLoad()
+    {
+        _loading = null;
         Retarget(_target);
     }
 

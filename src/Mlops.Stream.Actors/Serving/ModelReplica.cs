@@ -18,7 +18,9 @@ namespace Mlops.Stream.Actors.Serving;
 /// <see cref="ServingContext.RetryLoadAfter"/>) → Stopping (drains the stream). Under the node's
 /// memory budget (<see cref="ServingContext.ModelCache"/>) a ready replica may be unloaded: checked but
 /// without a session (no room at start, or evicted: Ready → Unloading → Unloaded); its next request
-/// loads it again (a cold start) while the request waits, and its Kafka stream runs only while loaded. The work is done off
+/// loads it again (a cold start) while the request waits, and its Kafka stream runs only while loaded; while unloaded
+/// it reads its request topic's backlog now and then, and records waiting load it the same way. Every session it holds
+/// (production, a swap's new version, the previous version, a canary) counts in the budget. The work is done off
 /// the actor's thread by helpers it owns: <see cref="VersionLoader"/>, <see cref="VersionSwapper"/>,
 /// <see cref="CanaryController"/>, <see cref="ReplicaInference"/> (the one inference path of HTTP
 /// and Kafka) and <see cref="ServingPipeline"/>; their outcomes come back as messages.
@@ -34,6 +36,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private sealed class Evict { public static readonly Evict Instance = new(); }
     private sealed class UnloadDone { public static readonly UnloadDone Instance = new(); }
     private sealed record TopicsUnavailable(string Reason);
+    private sealed class CheckBacklog { public static readonly CheckBacklog Instance = new(); }
+    private sealed record BacklogRead(IReadOnlyList<PartitionBacklog>? Reading, string? Error);
 
     /// <summary>First and longest wait between tries to make sure of the topics while Kafka does not answer.</summary>
     private static readonly TimeSpan FirstKafkaRetry = TimeSpan.FromSeconds(1), MaxKafkaRetry = TimeSpan.FromSeconds(30);
@@ -54,7 +58,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private SetTargets? _targets;
     private ReplicaServing? _serving;
     private DrainingControl<Done>? _pipeline;
-    private ModelCacheEntry _cache = null!;
+    private readonly ModelCacheEntry _cache;
     private readonly WaitingRequests _waiting;
 
     /// <summary>The production version checked and known to serve while the replica holds no session, and its signature; null while loaded.</summary>
@@ -69,13 +73,19 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private string? _waitingForKafka;
     private TimeSpan _kafkaRetry = FirstKafkaRetry;
 
+    /// <summary>While unloaded: whether records wait in the request topic with nobody consuming them, and whether a read runs.</summary>
+    private readonly BacklogWatch _backlog = new();
+    private bool _readingBacklog;
+
     public ModelReplica(string entityId, ServingContext context)
     {
         _entityId = entityId;
         _model = ReplicaId.Parse(entityId).Model;
         _context = context;
-        _loader = new VersionLoader(_model, context);
-        _journal = new ReplicaJournal(entityId, _model, context.Audit);
+        var self = Self;
+        _cache = context.ModelCache.Register(entityId, () => self.Tell(Evict.Instance));
+        _loader = new VersionLoader(_model, context, _cache);
+        _journal = new ReplicaJournal(entityId, _model, context.Audit, _cache);
         _gauges = new ReplicaGauges(_model, entityId);
         _waiting = new WaitingRequests(_model, context.MaxRequestsWaitingForLoad);
         Become(Loading);
@@ -89,8 +99,6 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         _untrackGauges = _context.Metrics.Track(_gauges);
         _unregister = _context.LocalReplicas?.Add(_entityId, _model, Self);
-        var self = Self;
-        _cache = _context.ModelCache.Register(_entityId, () => self.Tell(Evict.Instance));
         StartInitialLoad();
     }
 
@@ -155,11 +163,20 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         });
         Receive<VersionPrepared>(prepared =>
         {
+            TakeSideLoad(prepared);
             if (prepared.Slot == VersionSlot.Canary) serving.Canary.OnPrepared(prepared);
             else serving.Swapper.OnPrepared(prepared);
         });
         Receive<VersionPrepareFailed>(failed =>
         {
+            EndSideLoad(failed.Beside);
+            // No room in the budget beside what the model holds: the version kept for rollback goes first, then the load is tried again.
+            if (failed.Cause is ModelCacheRefusal refusal && serving.Swapper.DropPrevious(refusal.Message))
+            {
+                if (failed.Slot == VersionSlot.Canary) serving.Canary.RetryLoad();
+                else serving.Swapper.RetryLoad();
+                return;
+            }
             if (failed.Slot == VersionSlot.Canary) serving.Canary.OnFailed(failed);
             else serving.Swapper.OnFailed(failed);
         });
@@ -200,8 +217,10 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         Receive<Infer>(infer =>
         {
             _waiting.Add(Sender, infer);
-            StartColdLoad();
+            StartColdLoad("a request");
         });
+        Receive<CheckBacklog>(_ => ReadBacklog());
+        Receive<BacklogRead>(OnBacklogRead);
         Receive<SetTargets>(targets =>
         {
             OnTargets(targets);
@@ -219,7 +238,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         {
             _loading = false;
             (_unloadedVersion, _unloadedSignature) = (left.Version, left.Signature);
-            if (_waiting.Count > 0) StartColdLoad();
+            if (_waiting.Count > 0) StartColdLoad("a request");
         });
         Receive<VersionPrepareFailed>(failed => failed.Admitted, failed =>
         {
@@ -228,6 +247,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
             if (failed.Cause is ModelCacheRefusal refusal)
             {
                 _log.Warning("Replica {0}: {1}", _entityId, refusal.Message);
+                _backlog.Refused();
                 _waiting.AnswerAll(refusal.Reason == ModelCacheRefusal.Kind.Busy
                     ? new InferReply.NotReady(refusal.Message)
                     : new InferReply.OverMemoryBudget(refusal.Message));
@@ -246,7 +266,12 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     /// </summary>
     private void ReleaseLateLoads()
     {
-        Receive<VersionPrepared>(prepared => _journal.Release(prepared.Model));
+        Receive<VersionPrepared>(prepared =>
+        {
+            _journal.Release(prepared.Model);
+            EndSideLoad(prepared.Beside);
+        });
+        Receive<VersionPrepareFailed>(failed => EndSideLoad(failed.Beside));
         Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
         Receive<CanaryController.Released>(released => _journal.Release(released.Model));
         ReceiveCommon();
@@ -257,7 +282,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         Receive<Drained>(_ => Context.Stop(Self));
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady($"Model '{_model}' replica is shutting down.")));
-        Receive<VersionPrepared>(prepared => _journal.Release(prepared.Model));
+        Receive<VersionPrepared>(prepared =>
+        {
+            _journal.Release(prepared.Model);
+            EndSideLoad(prepared.Beside);
+        });
         Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
         Receive<CanaryController.Released>(released => _journal.Release(released.Model));
         ReceiveAny(_ => { });
@@ -265,6 +294,9 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void ReceiveCommon()
     {
+        // Backlog checks of an unloaded model that end after it loaded (or began loading again) are moot.
+        Receive<CheckBacklog>(_ => { });
+        Receive<BacklogRead>(_ => _readingBacklog = false);
         Receive<StopReplica>(_ => OnStopReplica());
         Receive<RetireReplica>(_ =>
         {
@@ -322,15 +354,51 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     private void StartProductionLoad(CacheAdmission admission)
     {
         _loading = true;
-        _loader.PrepareProduction(_targets?.Production ?? _unloadedVersion, Self, _cache, admission);
+        _loader.PrepareProduction(_targets?.Production ?? _unloadedVersion, Self, admission);
     }
 
-    private void StartColdLoad()
+    /// <param name="cause">What asks for the model (for the log): a request, or records waiting in its request topic.</param>
+    private void StartColdLoad(string cause)
     {
         if (_loading) return;
         _coldStart = System.Diagnostics.Stopwatch.StartNew();
-        _log.Info("Replica {0}: a request for unloaded version {1}; loading it", _entityId, _targets?.Production ?? _unloadedVersion);
+        _log.Info("Replica {0}: {1} for unloaded version {2}; loading it", _entityId, cause, _targets?.Production ?? _unloadedVersion);
         StartProductionLoad(CacheAdmission.Cold);
+    }
+
+    /// <summary>
+    /// Unloaded with Kafka: records written to the request topic find no consumer until the model
+    /// loads, so the replica reads the topic's backlog every <see cref="ServingContext.BacklogCheckInterval"/>
+    /// and loads the model (a cold start through the node's budget, as for an HTTP request) when records wait.
+    /// </summary>
+    private void WatchBacklog()
+    {
+        if (_context.RequestBacklog is null || _context.Kafka is null) return;
+        _backlog.Reset();
+        Timers.StartPeriodicTimer(nameof(CheckBacklog), CheckBacklog.Instance, _context.BacklogCheckInterval);
+    }
+
+    private void ReadBacklog()
+    {
+        if (_loading || _readingBacklog || _context.RequestBacklog is not { } backlog || !_backlog.ShouldRead()) return;
+        _readingBacklog = true;
+        backlog.ReadAsync(_model, CancellationToken.None).PipeTo(Self,
+            success: reading => new BacklogRead(reading, null),
+            failure: e => new BacklogRead(null, e.GetBaseException().Message));
+    }
+
+    private void OnBacklogRead(BacklogRead read)
+    {
+        _readingBacklog = false;
+        if (read.Reading is not { } reading)
+        {
+            _log.Debug("Replica {0}: could not read its request topic's backlog ({1}); reading it again in {2}", _entityId, read.Error,
+                _context.BacklogCheckInterval);
+            return;
+        }
+        if (_loading) return;
+        var waiting = _backlog.Stalled(reading);
+        if (waiting > 0) StartColdLoad($"{waiting} records waiting in its request topic");
     }
 
     private void OnTargets(SetTargets targets)
@@ -341,6 +409,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnLoadFailed(VersionPrepareFailed failed)
     {
+        Timers.Cancel(nameof(CheckBacklog));
         _loading = false;
         _state = ReplicaState.Failed;
         _reason = failed.Cause.Message;
@@ -356,7 +425,8 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         (_unloadedVersion, _unloadedSignature) = (version, signature);
         _context.LocalReplicas?.SetReady(_entityId, true);
         Become(Unloaded);
-        if (_waiting.Count > 0) StartColdLoad();
+        WatchBacklog();
+        if (_waiting.Count > 0) StartColdLoad("a request");
     }
 
     /// <summary>
@@ -370,6 +440,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         var pipeline = _pipeline;
         _pipeline = null;
         _serving = null;
+        _journal.ForgetHeld();
         _gauges.Consumer = null;
         _gauges.Router = null;
         Timers.Cancel(nameof(RestartPipeline));
@@ -379,8 +450,11 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
 
     private void OnInitialLoad(VersionPrepared prepared)
     {
+        Timers.Cancel(nameof(CheckBacklog));
+        _backlog.Loaded();
         // Evictable from now on: an eviction chosen earlier could reach the replica before the version it evicts.
         if (prepared.Admitted) _cache.MarkLoaded();
+        _journal.Hold(prepared.Model, prepared.Bytes);
         var router = new ReplicaRouter(_loader.NewBatcher(prepared));
         var servedEvents = prepared.Topics is { } topics && _context.HttpServedEvents is { } events ? (events, topics.Served) : default((HttpServedEvents, string)?);
         var identity = new ReplicaIdentity(_entityId, _model, Self, _log);
@@ -402,6 +476,19 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
         else StartPipeline(serving);
         serving.Swapper.Retarget(_targets?.Production ?? prepared.Version, _targets?.AllowBreaking ?? false);
         serving.Canary.Retarget(_targets?.Canary);
+    }
+
+    /// <summary>A version loaded beside the serving one counts in the budget from now on; the load held the model in flight until here.</summary>
+    private void TakeSideLoad(VersionPrepared prepared)
+    {
+        if (!prepared.Beside) return;
+        _journal.Hold(prepared.Model, prepared.Bytes);
+        _cache.Exit();
+    }
+
+    private void EndSideLoad(bool beside)
+    {
+        if (beside) _cache.Exit();
     }
 
     private void StartPipeline(ReplicaServing serving)

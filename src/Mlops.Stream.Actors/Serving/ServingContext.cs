@@ -59,6 +59,15 @@ public sealed record ServingContext(
     /// <summary>How long a cold start waits for room in the budget (busy models to become idle) before its requests get 503.</summary>
     public TimeSpan ColdLoadWait { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Where a replica whose model is not loaded reads the records waiting in its request topic, so
+    /// Kafka traffic loads it as a request does; null when the node has no Kafka.
+    /// </summary>
+    public IRequestBacklog? RequestBacklog { get; init; }
+
+    /// <summary>How often a replica whose model is not loaded reads <see cref="RequestBacklog"/> (the node's <c>Inference:KafkaBacklogCheck</c>).</summary>
+    public TimeSpan BacklogCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Requests a replica holds while its model loads on demand; more get 503 at once (nothing buffers without bound).</summary>
     public int MaxRequestsWaitingForLoad { get; init; } = 1000;
 

@@ -24,6 +24,12 @@ internal sealed record VersionPrepared(VersionSlot Slot, int Version, IInference
 {
     /// <summary>Loaded under a reservation of the node's model cache (a production load), not beside a loaded version (swap, canary).</summary>
     public bool Admitted { get; init; }
+
+    /// <summary>What the session counts in the node's memory budget (<see cref="ModelCache.EstimateBytes"/>).</summary>
+    public long Bytes { get; init; }
+
+    /// <summary>Loaded beside the serving version under the budget: the replica held a request in flight for the load and ends it on taking this.</summary>
+    public bool Beside { get; init; }
 }
 
 /// <summary>
@@ -35,15 +41,20 @@ internal sealed record VersionLeftUnloaded(int Version, ModelSignature Signature
 /// <summary>
 /// How a production load deals with the node's model cache: <see cref="IfRoom"/> (a replica starting:
 /// load only when the budget has room now, else <see cref="VersionLeftUnloaded"/>) or <see cref="Cold"/>
-/// (a request is waiting: evict idle models and wait for room, up to <see cref="ServingContext.ColdLoadWait"/>).
+/// (a request is waiting: evict idle models and wait for room, up to <see cref="ServingContext.ColdLoadWait"/>), or
+/// <see cref="Beside"/> (a swap's new version or a canary, loaded beside the serving one: its bytes are added to the
+/// model's reservation, waiting for room as a cold load does).
 /// </summary>
-internal enum CacheAdmission { IfRoom, Cold }
+internal enum CacheAdmission { IfRoom, Cold, Beside }
 
 /// <summary>A version that failed a step of its load; it never serves.</summary>
 internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Exception Cause)
 {
     /// <summary>A production load that went through the node's model cache (see <see cref="VersionPrepared.Admitted"/>).</summary>
     public bool Admitted { get; init; }
+
+    /// <summary>See <see cref="VersionPrepared.Beside"/>.</summary>
+    public bool Beside { get; init; }
 }
 
 /// <summary>
@@ -53,23 +64,32 @@ internal sealed record VersionPrepareFailed(VersionSlot Slot, int Version, Excep
 /// serves HTTP without it), loads it into ONNX Runtime and warms it. Runs off the actor's thread
 /// and touches no actor state; the outcome comes back to the actor as a message.
 /// </summary>
-internal sealed class VersionLoader(string model, ServingContext context)
+/// <param name="budget">The replica's place in the node's model cache: every session it loads is counted there.</param>
+internal sealed class VersionLoader(string model, ServingContext context, ModelCacheEntry budget)
 {
     /// <summary>The model's topics once made sure of: a cold start after an eviction does not ask Kafka again.</summary>
     private volatile ModelTopics? _provisioned;
 
-    /// <summary>Loads <paramref name="version"/> and tells <paramref name="replica"/> <see cref="VersionPrepared"/> or <see cref="VersionPrepareFailed"/>.</summary>
-    public void Prepare(VersionSlot slot, int version, ModelSignature? expected, bool withTopics, IActorRef replica) =>
-        PrepareAsync(slot, version, expected, withTopics).PipeTo(replica);
+    /// <summary>
+    /// Loads <paramref name="version"/> beside the serving one (a swap or a canary), its memory reserved in the node's
+    /// budget, and tells <paramref name="replica"/> <see cref="VersionPrepared"/> or <see cref="VersionPrepareFailed"/>,
+    /// both marked <see cref="VersionPrepared.Beside"/>. Called on the replica's thread: the model counts a request in
+    /// flight from now on, so the budget does not evict it under the load; the replica ends it when the outcome arrives.
+    /// </summary>
+    public void PrepareBeside(VersionSlot slot, int version, ModelSignature? expected, IActorRef replica)
+    {
+        budget.Enter();
+        PrepareAsync(slot, version, expected, withTopics: false, CacheAdmission.Beside).PipeTo(replica);
+    }
 
     /// <summary>
     /// Finds the production version in the registry (unless a target is already known), then prepares
     /// it within the node's memory budget (see <see cref="CacheAdmission"/>).
     /// </summary>
-    public void PrepareProduction(int? target, IActorRef replica, ModelCacheEntry cache, CacheAdmission admission) =>
-        PrepareProductionAsync(target, (cache, admission)).PipeTo(replica);
+    public void PrepareProduction(int? target, IActorRef replica, CacheAdmission admission) =>
+        PrepareProductionAsync(target, admission).PipeTo(replica);
 
-    private async Task<object> PrepareProductionAsync(int? target, (ModelCacheEntry Entry, CacheAdmission Admission) cache)
+    private async Task<object> PrepareProductionAsync(int? target, CacheAdmission admission)
     {
         int version;
         try
@@ -80,7 +100,7 @@ internal sealed class VersionLoader(string model, ServingContext context)
         {
             return new VersionPrepareFailed(VersionSlot.Production, target ?? 0, e) { Admitted = true };
         }
-        return await PrepareAsync(VersionSlot.Production, version, expected: null, withTopics: true, cache).ConfigureAwait(false);
+        return await PrepareAsync(VersionSlot.Production, version, expected: null, withTopics: true, admission).ConfigureAwait(false);
     }
 
     /// <summary>A batcher for a prepared version, reporting every batch to the metrics.</summary>
@@ -93,13 +113,10 @@ internal sealed class VersionLoader(string model, ServingContext context)
         target ?? (await context.Registry.GetAliasesAsync(model).ConfigureAwait(false)).Production
         ?? throw new InvalidOperationException($"Model '{model}' has no production alias in the registry.");
 
-    /// <param name="cache">
-    /// The replica's place in the node's model cache, for production loads; swaps and canaries load
-    /// beside a loaded version without asking it (their sessions are not counted in the budget).
-    /// </param>
-    private async Task<object> PrepareAsync(VersionSlot slot, int version, ModelSignature? expected, bool withTopics,
-        (ModelCacheEntry Entry, CacheAdmission Admission)? cache = null)
+    /// <summary>Opens, checks, reserves memory for (see <see cref="CacheAdmission"/>), loads and warms <paramref name="version"/>.</summary>
+    private async Task<object> PrepareAsync(VersionSlot slot, int version, ModelSignature? expected, bool withTopics, CacheAdmission admission)
     {
+        var beside = admission == CacheAdmission.Beside;
         try
         {
             var loading = Stopwatch.StartNew();
@@ -109,13 +126,10 @@ internal sealed class VersionLoader(string model, ServingContext context)
                     $"Version {version} of '{model}' is not compatible with the serving version: {string.Join("; ", differences)}.");
 
             var (topics, topicsProblem) = withTopics ? await TryProvisionTopicsAsync().ConfigureAwait(false) : (null, null);
-            if (cache is not { Entry: var entry, Admission: var admission })
-                return new VersionPrepared(slot, version, await Task.Run(() => LoadAndWarm(artifacts, version, loading)).ConfigureAwait(false),
-                    artifacts.Manifest, topics, topicsProblem);
-
             var bytes = ModelCache.EstimateBytes(artifacts.ModelBytes.Length);
-            if (admission == CacheAdmission.IfRoom && !entry.TryReserveNow(bytes)) return new VersionLeftUnloaded(version, artifacts.Manifest.Signature, topics);
-            if (admission == CacheAdmission.Cold) await ReserveAsync(entry, bytes).ConfigureAwait(false);
+            if (admission == CacheAdmission.IfRoom && !budget.TryReserveNow(bytes)) return new VersionLeftUnloaded(version, artifacts.Manifest.Signature, topics);
+            if (admission == CacheAdmission.Cold) await ReserveAsync(wait => budget.ReserveAsync(bytes, wait)).ConfigureAwait(false);
+            if (beside) await ReserveAsync(wait => budget.ReserveBesideAsync(bytes, wait)).ConfigureAwait(false);
             IInferenceModel loaded;
             try
             {
@@ -123,25 +137,26 @@ internal sealed class VersionLoader(string model, ServingContext context)
             }
             catch
             {
-                entry.Released();
+                if (beside) budget.ReleaseSession(bytes);
+                else budget.Released();
                 throw;
             }
-            // The replica marks it loaded when it takes the version: only then may the cache evict it.
-            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics, topicsProblem) { Admitted = true };
+            // The replica marks a production load loaded when it takes the version: only then may the cache evict it.
+            return new VersionPrepared(slot, version, loaded, artifacts.Manifest, topics, topicsProblem) { Admitted = !beside, Beside = beside, Bytes = bytes };
         }
         catch (Exception e)
         {
-            return new VersionPrepareFailed(slot, version, e is AggregateException a ? a.GetBaseException() : e) { Admitted = cache is not null };
+            return new VersionPrepareFailed(slot, version, e is AggregateException a ? a.GetBaseException() : e) { Admitted = !beside, Beside = beside };
         }
     }
 
     /// <summary>Waits for room in the budget; busy models that stay busy past <see cref="ServingContext.ColdLoadWait"/> are a refusal.</summary>
-    private async Task ReserveAsync(ModelCacheEntry entry, long bytes)
+    private async Task ReserveAsync(Func<CancellationToken, Task> reserve)
     {
         using var wait = new CancellationTokenSource(context.ColdLoadWait);
         try
         {
-            await entry.ReserveAsync(bytes, wait.Token).ConfigureAwait(false);
+            await reserve(wait.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (wait.IsCancellationRequested)
         {

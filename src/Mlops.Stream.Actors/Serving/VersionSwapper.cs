@@ -109,7 +109,29 @@ internal sealed class VersionSwapper(
             return;
         }
         replica.Log.Info("Replica {0}: loading version {1} beside serving version {2}", replica.EntityId, target, Serving.Version);
-        loader.Prepare(VersionSlot.Production, target, _allowBreaking ? null : Serving.Signature, withTopics: false, replica.Self);
+        loader.PrepareBeside(VersionSlot.Production, target, _allowBreaking ? null : Serving.Signature, replica.Self);
+    }
+
+    /// <summary>
+    /// The node's memory budget has no room for a load beside what the model holds: the version kept
+    /// for rollback is released (audited) so the load can be tried again; false when none is kept.
+    /// </summary>
+    public bool DropPrevious(string why)
+    {
+        if (Previous is not { } previous) return false;
+        Previous = null;
+        journal.Release(previous);
+        replica.Log.Warning("Replica {0}: released version {1}, kept for rollback, to make room in the node's memory budget ({2})",
+            replica.EntityId, previous.Version, why);
+        journal.Audit("previous-released", previous.Version, "ok", $"kept for rollback; released to make room in the node's memory budget: {why}");
+        return true;
+    }
+
+    /// <summary>The swap's load was refused for room that has been made since: try it again.</summary>
+    public void RetryLoad()
+    {
+        SwappingTo = null;
+        MaybeStart();
     }
 
     /// <summary>

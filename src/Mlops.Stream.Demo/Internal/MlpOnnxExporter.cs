@@ -53,7 +53,7 @@ internal static class MlpOnnxExporter
         return model.ToByteArray();
     }
 
-    private static TensorProto FloatTensor(string name, float[] values, params long[] dims)
+    internal static TensorProto FloatTensor(string name, float[] values, params long[] dims)
     {
         var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(dims);
@@ -61,7 +61,7 @@ internal static class MlpOnnxExporter
         return tensor;
     }
 
-    private static NodeProto Node(string opType, string name, string[] inputs, string output, params AttributeProto[] attributes)
+    internal static NodeProto Node(string opType, string name, string[] inputs, string output, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = name };
         node.Input.AddRange(inputs);
@@ -70,7 +70,7 @@ internal static class MlpOnnxExporter
         return node;
     }
 
-    private static AttributeProto IntAttribute(string name, long value) =>
+    internal static AttributeProto IntAttribute(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     /// <summary>A tensor value whose first dimension is the symbolic batch axis, followed by fixed dims.</summary>

@@ -64,6 +64,8 @@ public static class ServingHostingExtensions
                 ModelCache = sp.GetRequiredService<ModelCache>(),
                 // A cold start waits for room no longer than an HTTP caller waits for its answer.
                 ColdLoadWait = sp.GetRequiredService<IOptions<InferenceApiOptions>>().Value.InferTimeout,
+                RequestBacklog = new KafkaRequestBacklog(sp.GetRequiredService<ITopicInspector>(), sp.GetRequiredService<TopicCatalog>()),
+                BacklogCheckInterval = options.KafkaBacklogCheck,
             };
         });
         services.AddSingleton(sp =>

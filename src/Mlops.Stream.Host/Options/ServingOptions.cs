@@ -33,6 +33,12 @@ public sealed class ServingOptions
     /// <summary>Most models loaded on the node at once; unset: no limit besides <see cref="ModelMemoryBudget"/>.</summary>
     public int? MaxLoadedModels { get; set; }
 
+    /// <summary>
+    /// With a budget: how often a replica whose model is not loaded reads its request topic's backlog,
+    /// so records written for a Kafka-only model that was evicted load it again (see README, "Many models per node").
+    /// </summary>
+    public TimeSpan KafkaBacklogCheck { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Automatic canary rollback (section <c>Inference:CanaryGuard</c>).</summary>
     public CanaryGuardOptions CanaryGuard { get; set; } = new();
 
@@ -110,6 +116,8 @@ public sealed class ServingOptionsValidator : IValidateOptions<ServingOptions>
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.ModelMemoryBudget)} {budget}.");
         if (options.MaxLoadedModels is < 1)
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.MaxLoadedModels)} must be at least 1 when set (found {options.MaxLoadedModels}).");
+        if (options.KafkaBacklogCheck <= TimeSpan.Zero)
+            failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.KafkaBacklogCheck)} must be positive (found {options.KafkaBacklogCheck}).");
         if (options.KafkaInFlight < 1)
             failures.Add($"{ServingOptions.Section}:{nameof(ServingOptions.KafkaInFlight)} must be at least 1 (found {options.KafkaInFlight}).");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

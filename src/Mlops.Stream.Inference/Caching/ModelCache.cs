@@ -5,7 +5,9 @@ namespace Mlops.Stream.Inference.Caching;
 /// memory budget in bytes and an optional count of loaded models. Every replica on the node has one
 /// <see cref="ModelCacheEntry"/>; it asks the cache before it loads a session
 /// (<see cref="ModelCacheEntry.ReserveAsync"/>) and tells it when it has unloaded
-/// (<see cref="ModelCacheEntry.Released"/>). When a load would pass the budget, the least recently
+/// (<see cref="ModelCacheEntry.Released"/>); the sessions it loads beside a loaded one (a swap's new version, a
+/// canary) are added to its reservation (<see cref="ModelCacheEntry.ReserveBesideAsync"/>) and given back one by one
+/// (<see cref="ModelCacheEntry.ReleaseSession"/>), so every session a model holds counts. When a load would pass the budget, the least recently
 /// used idle entry is told to unload first: never one with requests in flight, never a pinned one,
 /// never one still loading. The load waits until the evicted entries have really released their
 /// sessions, so the loaded count and bytes never pass the limits, not even for a moment.
@@ -116,6 +118,40 @@ public sealed class ModelCache
         Evict(evict);
         await using var cancel = cancellationToken.Register(() => Cancel(waiter));
         await waiter.Granted.Task.ConfigureAwait(false);
+    }
+
+    internal async Task ReserveBesideAsync(ModelCacheEntry entry, long bytes, CancellationToken cancellationToken)
+    {
+        var waiter = new Waiter(entry, bytes, beside: true);
+        List<ModelCacheEntry> evict;
+        lock (_lock)
+        {
+            if (entry.State != EntryState.Loaded)
+                throw new ModelCacheRefusal(ModelCacheRefusal.Kind.Busy, $"'{entry.Name}' is being unloaded to make room in the node's memory budget; try again.");
+            if (entry.Bytes + bytes > BudgetBytes)
+                throw new ModelCacheRefusal(ModelCacheRefusal.Kind.LargerThanBudget,
+                    $"'{entry.Name}' needs about {Bytes(bytes)} to load a version beside the {Bytes(entry.Bytes)} it holds, more than the node's whole memory budget of {Bytes(BudgetBytes.Value)} (Inference:ModelMemoryBudget).");
+            _waiters.AddLast(waiter.Node);
+            evict = Pump();
+        }
+        Evict(evict);
+        await using var cancel = cancellationToken.Register(() => Cancel(waiter));
+        await waiter.Granted.Task.ConfigureAwait(false);
+    }
+
+    internal void ReleaseSession(ModelCacheEntry entry, long bytes)
+    {
+        List<ModelCacheEntry> evict;
+        lock (_lock)
+        {
+            // Once unloaded, the entry's whole reservation was freed with it.
+            if (entry.State == EntryState.Unloaded) return;
+            var freed = Math.Min(bytes, entry.Bytes);
+            entry.Bytes -= freed;
+            _usedBytes -= freed;
+            evict = Pump();
+        }
+        Evict(evict);
     }
 
     internal void MarkLoaded(ModelCacheEntry entry)
@@ -230,10 +266,10 @@ public sealed class ModelCache
         var evict = new List<ModelCacheEntry>();
         while (_waiters.First is { Value: var head })
         {
-            if (Fits(_usedBytes, _usedCount, head.Bytes))
+            if (Fits(_usedBytes, _usedCount, head))
             {
                 _waiters.RemoveFirst();
-                Grant(head.Entry, head.Bytes);
+                Grant(head);
                 head.Granted.TrySetResult();
                 continue;
             }
@@ -248,16 +284,16 @@ public sealed class ModelCache
             var bytes = _usedBytes - unloading.Sum(e => e.Bytes);
             var count = _usedCount - unloading.Count;
             var victims = new List<ModelCacheEntry>();
-            foreach (var idle in _entries.Where(e => e is { State: EntryState.Loaded, InFlightCount: 0, Pinned: false }).OrderBy(e => e.LastUse))
+            foreach (var idle in _entries.Where(e => e is { State: EntryState.Loaded, InFlightCount: 0, Pinned: false } && e != head.Entry).OrderBy(e => e.LastUse))
             {
-                if (Fits(bytes, count, head.Bytes)) break;
+                if (Fits(bytes, count, head)) break;
                 victims.Add(idle);
                 bytes -= idle.Bytes;
                 count--;
             }
             // Evict only when that makes room; otherwise busy entries must finish first (Exit pumps again),
             // and evicting the idle ones now would unload models for nothing.
-            if (Fits(bytes, count, head.Bytes))
+            if (Fits(bytes, count, head))
             {
                 foreach (var victim in victims)
                 {
@@ -275,10 +311,12 @@ public sealed class ModelCache
     private ModelCacheRefusal? PinnedLeaveNoRoom(Waiter head)
     {
         var pinned = _entries.Where(e => e.Pinned && e.State != EntryState.Unloaded && e != head.Entry).ToList();
-        if (BudgetBytes is { } budget && pinned.Sum(e => e.Bytes) + head.Bytes > budget)
+        // A session loaded beside others stays with them: what the entry holds already cannot make room for it.
+        var needs = head.Bytes + (head.Beside ? head.Entry.Bytes : 0);
+        if (BudgetBytes is { } budget && pinned.Sum(e => e.Bytes) + needs > budget)
             return new ModelCacheRefusal(ModelCacheRefusal.Kind.PinnedFillBudget,
-                $"Model '{head.Entry.Name}' needs about {Bytes(head.Bytes)} but pinned models hold {Bytes(pinned.Sum(e => e.Bytes))} of the node's memory budget of {Bytes(budget)}; unpin one or raise Inference:ModelMemoryBudget.");
-        if (MaxLoaded is { } max && pinned.Count + 1 > max)
+                $"Model '{head.Entry.Name}' needs about {Bytes(needs)} but pinned models hold {Bytes(pinned.Sum(e => e.Bytes))} of the node's memory budget of {Bytes(budget)}; unpin one or raise Inference:ModelMemoryBudget.");
+        if (!head.Beside && MaxLoaded is { } max && pinned.Count + 1 > max)
             return new ModelCacheRefusal(ModelCacheRefusal.Kind.PinnedFillBudget,
                 $"Model '{head.Entry.Name}' cannot load: {pinned.Count} pinned models fill Inference:MaxLoadedModels={max}; unpin one or raise it.");
         return null;
@@ -299,6 +337,23 @@ public sealed class ModelCache
 
     private bool Fits(long usedBytes, int usedCount, long bytes) =>
         (BudgetBytes is not { } budget || usedBytes + bytes <= budget) && (MaxLoaded is not { } max || usedCount + 1 <= max);
+
+    /// <summary>A session beside an entry's others adds bytes, not a model: only the memory budget limits it.</summary>
+    private bool Fits(long usedBytes, int usedCount, Waiter waiter) => waiter.Beside
+        ? BudgetBytes is not { } budget || usedBytes + waiter.Bytes <= budget
+        : Fits(usedBytes, usedCount, waiter.Bytes);
+
+    private void Grant(Waiter waiter)
+    {
+        if (!waiter.Beside)
+        {
+            Grant(waiter.Entry, waiter.Bytes);
+            return;
+        }
+        waiter.Entry.Bytes += waiter.Bytes;
+        _usedBytes += waiter.Bytes;
+        _peakBytes = Math.Max(_peakBytes, _usedBytes);
+    }
 
     private void Grant(ModelCacheEntry entry, long bytes)
     {
@@ -331,15 +386,19 @@ public sealed class ModelCache
 
     private sealed class Waiter
     {
-        public Waiter(ModelCacheEntry entry, long bytes)
+        public Waiter(ModelCacheEntry entry, long bytes, bool beside = false)
         {
             Entry = entry;
             Bytes = bytes;
+            Beside = beside;
             Node = new LinkedListNode<Waiter>(this);
         }
 
         public ModelCacheEntry Entry { get; }
         public long Bytes { get; }
+
+        /// <summary>A second session of a loaded entry (a swap's new version, a canary), not a model's first.</summary>
+        public bool Beside { get; }
         public LinkedListNode<Waiter> Node { get; }
         public TaskCompletionSource Granted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -389,6 +448,18 @@ public sealed class ModelCacheEntry : IDisposable
     /// when <paramref name="cancellationToken"/> ends the wait (busy models did not become idle in time).
     /// </summary>
     public Task ReserveAsync(long bytes, CancellationToken cancellationToken) => _cache.ReserveAsync(this, bytes, cancellationToken);
+
+    /// <summary>
+    /// Takes <paramref name="bytes"/> more for a session a loaded model holds beside its production
+    /// one (a swap's new version, a canary), evicting least recently used idle other models and
+    /// waiting as <see cref="ReserveAsync"/> does; the model counts once against the maximum. Hold a
+    /// request in flight (<see cref="Enter"/>) meanwhile, so the model itself is not evicted under the load.
+    /// Throws <see cref="ModelCacheRefusal"/> when the session can never fit beside what the model holds.
+    /// </summary>
+    public Task ReserveBesideAsync(long bytes, CancellationToken cancellationToken) => _cache.ReserveBesideAsync(this, bytes, cancellationToken);
+
+    /// <summary>One of the sessions the model holds is freed while the others serve (a canary withdrawn, the version a swap replaced).</summary>
+    public void ReleaseSession(long bytes) => _cache.ReleaseSession(this, bytes);
 
     /// <summary>The reserved session is loaded and serves (counted as a load).</summary>
     public void MarkLoaded() => _cache.MarkLoaded(this);

@@ -159,6 +159,53 @@ public sealed class ModelCacheTests
     }
 
     [Fact]
+    public async Task A_session_beside_a_loaded_model_evicts_other_idle_models_never_its_own_and_adds_bytes_not_a_model()
+    {
+        var cache = new ModelCache(budgetBytes: 30 * Mb, maxLoaded: 3);
+        var other = Loaded(Entry(cache, "other"), 10 * Mb);
+        var swapping = Loaded(Entry(cache, "swapping"), 10 * Mb);
+        var third = Loaded(Entry(cache, "third"), 10 * Mb);
+        Assert.True(other.TryEnter());                               // now "swapping" is the least recently used
+        other.Exit();
+
+        // (A replica holds the model in flight meanwhile; the cache does not rely on it.)
+        var reserving = swapping.ReserveBesideAsync(10 * Mb, CancellationToken.None);
+
+        Assert.Equal(["third"], Evicted());                          // never itself, though it is the least recently used
+        Assert.False(reserving.IsCompleted);
+        third.Released();
+        await reserving.WaitAsync(Guard);
+        Assert.Equal((2, 30 * Mb), (cache.Summary().Reserved, cache.Summary().ReservedBytes));
+        Assert.Equal(20 * Mb, cache.Entries().Single(e => e.Name == "swapping").Bytes);
+
+        // The replaced version goes: its bytes come back, and a waiting load takes them.
+        var next = Entry(cache, "next");
+        Assert.False(next.TryReserveNow(10 * Mb));
+        swapping.ReleaseSession(10 * Mb);
+        Assert.True(next.TryReserveNow(10 * Mb));
+        Assert.Equal((3, 30 * Mb), (cache.Summary().Reserved, cache.Summary().ReservedBytes));
+    }
+
+    [Fact]
+    public async Task A_session_that_cannot_fit_beside_what_its_model_and_the_pinned_models_hold_is_refused_at_once()
+    {
+        var cache = new ModelCache(budgetBytes: 30 * Mb);
+        var pinned = Loaded(Entry(cache, "pinned"), 10 * Mb);
+        pinned.SetPinned(true);
+        var model = Loaded(Entry(cache, "model"), 10 * Mb);
+        model.Enter();
+
+        var tooLarge = await Assert.ThrowsAsync<ModelCacheRefusal>(() => model.ReserveBesideAsync(25 * Mb, CancellationToken.None));
+        var pinnedFill = await Assert.ThrowsAsync<ModelCacheRefusal>(() => model.ReserveBesideAsync(15 * Mb, CancellationToken.None));
+
+        Assert.Equal(ModelCacheRefusal.Kind.LargerThanBudget, tooLarge.Reason);
+        Assert.Contains("beside the 10 MiB it holds", tooLarge.Message);
+        Assert.Equal(ModelCacheRefusal.Kind.PinnedFillBudget, pinnedFill.Reason);
+        Assert.Empty(Evicted());
+        Assert.Equal((20 * Mb, 0), (cache.Summary().ReservedBytes, cache.Summary().WaitingLoads));
+    }
+
+    [Fact]
     public async Task Loads_never_exceed_the_count_while_many_models_take_turns()
     {
         var cache = new ModelCache(maxLoaded: 3);

@@ -80,6 +80,35 @@ public sealed class DeliveryCheckerTests
     }
 
     [Fact]
+    public void What_the_broker_dropped_is_reported_and_an_answer_to_a_dropped_request_is_not_wrong()
+    {
+        // Partition 0 starts at offset 2: the broker dropped offsets 0 and 1 (its log cap) after request 1 was answered.
+        var dropped = Request(0, 1, "a");
+        var kept = new[] { Request(0, 2, "b"), Request(0, 3, "c") };
+        var predictions = new[] { Prediction(dropped, 0, 0, Start), Prediction(kept[0], 0, 1, Start), Prediction(kept[1], 0, 2, Start) };
+
+        var report = Checker.Check(new ModelTopicContents(kept, predictions, [], [])
+        {
+            DroppedByBroker = new Dictionary<string, long> { ["requests"] = 2 },
+            RequestLogStarts = new Dictionary<int, long> { [0] = 2 },
+        });
+
+        Assert.Equal((2, 2, 0, 0), (report.Sent, report.Predicted, report.Lost, report.Wrong));
+        Assert.Equal(2, report.DroppedByBroker["requests"]);
+        Assert.StartsWith("the broker dropped records from the start of requests (2)", report.Problems[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_answer_to_no_request_is_still_wrong_where_the_broker_dropped_nothing()
+    {
+        var answered = Request(0, 1, "a");
+        var report = Checker.Check(new ModelTopicContents([Request(0, 2, "b")], [Prediction(answered, 0, 0, Start)], [], []));
+
+        Assert.Equal(1, report.Wrong);
+        Assert.Empty(report.DroppedByBroker);
+    }
+
+    [Fact]
     public async Task With_the_registry_oracle_a_prediction_is_checked_against_onnx_runtime()
     {
         using var folder = new TempDirectory("mlops-checker-registry-");

@@ -44,12 +44,22 @@ public sealed class NodeModels(LocalCluster cluster)
     /// the given <c>batching</c> manifest hints, as <c>mlops models register</c> does, then promotes it
     /// and waits until it serves.
     /// </summary>
-    public async Task RegisterTwinAsync(string source, string twin, object batching, int partitions)
+    public async Task RegisterTwinAsync(string source, string twin, object batching, int partitions) =>
+        await RegisterAsync(twin, await ReadOnnxAsync(source), batching, $"{source} version 1 under another name, for the pipeline bench", partitions);
+
+    /// <summary>Version 1's ONNX file of <paramref name="model"/>, as the registry holds it.</summary>
+    public Task<byte[]> ReadOnnxAsync(string model) =>
+        File.ReadAllBytesAsync(Path.Combine(cluster.RegistryPath, model, "1", FolderModelRegistry.ModelFileName));
+
+    /// <summary>
+    /// Registers <paramref name="onnx"/> (the demo model's contract) as version 1 of <paramref name="model"/>
+    /// with the given <c>batching</c> manifest hints, promotes it and waits until it serves.
+    /// </summary>
+    public async Task RegisterAsync(string model, byte[] onnx, object batching, string description, int partitions)
     {
-        var onnx = await File.ReadAllBytesAsync(Path.Combine(cluster.RegistryPath, source, "1", FolderModelRegistry.ModelFileName));
         var manifest = JsonSerializer.Serialize(new
         {
-            description = $"{source} version 1 under another name, for the pipeline bench",
+            description,
             batching,
             sample_request = JsonDocument.Parse(DemoRequests.Body("sample")).RootElement,
         });
@@ -58,9 +68,16 @@ public sealed class NodeModels(LocalCluster cluster)
         file.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         form.Add(file, "file", "model.onnx");
         form.Add(new StringContent(manifest, Encoding.UTF8, "application/json"), "manifest", "manifest.json");
-        await PostAsync($"/api/v1/models/{twin}/versions", form);
-        await PostAsync($"/api/v1/models/{twin}/promote?wait_seconds=60", JsonContent.Create(new { version = 1 }));
-        await WaitAsync(twin, "ready", assigned: partitions);
+        await PostAsync($"/api/v1/models/{model}/versions", form);
+        await PostAsync($"/api/v1/models/{model}/promote?wait_seconds=60", JsonContent.Create(new { version = 1 }));
+        await WaitAsync(model, "ready", assigned: partitions);
+    }
+
+    /// <summary>Whether the registry knows <paramref name="model"/>.</summary>
+    public async Task<bool> ExistsAsync(string model)
+    {
+        using var response = await Http.GetAsync($"/api/v1/models/{model}");
+        return response.IsSuccessStatusCode;
     }
 
     private async Task PostAsync(string path, HttpContent? content)

@@ -139,7 +139,7 @@ public sealed class PipelineReport(
             Console.WriteLine($"{clients,7}  " + string.Join("  ", twins.Select(t => http.Single(c => c.Twin == t && c.Clients == clients))
                 .Select(c => $"{c.RequestsPerSecond,10:N0} {c.P50Ms,8:F2} {c.P99Ms,8:F2} {(c.Refused > 0 ? c.Refused.ToString("N0", CultureInfo.InvariantCulture) : ""),15}")));
         if (http.Any(c => c.Refused > 0))
-            Console.WriteLine("refused: 429 queue_full, the caller then waits the node's Retry-After (1 s); a model's queue holds 16 x its max batch (16 requests at max batch 1)");
+            Console.WriteLine("refused: 429 queue_full, the caller then waits the node's Retry-After (1 s); every twin's queue holds 1,024 requests");
 
         Console.WriteLine();
         Console.WriteLine("open loop (latency from each request's intended start)");

@@ -27,7 +27,12 @@ public static class PipelineScenario
         Console.CancelKeyPress += onCancel;
         try
         {
-            return await MeasureAsync(cluster, settings);
+            return settings.Only switch
+            {
+                null => await MeasureAsync(cluster, settings),
+                "tuning" or "heavy" => await MeasureOnlyAsync(cluster, settings),
+                var other => throw new ArgumentException($"pipeline: --only takes tuning or heavy, not '{other}'"),
+            };
         }
         catch
         {
@@ -72,11 +77,7 @@ public static class PipelineScenario
         }
 
         var twins = BatchingTwins.For(Model);
-        foreach (var twin in twins.Where(t => t.Batching is not null))
-        {
-            cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
-            await models.RegisterTwinAsync(Model, twin.Model, twin.Batching!, NodeDrain.PartitionsOf(cluster.Topics.Requests));
-        }
+        await RegisterAsync(cluster, models, twins);
         // Closed loops: a connection per client. Open loops: a pool of 64, as a service calling another keeps,
         // so a stall queues calls in the pool (counted from their intended start) instead of piling connections on the node.
         using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.Clients.Max()));
@@ -92,8 +93,76 @@ public static class PipelineScenario
             PrintOpenLoop(httpOpen[^1]);
         }
 
-        return new PipelineReport(settings, partitions, ceiling, rounds, kafkaOpen, twins, http, httpCost, httpOpen).Build()
+        var tuning = await TuneAsync(cluster, models, client, settings);
+        var heavy = await HeavyAsync(cluster, models, client, settings);
+        var result = new PipelineReport(settings, partitions, ceiling, rounds, kafkaOpen, twins, http, httpCost, httpOpen).Build();
+        tuning.Print();
+        tuning.AddTo(result);
+        heavy.Print();
+        heavy.AddTo(result);
+        return result.Note("latency_objective_ms", settings.ObjectiveMs)
             .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
+    }
+
+    /// <summary>
+    /// One comparison alone (<c>--only tuning</c>: the latency objective against fixed sizes and two
+    /// instances against one; <c>--only heavy</c>: batching on a model whose run dominates), without
+    /// the Kafka rounds and the rest of the HTTP runs.
+    /// </summary>
+    private static async Task<BenchResult> MeasureOnlyAsync(LocalCluster cluster, PipelineSettings settings)
+    {
+        var loadAtStart = LoadAverage();
+        var models = new NodeModels(cluster);
+        await models.WaitServingAsync(Model, NodeDrain.PartitionsOf(cluster.Topics.Requests));
+        using var client = new InferClient(cluster.Http[0].BaseAddress!, connections: Math.Max(64, settings.TuningClients.Concat(settings.HeavyClients).Max()));
+        var result = new BenchResult("pipeline");
+        if (settings.Only == "tuning")
+        {
+            var tuning = await TuneAsync(cluster, models, client, settings);
+            tuning.Print();
+            tuning.AddTo(result);
+        }
+        else
+        {
+            var heavy = await HeavyAsync(cluster, models, client, settings);
+            heavy.Print();
+            heavy.AddTo(result);
+        }
+        return result.Note("only", settings.Only!).Note("rounds", settings.Rounds).Note("http_seconds", settings.HttpSeconds)
+            .Note("latency_objective_ms", settings.ObjectiveMs).Note("cores", Environment.ProcessorCount)
+            .Note("load_average_start", loadAtStart).Note("load_average_end", LoadAverage());
+    }
+
+    private static async Task<HeavyComparison> HeavyAsync(LocalCluster cluster, NodeModels models, InferClient client, PipelineSettings settings)
+    {
+        var heavy = HeavyModel.Build($"{Model}-heavy", await models.ReadOnnxAsync(Model), settings);
+        Console.WriteLine(heavy.Describe());
+        var twins = BatchingTwins.Heavy(heavy.Name);
+        foreach (var twin in twins)
+        {
+            cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
+            await models.RegisterAsync(twin.Model, heavy.Onnx, twin.Batching!, "the demo network with dense layers added, for the pipeline bench",
+                NodeDrain.PartitionsOf(cluster.Topics.Requests));
+        }
+        return new HeavyComparison(heavy, await HttpComparison.RunAsync(client, twins, settings.HeavyClients, settings.Rounds, TimeSpan.FromSeconds(settings.HttpSeconds)));
+    }
+
+    private static async Task<BatchTuning> TuneAsync(LocalCluster cluster, NodeModels models, InferClient client, PipelineSettings settings)
+    {
+        var twins = BatchingTwins.Tuning(Model, settings.ObjectiveMs);
+        await RegisterAsync(cluster, models, twins);
+        return new BatchTuning(await HttpComparison.RunAsync(client, twins, settings.TuningClients, settings.Rounds, TimeSpan.FromSeconds(settings.HttpSeconds)));
+    }
+
+    /// <summary>Registers and serves every twin with batching of its own that the node does not serve yet.</summary>
+    private static async Task RegisterAsync(LocalCluster cluster, NodeModels models, IEnumerable<BatchingTwin> twins)
+    {
+        foreach (var twin in twins.Where(t => t.Batching is not null))
+        {
+            if (await models.ExistsAsync(twin.Model)) continue;
+            cluster.Broker.CreateTopics(Mlops.Stream.Kafka.Topics.TopicCatalog.Default.DeclareForModel(twin.Model));
+            await models.RegisterTwinAsync(Model, twin.Model, twin.Batching!, NodeDrain.PartitionsOf(cluster.Topics.Requests));
+        }
     }
 
     /// <summary>The machine's 1-minute load average (Linux), to judge how much other work shared the cores; empty elsewhere.</summary>

@@ -13,7 +13,7 @@ namespace Mlops.Stream.Bench.Scenarios.Pipeline;
 public sealed record RequestBacklog(string Topic, string Run, int Requests, IReadOnlyDictionary<int, (long Start, long End)> Partitions, long Bytes)
 {
     /// <summary>The mock broker keeps about 5 MiB per partition; a backlog above half of it is reported.</summary>
-    private const long PartitionBytesWarning = 5L * 1024 * 1024 / 2;
+    private const long PartitionBytesWarning = Faults.BrokerLogCap.PartitionBytes / 2;
 
     public IEnumerable<TopicPartitionOffset> Starts =>
         Partitions.Select(p => new TopicPartitionOffset(Topic, p.Key, p.Value.Start));
