@@ -28,6 +28,16 @@ public sealed partial class NodeProcess : IDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>CPU time (user and system, all threads) the process has used so far.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>The HTTP address from the node's "Now listening on" line.</summary>
     public Task<Uri> Listening => _listening.Task;
 

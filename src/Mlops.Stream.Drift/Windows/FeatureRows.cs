@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace Mlops.Stream.Drift.Windows;
 
@@ -17,6 +18,13 @@ namespace Mlops.Stream.Drift.Windows;
 /// <param name="Values">Row-major [rows, features] values, features in the reference's order.</param>
 public sealed record FeatureRows(int Rows, double[] Values)
 {
+    /// <summary>
+    /// Each reference's column per feature (-1 where its columns lack one), found once per reference
+    /// instead of by name for every event (30 features looked up among 30 names was the largest item
+    /// of laying out an event). Keyed by the instance, so a reference changed by <c>with</c> is mapped anew.
+    /// </summary>
+    private static readonly ConditionalWeakTable<VersionReference, int[]> ColumnsOf = new();
+
     /// <summary>Lays out <paramref name="served"/>'s inputs for <paramref name="reference"/>'s features.</summary>
     public static bool TryFrom(
         ServedEvent served,
@@ -68,10 +76,9 @@ public sealed record FeatureRows(int Rows, double[] Values)
 
         var columns = reference.Columns.Length;
         var features = reference.Features.Length;
-        var columnOf = new int[features];
+        var columnOf = ColumnsOf.GetValue(reference, MapColumns);
         for (var f = 0; f < features; f++)
         {
-            columnOf[f] = reference.Columns.IndexOf(reference.Features[f].Feature);
             if (columnOf[f] < 0)
             {
                 return $"feature '{reference.Features[f].Feature}' is not among the input's columns";
@@ -91,6 +98,9 @@ public sealed record FeatureRows(int Rows, double[] Values)
         rows = new FeatureRows(n, values);
         return null;
     }
+
+    private static int[] MapColumns(VersionReference reference) =>
+        [.. reference.Features.Select(feature => reference.Columns.IndexOf(feature.Feature))];
 
     private static string? FromNamedTensors(ServedEvent served, VersionReference reference, out FeatureRows? rows)
     {

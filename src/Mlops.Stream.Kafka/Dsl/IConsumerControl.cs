@@ -37,9 +37,15 @@ public sealed record ConsumerMetrics(
     /// </summary>
     public long RevokedUnfinished { get; init; }
 
+    /// <summary>
+    /// How many times downstream woke the poll thread that waited for room in a full buffer: once
+    /// the buffer has drained to half, so about one per half a buffer of records, not one per record.
+    /// </summary>
+    public long RefillWakeups { get; init; }
+
     public override string ToString() =>
         $"assigned {AssignedPartitions.Count}, paused {PausedPartitions.Count}, buffered {Buffered} (max {BufferHighWatermark}), " +
-        $"pauses {Pauses}, consumed {Consumed}, emitted {Emitted}, in flight {InFlight}, completed {Completed}, commits {Commits}, " +
+        $"pauses {Pauses}, refill wake-ups {RefillWakeups}, consumed {Consumed}, emitted {Emitted}, in flight {InFlight}, completed {Completed}, commits {Commits}, " +
         $"stale {StaleCompletions}, revoked uncommitted {RevokedUncommitted} (unfinished {RevokedUnfinished}), rebalances {Rebalances}, " +
         $"committed [{string.Join(", ", CommittedOffsets.OrderBy(c => c.Key.Partition.Value).Select(c => $"{c.Key.Partition.Value}:{c.Value}"))}]";
 }

@@ -40,7 +40,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
     private DateTime? _fullSince;
     private volatile bool _shutdownRequested;
     private int _bufferHighWatermark;
-    private long _consumed, _emitted, _pauses, _rebalances;
+    private long _consumed, _emitted, _pauses, _rebalances, _refillWakeups;
     private TopicPartition[] _assignedSnapshot = [];
     private TopicPartition[] _pausedSnapshot = [];
     private IReadOnlyDictionary<TopicPartition, long> _lagSnapshot = new Dictionary<TopicPartition, long>();
@@ -79,6 +79,9 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     public CommitCoordinator Coordinator { get; }
 
+    /// <summary>The buffered count at or below which a poll thread waiting for room is woken to refill the buffer.</summary>
+    private int RefillAt => _settings.MaxBufferSize / 2;
+
     public void Start() => _thread.Start();
 
     // ---- called by the stage ----
@@ -93,7 +96,15 @@ internal sealed class ConsumerWorker<TKey, TValue>
             {
                 _emitted++;
                 if (_buffer.Count < _settings.MaxBufferSize) _fullSince = null;
-                if (_workerWaitingForRoom) Monitor.Pulse(_gate);
+                // Wake a poll thread waiting for room only once the buffer has drained to half, so it
+                // refills it in one run instead of waking for every record taken (a thread wake-up on
+                // both sides per record). Downstream never waits for it: half a buffer is still queued.
+                if (_workerWaitingForRoom && _buffer.Count <= RefillAt)
+                {
+                    _workerWaitingForRoom = false;
+                    _refillWakeups++;
+                    Monitor.Pulse(_gate);
+                }
                 return true;
             }
             _stageNotified = false;
@@ -135,6 +146,7 @@ internal sealed class ConsumerWorker<TKey, TValue>
                 {
                     Lag = _lagSnapshot,
                     RevokedUnfinished = Interlocked.Read(ref _revokedUnfinished),
+                    RefillWakeups = _refillWakeups,
                 };
         }
     }
@@ -234,7 +246,8 @@ internal sealed class ConsumerWorker<TKey, TValue>
 
     /// <summary>
     /// While the buffer is full, stop taking records from librdkafka (its prefetch is bounded) and
-    /// wait for downstream to take one, at most until it is time to pause. Returns whether it waited.
+    /// wait for downstream to drain it to half (<see cref="RefillAt"/>), at most until it is time to
+    /// pause. Returns whether it waited.
     /// </summary>
     private bool WaitWhileFull()
     {

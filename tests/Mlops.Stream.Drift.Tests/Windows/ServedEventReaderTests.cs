@@ -49,6 +49,30 @@ public sealed class ServedEventReaderTests
     }
 
     [Fact]
+    public void A_matrix_whose_columns_lack_a_feature_is_a_shape_mismatch_and_a_changed_reference_is_mapped_anew()
+    {
+        var good = VersionReference.FromManifest(Manifest(featureNames: ["hour", "amount"], profiled: ["amount", "hour"]));
+        Assert.True(ServedEventReader.TryRead(Event([[9, 100]], T0), 0, 0, out var served, out _));
+        Assert.True(FeatureRows.TryFrom(served, good, out var rows, out _));
+        Assert.Equal([100, 9], rows.Values);
+
+        // The same features, but the input's columns name "minute" where "hour" was: the columns
+        // are mapped for this reference, not taken from the one above.
+        var lacking = good with { Columns = ["minute", "amount"] };
+        for (var twice = 0; twice < 2; twice++)
+        {
+            Assert.False(FeatureRows.TryFrom(served, lacking, out _, out var failure));
+            Assert.Equal(ServedEventFailureReason.ShapeMismatch, failure.Reason);
+            Assert.Contains("feature 'hour' is not among the input's columns", failure.Detail);
+        }
+
+        // And a reference whose columns are in the other order lays the same event out the other way.
+        var swapped = good with { Columns = ["amount", "hour"] };
+        Assert.True(FeatureRows.TryFrom(served, swapped, out var swappedRows, out _));
+        Assert.Equal([9, 100], swappedRows.Values);
+    }
+
+    [Fact]
     public void One_tensor_per_feature_is_laid_out_by_name()
     {
         var reference = Reference();

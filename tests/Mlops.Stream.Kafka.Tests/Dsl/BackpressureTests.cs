@@ -57,6 +57,36 @@ public sealed class BackpressureTests(KafkaFixture kafka, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_slow_downstream_wakes_the_poll_thread_once_per_half_buffer_not_once_per_record()
+    {
+        const int count = 400, bufferSize = 16;
+        var input = await Kafka.CreateTopicAsync("bp-refill", 1);
+        var group = Kafka.NewGroupId("bp-refill");
+        await KafkaTestClient.ProduceAsync(Kafka.BootstrapServers, input, count);
+
+        // Downstream is far slower than the consumer (a millisecond or more per record), so the
+        // buffer is full whenever the poll thread looks and it waits for room again and again.
+        var control = KafkaConsumer.SourceWithOffsetContext(ConsumerSettingsFor(group).WithMaxBufferSize(bufferSize), Subscriptions.Topics(input))
+            .AsSource()
+            .SelectAsync(1, async pair => { await Task.Delay(1); return pair; })
+            .ToMaterialized(Committer.SinkWithOffsetContext<ConsumeResult<string, string>>(CommitterSettings.Default), Keep.Both)
+            .MapMaterializedValue(DrainingControl<Done>.Create)
+            .Run(Materializer);
+
+        await StreamAssertions.EventuallyAsync(() => control.Metrics.Completed >= count, "every record completed", state: () => control.Metrics);
+        var metrics = control.Metrics;
+        Output.WriteLine(metrics.ToString());
+        await control.DrainAndShutdown();
+
+        // Woken once the buffer has drained to half: about count / (bufferSize / 2) times, where one
+        // wake-up per record taken from a full buffer would be nearly count.
+        Assert.InRange(metrics.RefillWakeups, 1, (count / (bufferSize / 2)) + 10);
+        Assert.True(metrics.BufferHighWatermark <= bufferSize + 1, $"buffer reached {metrics.BufferHighWatermark}");
+        Assert.Equal(OffsetProbe.EndOffsets(Kafka.BootstrapServers, input, 1), OffsetProbe.Committed(Kafka.BootstrapServers, group, input, 1));
+        await Materializer.AssertAllStagesStoppedAsync();
+    }
+
+    [Fact]
     public async Task Partitions_stay_paused_until_downstream_asks_for_records()
     {
         var input = await Kafka.CreateTopicAsync("bp-lazy", 2);
