@@ -266,11 +266,7 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     /// </summary>
     private void ReleaseLateLoads()
     {
-        Receive<VersionPrepared>(prepared =>
-        {
-            _journal.Release(prepared.Model);
-            EndSideLoad(prepared.Beside);
-        });
+        Receive<VersionPrepared>(ReleaseLateLoad);
         Receive<VersionPrepareFailed>(failed => EndSideLoad(failed.Beside));
         Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
         Receive<CanaryController.Released>(released => _journal.Release(released.Model));
@@ -282,14 +278,18 @@ public sealed class ModelReplica : ReceiveActor, IWithTimers
     {
         Receive<Drained>(_ => Context.Stop(Self));
         Receive<Infer>(_ => Sender.Tell(new InferReply.NotReady($"Model '{_model}' replica is shutting down.")));
-        Receive<VersionPrepared>(prepared =>
-        {
-            _journal.Release(prepared.Model);
-            EndSideLoad(prepared.Beside);
-        });
+        Receive<VersionPrepared>(ReleaseLateLoad);
+        Receive<VersionPrepareFailed>(failed => EndSideLoad(failed.Beside));
         Receive<VersionSwapper.Swapped>(swapped => _journal.Release(swapped.Old));
         Receive<CanaryController.Released>(released => _journal.Release(released.Model));
         ReceiveAny(_ => { });
+    }
+
+    /// <summary>A version whose load ended after the replica stopped wanting it: its session is freed, and a load beside the others ends.</summary>
+    private void ReleaseLateLoad(VersionPrepared prepared)
+    {
+        _journal.Release(prepared.Model);
+        EndSideLoad(prepared.Beside);
     }
 
     private void ReceiveCommon()

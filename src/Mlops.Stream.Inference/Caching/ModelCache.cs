@@ -107,30 +107,29 @@ public sealed class ModelCache
         if (bytes > BudgetBytes)
             throw new ModelCacheRefusal(ModelCacheRefusal.Kind.LargerThanBudget,
                 $"Model '{entry.Name}' needs about {Bytes(bytes)} loaded, more than the node's whole memory budget of {Bytes(BudgetBytes.Value)} (Inference:ModelMemoryBudget).");
-        var waiter = new Waiter(entry, bytes);
-        List<ModelCacheEntry> evict;
-        lock (_lock)
-        {
-            RequireUnloaded(entry);
-            _waiters.AddLast(waiter.Node);
-            evict = Pump();
-        }
-        Evict(evict);
-        await using var cancel = cancellationToken.Register(() => Cancel(waiter));
-        await waiter.Granted.Task.ConfigureAwait(false);
+        await WaitForRoomAsync(new Waiter(entry, bytes), () => RequireUnloaded(entry), cancellationToken).ConfigureAwait(false);
     }
 
-    internal async Task ReserveBesideAsync(ModelCacheEntry entry, long bytes, CancellationToken cancellationToken)
-    {
-        var waiter = new Waiter(entry, bytes, beside: true);
-        List<ModelCacheEntry> evict;
-        lock (_lock)
+    internal Task ReserveBesideAsync(ModelCacheEntry entry, long bytes, CancellationToken cancellationToken) =>
+        WaitForRoomAsync(new Waiter(entry, bytes, beside: true), () =>
         {
             if (entry.State != EntryState.Loaded)
                 throw new ModelCacheRefusal(ModelCacheRefusal.Kind.Busy, $"'{entry.Name}' is being unloaded to make room in the node's memory budget; try again.");
             if (entry.Bytes + bytes > BudgetBytes)
                 throw new ModelCacheRefusal(ModelCacheRefusal.Kind.LargerThanBudget,
                     $"'{entry.Name}' needs about {Bytes(bytes)} to load a version beside the {Bytes(entry.Bytes)} it holds, more than the node's whole memory budget of {Bytes(BudgetBytes.Value)} (Inference:ModelMemoryBudget).");
+        }, cancellationToken);
+
+    /// <summary>
+    /// Queues <paramref name="waiter"/> once <paramref name="checkUnderLock"/> (run under the lock, throwing to refuse)
+    /// allows it, evicts what makes room, and waits until the waiter is granted or cancelled.
+    /// </summary>
+    private async Task WaitForRoomAsync(Waiter waiter, Action checkUnderLock, CancellationToken cancellationToken)
+    {
+        List<ModelCacheEntry> evict;
+        lock (_lock)
+        {
+            checkUnderLock();
             _waiters.AddLast(waiter.Node);
             evict = Pump();
         }
